@@ -1,0 +1,43 @@
+# The two commands for a new user: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo_data
+DEMO_TRAIN ?= 150000
+DEMO_EVAL ?= 30000
+
+.PHONY: install demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e .[dev]
+	$(BIN)/python -m pip install -q --no-deps mup==1.0.0
+	@if $(BIN)/python -m pip show torchvision >/dev/null 2>&1; then \
+		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/halite synth --out-dir $(DEMO_DIR) --num-train $(DEMO_TRAIN) --num-val $(DEMO_EVAL) --num-test $(DEMO_EVAL)
+	$(BIN)/halite prep --config configs/demo.yaml
+	$(BIN)/halite fit --config configs/demo.yaml
+	$(BIN)/halite test --config $$(ls -td logs/demo_* | head -1)/config.yaml
+
+test: $(STAMP)
+	@if $(BIN)/python -m pip show torchvision >/dev/null 2>&1; then \
+		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(DEMO_DIR) logs

@@ -1,0 +1,142 @@
+"""The ``halite`` command: LightningCLI subcommands plus data tools."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from halite.data.datamodule import JetDataModule
+from halite.training.callbacks.prediction_writer import PredictionWriter
+from halite.training.checkpoint_io import AtomicCheckpointIO
+from halite.training.module import LitModel
+
+#: tool name -> (module with a ``main(argv)``, one-line help)
+TOOLS: dict[str, tuple[str, str]] = {
+    "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
+    "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
+}
+
+
+def _tool(name: str) -> Callable[[list[str]], int]:
+    module = importlib.import_module(TOOLS[name][0])
+    return module.main  # type: ignore[no-any-return]
+
+
+class RunDirSaveConfig(SaveConfigCallback):
+    """Save the resolved config into the run directory at fit time only, plus the norm/class dicts."""
+
+    def setup(self, trainer: Trainer, pl_module: Any, stage: str) -> None:
+        if stage != "fit":
+            return
+        super().setup(trainer, pl_module, stage)
+        if trainer.is_global_zero and trainer.log_dir:
+            dm = trainer.datamodule  # type: ignore[attr-defined]
+            for name in ("norm_dict", "class_dict"):
+                src = getattr(dm, name, None)
+                if src and Path(src).is_file():
+                    shutil.copyfile(src, Path(trainer.log_dir) / f"{name}.yaml")
+
+
+def best_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint with the lowest validation loss in ``run_dir/ckpts``."""
+    ckpts = sorted((run_dir / "ckpts").glob("epoch=*.ckpt"))
+    if not ckpts:
+        msg = f"No checkpoints found in {run_dir / 'ckpts'}; pass --ckpt_path explicitly."
+        raise FileNotFoundError(msg)
+
+    def val_loss(p: Path) -> float:
+        try:
+            return float(p.stem.split("val_loss=")[1])
+        except (IndexError, ValueError):
+            return float("inf")
+
+    return min(ckpts, key=val_loss)
+
+
+class HaliteCLI(LightningCLI):
+    """LightningCLI with halite's links, run directories and checkpoint selection."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument("--name", type=str, default="halite", help="Run and model name (output columns).")
+        parser.add_argument(
+            "--write_tracks", type=bool, default=False, help="test: also write per-track outputs."
+        )
+        parser.link_arguments("name", "model.name")
+        parser.link_arguments("data.variables", "model.model.init_args.variables")
+        parser.link_arguments("data.norm_dict", "model.model.init_args.norm_dict")
+        parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
+        parser.link_arguments("data.global_object", "model.model.init_args.global_object")
+
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Trainer:
+        sub = self.subcommand
+        cfg = self.config[sub] if sub else self.config
+        if sub == "fit" and config.get("logger") in (None, True):
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            root = Path(config.get("default_root_dir") or "logs")
+            run_dir = root / f"{cfg.name}_{stamp}"
+            config["logger"] = [
+                CSVLogger(run_dir, name="", version=""),
+                TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False),
+            ]
+            callbacks.append(
+                ModelCheckpoint(
+                    dirpath=run_dir / "ckpts",
+                    filename="epoch={epoch:03d}-val_loss={val_loss:.5f}",
+                    auto_insert_metric_name=False,
+                    monitor="val_loss",
+                    save_top_k=-1,
+                    save_last=True,
+                )
+            )
+        elif sub in ("test", "validate", "predict") and config.get("logger") in (None, True):
+            config["logger"] = False
+        if sub == "test":
+            callbacks.append(PredictionWriter(write_tracks=cfg.write_tracks))
+        config.setdefault("plugins", None)
+        if not config["plugins"]:
+            config["plugins"] = [AtomicCheckpointIO()]
+        return super()._instantiate_trainer(config, callbacks)
+
+    def _prepare_subcommand_kwargs(self, subcommand: str) -> dict[str, Any]:
+        kwargs = super()._prepare_subcommand_kwargs(subcommand)
+        if subcommand in ("test", "validate", "predict") and not kwargs.get("ckpt_path"):
+            configs = self.config[subcommand].get("config") or []
+            if configs:
+                run_dir = Path(str(configs[-1])).parent
+                if (run_dir / "ckpts").is_dir():
+                    kwargs["ckpt_path"] = str(best_checkpoint(run_dir))
+                    print(f"Using checkpoint {kwargs['ckpt_path']}")
+        return kwargs
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``halite`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in TOOLS:
+        return _tool(args[0])(args[1:]) or 0
+    if not args or args[0] in ("-h", "--help"):
+        print("halite tools: " + "; ".join(f"`halite {k}`: {h}" for k, (_, h) in TOOLS.items()))
+    HaliteCLI(
+        LitModel,
+        JetDataModule,
+        args=None if argv is None else args,
+        save_config_callback=RunDirSaveConfig,
+        save_config_kwargs={"overwrite": True},
+        parser_kwargs={"parser_mode": "yaml"},
+        auto_configure_optimizers=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

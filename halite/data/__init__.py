@@ -1,0 +1,1 @@
+"""Files -> tensors: readers, transforms, datasets (no nn.Module here)."""

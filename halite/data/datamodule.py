@@ -1,0 +1,174 @@
+"""The LightningDataModule users configure under ``data:``."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import lightning as L
+from torch.utils.data import DataLoader
+
+from halite.data.dataset import JetDataset
+from halite.data.readers import expand_files
+from halite.data.specs import InputSpec, LabelSpec
+
+
+def default_num_workers() -> int:
+    """Loader workers suiting the machine: leave a core for the training process."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+class JetDataModule(L.LightningDataModule):
+    """Salt-format HDF5 data: a global object plus constituent streams.
+
+    Parameters
+    ----------
+    train_file, val_file, test_file
+        A path, a glob, or a list of them.
+    variables
+        Input variables per stream, e.g. ``{"jets": [...], "tracks": [...]}``.
+    norm_dict
+        Salt norm dict (``{stream: {var: {mean, std}}}``), e.g. from ``halite prep``.
+    class_dict
+        Salt class dict, used by tasks with ``use_class_dict``.
+    input_map
+        Internal stream name -> HDF5 dataset name (default: the same name).
+    global_object
+        The stream holding one row per jet (``jets``).
+    num_inputs
+        Truncation of constituent streams, e.g. ``{"tracks": 40}``.
+    num_train, num_val, num_test
+        Jets to use from each split (-1 = all).
+    batch_size
+        Jets per batch.
+    num_workers
+        Loader processes (default: cores - 1, at most 4).
+    bucket
+        Group training jets of similar constituent count to trim padding.
+    pin_memory
+        Pin batches for faster host-to-GPU copies (default: when CUDA is available).
+    non_finite
+        ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
+    seed
+        Shuffling seed.
+    """
+
+    def __init__(
+        self,
+        train_file: str | list[str],
+        val_file: str | list[str],
+        variables: dict[str, list[str]],
+        norm_dict: str,
+        test_file: str | list[str] | None = None,
+        class_dict: str | None = None,
+        input_map: dict[str, str] | None = None,
+        global_object: str = "jets",
+        num_inputs: dict[str, int] | None = None,
+        num_train: int = -1,
+        num_val: int = -1,
+        num_test: int = -1,
+        batch_size: int = 1000,
+        num_workers: int | None = None,
+        bucket: bool = True,
+        pin_memory: bool | None = None,
+        non_finite: Literal["error", "zero"] = "error",
+        seed: int = 42,
+    ) -> None:
+        super().__init__()
+        if global_object not in variables:
+            msg = (
+                f"data.global_object '{global_object}' has no entry in data.variables "
+                f"(streams: {sorted(variables)}). Add its variables (may be an empty list)."
+            )
+            raise ValueError(msg)
+        unknown = set(input_map or {}) - set(variables)
+        if unknown:
+            msg = f"data.input_map names streams {sorted(unknown)} that are not in data.variables {sorted(variables)}."
+            raise ValueError(msg)
+        self.train_file = train_file
+        self.val_file = val_file
+        self.test_file = test_file
+        self.variables = variables
+        self.norm_dict = norm_dict
+        self.class_dict = class_dict
+        self.input_map = dict(input_map or {})
+        self.global_object = global_object
+        self.num_inputs = dict(num_inputs or {})
+        self.num_train, self.num_val, self.num_test = num_train, num_val, num_test
+        self.batch_size = batch_size
+        self.num_workers = default_num_workers() if num_workers is None else num_workers
+        self.bucket = bucket
+        self.pin_memory = pin_memory
+        self.non_finite = non_finite
+        self.seed = seed
+        self.labels: dict[str, list[LabelSpec]] = {}
+        self.train_dataset: JetDataset | None = None
+
+    def require_labels(self, labels: dict[str, list[LabelSpec]]) -> None:
+        """Labels to read, per stream (called by the model before loaders are built)."""
+        unknown = set(labels) - set(self.variables)
+        if unknown:
+            msg = f"Tasks need labels from streams {sorted(unknown)} that are not in data.variables."
+            raise ValueError(msg)
+        self.labels = labels
+
+    def input_specs(self) -> list[InputSpec]:
+        """The streams to read, with their labels."""
+        return [
+            InputSpec(
+                name=name,
+                dataset=self.input_map.get(name, name),
+                variables=tuple(vars_),
+                is_global=name == self.global_object,
+                max_length=self.num_inputs.get(name),
+                labels=tuple(self.labels.get(name, [])),
+            )
+            for name, vars_ in self.variables.items()
+        ]
+
+    def dataset(self, split: Literal["train", "val", "test"]) -> JetDataset:
+        """Build the dataset of one split."""
+        files = {"train": self.train_file, "val": self.val_file, "test": self.test_file}[split]
+        if files is None:
+            msg = f"data.{split}_file is not set; pass --data.{split}_file PATH."
+            raise ValueError(msg)
+        num = {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
+        return JetDataset(
+            expand_files(files),
+            self.input_specs(),
+            self.batch_size,
+            num_jets=num,
+            shuffle=split == "train",
+            bucket=self.bucket,
+            seed=self.seed,
+            non_finite=self.non_finite,
+        )
+
+    def loader(self, dataset: JetDataset) -> DataLoader:
+        """A DataLoader passing whole batches through."""
+        pin = self.pin_memory
+        if pin is None:
+            import torch
+
+            pin = torch.cuda.is_available()
+        return DataLoader(
+            dataset,
+            batch_size=None,
+            num_workers=self.num_workers,
+            pin_memory=pin,
+            persistent_workers=self.num_workers > 0,
+            prefetch_factor=4 if self.num_workers > 0 else None,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        self.train_dataset = self.dataset("train")
+        return self.loader(self.train_dataset)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.loader(self.dataset("val"))
+
+    def test_dataloader(self) -> DataLoader:
+        return self.loader(self.dataset("test"))
+
+    def predict_dataloader(self) -> DataLoader:
+        return self.test_dataloader()

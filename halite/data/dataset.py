@@ -1,0 +1,210 @@
+"""Iterable dataset yielding whole batches, sharded over workers and ranks."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from halite.data.readers import Block, H5Reader, open_h5, stream_layout
+from halite.data.specs import InputSpec
+from halite.data.transforms import check_finite, map_labels, trim_length
+from halite.typing import Batch
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Jets ``[start, stop)`` of file ``file_index``: the unit of reading and sharding."""
+
+    file_index: int
+    start: int
+    stop: int
+
+
+def dist_info() -> tuple[int, int]:
+    """(rank, world size) of the torch.distributed group, (0, 1) when not distributed."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def split_chunks(lengths: Sequence[int], lo: int, hi: int, chunk_size: int) -> list[Chunk]:
+    """Cut the global jet range ``[lo, hi)`` over files of ``lengths`` into chunks within files."""
+    chunks = []
+    offset = 0
+    for fi, n in enumerate(lengths):
+        a, b = max(lo, offset), min(hi, offset + n)
+        for s in range(a, b, chunk_size):
+            chunks.append(Chunk(fi, s - offset, min(b, s + chunk_size) - offset))
+        offset += n
+    return chunks
+
+
+class JetDataset(IterableDataset):
+    """Batches of jets from salt-format HDF5 files.
+
+    Each rank gets a contiguous, equal share of the jets; its share is cut into
+    chunks of ``batch_size * chunk_batches`` jets, the chunks are shuffled per epoch
+    and dealt round-robin to the loader workers, so every jet is seen exactly once per
+    epoch. Within a chunk jets are shuffled and, with ``bucket``, grouped by
+    constituent count so that batches can be trimmed to their longest set; batch
+    order is shuffled again.
+
+    Parameters
+    ----------
+    files
+        HDF5 files (all with the same datasets).
+    specs
+        Streams to read (inputs and labels).
+    batch_size
+        Jets per batch.
+    num_jets
+        Use only the first ``num_jets`` jets over all files (-1 = all).
+    shuffle
+        Shuffle chunks, jets and batches (training).
+    bucket
+        Group jets of similar length into batches (only with ``shuffle``).
+    chunk_batches
+        Batches per read chunk.
+    seed
+        Base seed; the epoch is added.
+    non_finite
+        ``"error"`` or ``"zero"``: what to do with NaN/inf inputs.
+    """
+
+    def __init__(
+        self,
+        files: Sequence[Path],
+        specs: Sequence[InputSpec],
+        batch_size: int,
+        num_jets: int = -1,
+        shuffle: bool = False,
+        bucket: bool = False,
+        chunk_batches: int = 16,
+        seed: int = 42,
+        non_finite: str = "error",
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            msg = f"batch_size must be >= 1, got {batch_size}."
+            raise ValueError(msg)
+        self.files = list(files)
+        self.specs = list(specs)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.bucket = bucket and shuffle
+        self.chunk_size = batch_size * (chunk_batches if shuffle else 1)
+        self.seed = seed
+        self.non_finite = non_finite
+        self.lengths = []
+        for path in self.files:
+            with open_h5(path) as f:
+                for spec in self.specs:
+                    stream_layout(f, path, spec)  # fail early with a clear message
+                self.lengths.append(len(f[self.specs[0].dataset]))
+        total = sum(self.lengths)
+        if num_jets is not None and num_jets > total:
+            msg = f"Requested {num_jets} jets but {[str(p) for p in self.files]} hold only {total}."
+            raise ValueError(msg)
+        self.num_jets = total if num_jets is None or num_jets < 0 else num_jets
+        if self.num_jets == 0:
+            msg = f"No jets to read in {[str(p) for p in self.files]}."
+            raise ValueError(msg)
+        self._epoch = mp.Value("q", 0)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch used to seed the shuffling (shared with loader workers)."""
+        self._epoch.value = epoch
+
+    def rank_chunks(self) -> list[Chunk]:
+        """Chunks of this rank's share, in file order."""
+        rank, world = dist_info()
+        lo = self.num_jets * rank // world
+        hi = self.num_jets * (rank + 1) // world
+        return split_chunks(self.lengths, lo, hi, self.chunk_size)
+
+    def __len__(self) -> int:
+        """Batches this rank yields per epoch (over all its workers)."""
+        return sum(-(-(c.stop - c.start) // self.batch_size) for c in self.rank_chunks())
+
+    def worker_chunks(self, rng: np.random.Generator) -> list[Chunk]:
+        """This worker's chunks for the current epoch."""
+        chunks = self.rank_chunks()
+        if self.shuffle:
+            chunks = [chunks[i] for i in rng.permutation(len(chunks))]
+        info = get_worker_info()
+        if info is not None:
+            chunks = chunks[info.id :: info.num_workers]
+        return chunks
+
+    def __iter__(self) -> Iterator[Batch]:
+        rank, _ = dist_info()
+        epoch_rng = np.random.default_rng([self.seed, int(self._epoch.value)])
+        chunks = self.worker_chunks(epoch_rng)
+        info = get_worker_info()
+        rng = np.random.default_rng([self.seed, int(self._epoch.value), rank, info.id if info else 0, 1])
+        readers: dict[int, H5Reader] = {}
+        try:
+            for chunk in chunks:
+                if chunk.file_index not in readers:
+                    readers[chunk.file_index] = H5Reader(self.files[chunk.file_index], self.specs)
+                block = readers[chunk.file_index].read(chunk.start, chunk.stop)
+                yield from self.batches(block, rng)
+        finally:
+            for r in readers.values():
+                r.close()
+
+    def batch_order(self, block: Block, rng: np.random.Generator) -> list[np.ndarray]:
+        """Index arrays of the batches of ``block``."""
+        n = next(iter(block.values.values())).shape[0]
+        if not self.shuffle:
+            return [np.arange(s, min(n, s + self.batch_size)) for s in range(0, n, self.batch_size)]
+        order = rng.permutation(n)
+        if self.bucket and block.valid:
+            counts = sum(v.sum(axis=1) for v in block.valid.values())
+            order = order[np.argsort(counts[order], kind="stable")]
+        batches = [order[s : s + self.batch_size] for s in range(0, n, self.batch_size)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def batches(self, block: Block, rng: np.random.Generator) -> Iterator[Batch]:
+        """Slice ``block`` into trimmed batches."""
+        for idx in self.batch_order(block, rng):
+            if self.shuffle:
+                idx = np.sort(idx)  # memory locality; order inside a batch does not matter
+            yield self.make_batch(block, idx)
+
+    def make_batch(self, block: Block, idx: np.ndarray) -> Batch:
+        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream)."""
+        inputs, masks, labels = {}, {}, {}
+        for spec in self.specs:
+            vals = block.values[spec.name]
+            nvar = len(spec.variables)
+            valid = None
+            if spec.is_global:
+                rows = vals[idx]
+            else:
+                valid_all = block.valid[spec.name][idx]
+                n = trim_length(valid_all)
+                valid = np.ascontiguousarray(valid_all[:, :n])
+                rows = vals[idx, :n]
+                masks[spec.name] = torch.from_numpy(~valid)
+            x = np.ascontiguousarray(rows[..., :nvar])
+            check_finite(x, spec.variables, spec.name, block.path, self.non_finite)
+            inputs[spec.name] = torch.from_numpy(x)
+            if spec.labels:
+                fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
+                labels[spec.name] = {}
+                for lab in spec.labels:
+                    col = rows[..., fields.index(lab.name)]
+                    if lab.kind == "class":
+                        ignore = None if valid is None else ~valid
+                        arr = map_labels(col, lab, spec.name, block.path, ignore)
+                    else:
+                        arr = np.ascontiguousarray(col)
+                    labels[spec.name][lab.name] = torch.from_numpy(arr)
+        return Batch(inputs, masks, labels)

@@ -1,0 +1,638 @@
+"""Normalisation and class-weight dictionaries in salt / UPP format.
+
+``halite prep`` streams once over a training file and writes
+
+* a *norm dict* ``{stream: {variable: {"mean": m, "std": s}}}`` computed over
+  valid entries only (constituent streams are masked by their ``valid`` field),
+* a *class dict* ``{stream: {label: [w0, w1, ...]}}`` with the UPP weights
+  ``sum(counts) / counts`` normalised so that the smallest weight is 1.
+
+Both files are plain YAML and interchangeable with the ones salt and UPP write,
+so existing dicts can be used unchanged (see :func:`load_norm_dict` and
+:func:`load_class_dict`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from halite.io import read_yaml, write_yaml
+
+__all__ = [
+    "DEFAULT_LABELS",
+    "DEFAULT_VARIABLES",
+    "compute_class_dict",
+    "compute_norm_dict",
+    "load_class_dict",
+    "load_norm_dict",
+    "main",
+]
+
+#: GN2 default inputs: stream -> variables
+DEFAULT_VARIABLES: dict[str, list[str]] = {
+    "jets": ["pt_btagJes", "eta_btagJes"],
+    "tracks": [
+        "d0",
+        "z0SinTheta",
+        "dphi",
+        "deta",
+        "qOverP",
+        "IP3D_signed_d0_significance",
+        "IP3D_signed_z0_significance",
+        "phiUncertainty",
+        "thetaUncertainty",
+        "qOverPUncertainty",
+        "numberOfPixelHits",
+        "numberOfSCTHits",
+        "numberOfInnermostPixelLayerHits",
+        "numberOfNextToInnermostPixelLayerHits",
+        "numberOfInnermostPixelLayerSharedHits",
+        "numberOfInnermostPixelLayerSplitHits",
+        "numberOfPixelSharedHits",
+        "numberOfPixelSplitHits",
+        "numberOfSCTSharedHits",
+        "leptonID",
+    ],
+}
+
+#: default class labels for the class dict, as the ``--labels`` string
+DEFAULT_LABELS = "jets:flavour_label,tracks:ftagTruthOriginLabel"
+
+_VALID = "valid"
+
+
+def _warn(msg: str) -> None:
+    print(f"warning: {msg}", file=sys.stderr)
+
+
+def _open(path: str | os.PathLike[str]) -> h5py.File:
+    p = Path(path)
+    if not p.is_file():
+        msg = (
+            f"Training file not found: {p}. Check --file / data.train_file "
+            f"(run `halite synth` for demo data)."
+        )
+        raise FileNotFoundError(msg)
+    try:
+        return h5py.File(p, "r")
+    except OSError as err:
+        msg = (
+            f"Cannot open {p} as an HDF5 file ({err}). Pass an HDF5 file written by the "
+            f"training-dataset-dumper, UPP or `halite synth`."
+        )
+        raise ValueError(msg) from err
+
+
+def _dataset(f: h5py.File, stream: str, ds_name: str) -> h5py.Dataset:
+    """Return the dataset for ``stream`` with errors naming file and dataset."""
+    if ds_name not in f or not isinstance(f[ds_name], h5py.Dataset):
+        available = sorted(k for k in f if isinstance(f[k], h5py.Dataset))
+        mapped = f" (input_map: '{stream}' -> '{ds_name}')" if ds_name != stream else ""
+        msg = (
+            f"File {f.filename} has no dataset '{ds_name}' for stream '{stream}'{mapped}. "
+            f"Available datasets: {available}. Fix data.variables / data.input_map."
+        )
+        raise ValueError(msg)
+    ds = f[ds_name]
+    if ds.dtype.names is None or ds.ndim not in (1, 2):
+        msg = (
+            f"Dataset '{ds_name}' in {f.filename} is not a 1D/2D structured dataset "
+            f"(shape {ds.shape}, dtype {ds.dtype}); salt-layout files store one structured "
+            f"dataset per stream."
+        )
+        raise ValueError(msg)
+    return ds
+
+
+def _check_fields(ds: h5py.Dataset, stream: str, names: list[str], what: str) -> None:
+    fields = list(ds.dtype.names or ())
+    missing = [n for n in names if n not in fields]
+    if missing:
+        msg = (
+            f"Dataset '{ds.name.lstrip('/')}' (stream '{stream}') in {ds.file.filename} has no "
+            f"{what} {missing}. Available fields: {fields}. Remove or rename it in your config."
+        )
+        raise ValueError(msg)
+    if ds.ndim == 2 and _VALID not in fields:
+        msg = (
+            f"Constituent dataset '{ds.name.lstrip('/')}' (stream '{stream}') in {ds.file.filename} has "
+            f"no '{_VALID}' field to mask padding. Available fields: {fields}."
+        )
+        raise ValueError(msg)
+
+
+def _num_rows(ds: h5py.Dataset, num_jets: int | None) -> int:
+    n = int(ds.shape[0])
+    if num_jets is None or int(num_jets) < 0:
+        return n
+    if int(num_jets) > n:
+        print(
+            f"note: {ds.file.filename}/{ds.name.lstrip('/')} has {n} jets < num_jets={num_jets}; using all."
+        )
+    return min(int(num_jets), n)
+
+
+def _blocks(n: int, block_size: int) -> range:
+    if int(block_size) < 1:
+        msg = f"block_size must be >= 1, got {block_size}."
+        raise ValueError(msg)
+    return range(0, n, int(block_size))
+
+
+def _read_block(
+    ds: h5py.Dataset, names: list[str], start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read ``names`` (and the pad mask for 2D datasets) for jets ``start:stop``."""
+    read = list(dict.fromkeys([*names, _VALID] if ds.ndim == 2 else names))
+    block = ds.fields(read)[start:stop]
+    mask = block[_VALID].astype(bool) if ds.ndim == 2 else None
+    return block, mask
+
+
+def compute_norm_dict(
+    path: str | os.PathLike[str],
+    variables: Mapping[str, list[str]],
+    input_map: Mapping[str, str] | None = None,
+    num_jets: int | None = None,
+    block_size: int = 100_000,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Compute per-variable mean and standard deviation over valid entries.
+
+    The file is read in blocks of ``block_size`` jets, only the needed fields.
+    Statistics are accumulated in float64 with a numerically stable merge of
+    per-block (count, mean, sum of squared deviations), i.e. the population
+    standard deviation (``ddof=0``) over all valid entries.
+
+    Parameters
+    ----------
+    path
+        HDF5 file in salt layout.
+    variables
+        Stream name -> variables, e.g. ``{"jets": [...], "tracks": [...]}``.
+    input_map
+        Stream name -> dataset name in the file (default: identity).
+    num_jets
+        Use only the first ``num_jets`` jets (``None`` or negative: all).
+    block_size
+        Jets read per step.
+
+    Returns
+    -------
+    dict[str, dict[str, dict[str, float]]]
+        ``{stream: {var: {"mean": float, "std": float}}}``. A zero standard
+        deviation is replaced by 1 (with a warning).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For a missing dataset or variable, a stream without valid entries, or
+        non-finite values (the message names file, stream, variable and count).
+    """
+    input_map = dict(input_map or {})
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    with _open(path) as f:
+        for stream, names in variables.items():
+            names = list(names)
+            ds = _dataset(f, stream, input_map.get(stream, stream))
+            _check_fields(ds, stream, names, "variable(s)")
+            n_rows = _num_rows(ds, num_jets)
+            count = np.zeros(len(names), dtype=np.int64)
+            mean = np.zeros(len(names), dtype=np.float64)
+            m2 = np.zeros(len(names), dtype=np.float64)
+            bad = np.zeros(len(names), dtype=np.int64)
+            for start in _blocks(n_rows, block_size):
+                block, mask = _read_block(ds, names, start, min(start + block_size, n_rows))
+                for i, var in enumerate(names):
+                    x = block[var] if mask is None else block[var][mask]
+                    x = x.astype(np.float64, copy=False).ravel()
+                    finite = np.isfinite(x)
+                    if not finite.all():
+                        bad[i] += int(x.size - finite.sum())
+                        x = x[finite]
+                    n_b = x.size
+                    if n_b == 0:
+                        continue
+                    mean_b = float(x.mean())
+                    m2_b = float(np.square(x - mean_b).sum())
+                    n_a = count[i]
+                    n = n_a + n_b
+                    delta = mean_b - mean[i]
+                    mean[i] += delta * n_b / n
+                    m2[i] += m2_b + delta * delta * n_a * n_b / n
+                    count[i] = n
+            if bad.any():
+                offenders = ", ".join(
+                    f"'{v}' ({int(c)} values)" for v, c in zip(names, bad, strict=True) if c
+                )
+                msg = (
+                    f"Non-finite (NaN/inf) values in {Path(path)}, dataset '{ds.name.lstrip('/')}' "
+                    f"(stream '{stream}'): {offenders}. Fix the file or drop these variables from "
+                    f"data.variables."
+                )
+                raise ValueError(msg)
+            stats: dict[str, dict[str, float]] = {}
+            for i, var in enumerate(names):
+                if count[i] == 0:
+                    msg = (
+                        f"No valid entries for variable '{var}' of stream '{stream}' in {Path(path)} "
+                        f"(first {n_rows} jets). Use more jets (--num-jets) or check the '{_VALID}' field."
+                    )
+                    raise ValueError(msg)
+                std = float(np.sqrt(m2[i] / count[i]))
+                if std == 0.0:
+                    _warn(f"variable '{var}' of stream '{stream}' is constant in {Path(path)}; using std=1.")
+                    std = 1.0
+                stats[var] = {"mean": float(mean[i]), "std": std}
+            result[stream] = stats
+    return result
+
+
+def _num_classes(
+    ds: h5py.Dataset, label: str, num_classes: Mapping[str, int] | None, stream: str
+) -> int | None:
+    if num_classes is not None:
+        for key in (f"{stream}.{label}", label):
+            if key in num_classes:
+                return int(num_classes[key])
+    names = ds.attrs.get(label)
+    if names is not None and np.ndim(names) == 1 and len(names) > 0:
+        return len(names)
+    return None
+
+
+def compute_class_dict(
+    path: str | os.PathLike[str],
+    labels: Mapping[str, list[str]],
+    input_map: Mapping[str, str] | None = None,
+    num_jets: int | None = None,
+    block_size: int = 100_000,
+    num_classes: Mapping[str, int] | None = None,
+) -> dict[str, dict[str, list[float]]]:
+    """Compute UPP class weights for integer class labels.
+
+    Counts each class over valid entries (negative label values are ignored)
+    and returns ``w_k = sum(counts) / counts_k`` normalised so that the
+    smallest weight is 1. Classes that never occur get the largest weight of
+    the others, with a warning.
+
+    Parameters
+    ----------
+    path
+        HDF5 file in salt layout.
+    labels
+        Stream name -> class labels, e.g. ``{"jets": ["flavour_label"]}``.
+    input_map
+        Stream name -> dataset name in the file (default: identity).
+    num_jets
+        Use only the first ``num_jets`` jets (``None`` or negative: all).
+    block_size
+        Jets read per step.
+    num_classes
+        Number of classes per label, keyed by ``"label"`` or ``"stream.label"``.
+        Default: the length of the dataset attribute named like the label
+        (salt stores class names there), else ``max(label) + 1``.
+
+    Returns
+    -------
+    dict[str, dict[str, list[float]]]
+        ``{stream: {label: [w0, w1, ...]}}``.
+    """
+    input_map = dict(input_map or {})
+    result: dict[str, dict[str, list[float]]] = {}
+    with _open(path) as f:
+        for stream, names in labels.items():
+            names = list(names)
+            ds = _dataset(f, stream, input_map.get(stream, stream))
+            _check_fields(ds, stream, names, "label(s)")
+            n_rows = _num_rows(ds, num_jets)
+            counts: dict[str, np.ndarray] = {name: np.zeros(0, dtype=np.int64) for name in names}
+            for start in _blocks(n_rows, block_size):
+                block, mask = _read_block(ds, names, start, min(start + block_size, n_rows))
+                for name in names:
+                    x = block[name] if mask is None else block[name][mask]
+                    x = x.ravel()
+                    if not np.issubdtype(x.dtype, np.integer) and not (
+                        np.isfinite(x).all() and (x == np.round(x)).all()
+                    ):
+                        msg = (
+                            f"Label '{name}' of stream '{stream}' in {Path(path)} has non-integer or "
+                            f"non-finite values; class labels must be integers 0..K-1."
+                        )
+                        raise ValueError(msg)
+                    x = x.astype(np.int64)
+                    x = x[x >= 0]
+                    c = np.bincount(x)
+                    if c.size > counts[name].size:
+                        c[: counts[name].size] += counts[name]
+                        counts[name] = c
+                    else:
+                        counts[name][: c.size] += c
+            weights: dict[str, list[float]] = {}
+            for name in names:
+                c = counts[name]
+                k = _num_classes(ds, name, num_classes, stream)
+                if k is not None:
+                    if c.size > k:
+                        msg = (
+                            f"Label '{name}' of stream '{stream}' in {Path(path)} has values up to "
+                            f"{c.size - 1} but {k} classes are expected; fix num_classes or the file."
+                        )
+                        raise ValueError(msg)
+                    c = np.concatenate([c, np.zeros(k - c.size, dtype=np.int64)])
+                if c.sum() == 0:
+                    msg = (
+                        f"Label '{name}' of stream '{stream}' in {Path(path)} has no valid, non-negative "
+                        f"entries in the first {n_rows} jets; cannot compute class weights."
+                    )
+                    raise ValueError(msg)
+                present = c > 0
+                w = np.zeros(c.size, dtype=np.float64)
+                w[present] = c.sum() / c[present]
+                w[present] /= w[present].min()
+                if not present.all():
+                    missing = np.flatnonzero(~present).tolist()
+                    _warn(
+                        f"classes {missing} of label '{name}' (stream '{stream}') never occur in "
+                        f"{Path(path)}; giving them the largest weight."
+                    )
+                    w[~present] = w[present].max()
+                weights[name] = [float(v) for v in w]
+            result[stream] = weights
+    return result
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _as_number(x: object) -> object:
+    """Numbers unchanged; numeric strings (PyYAML reads ``1e5`` as a string) as float."""
+    if isinstance(x, str):
+        try:
+            return float(x)
+        except ValueError:
+            return x
+    return x
+
+
+def load_norm_dict(path: str | os.PathLike[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """Read a salt/UPP norm dict ``{stream: {var: {mean, std}}}`` unchanged.
+
+    Only numeric strings such as ``1e5`` (which PyYAML does not read as numbers)
+    are converted to float.
+
+    Parameters
+    ----------
+    path
+        YAML file.
+
+    Returns
+    -------
+    dict[str, dict[str, dict[str, float]]]
+        The loaded dict, after a structure check.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the structure is wrong; the message names file, stream and variable.
+    """
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not data:
+        msg = f"Norm dict {path} must be a non-empty mapping stream -> variable -> {{mean, std}}."
+        raise ValueError(msg)
+    for stream, entries in data.items():
+        if not isinstance(entries, dict):
+            msg = f"Norm dict {path}: stream '{stream}' must map variables to {{mean, std}}, got {entries!r}."
+            raise ValueError(msg)
+        for var, entry in entries.items():
+            if isinstance(entry, dict):
+                entry.update({k: _as_number(entry[k]) for k in ("mean", "std") if k in entry})
+            if not isinstance(entry, dict) or not all(_is_number(entry.get(k)) for k in ("mean", "std")):
+                msg = (
+                    f"Norm dict {path}: variable '{var}' of stream '{stream}' needs numeric 'mean' and "
+                    f"'std', got {entry!r}. Fix the entry or re-run `halite prep`."
+                )
+                raise ValueError(msg)
+    return data
+
+
+def load_class_dict(path: str | os.PathLike[str]) -> dict[str, dict[str, list[float]]]:
+    """Read a salt/UPP class dict ``{stream: {label: [w0, w1, ...]}}`` unchanged.
+
+    Only numeric strings such as ``1e5`` (which PyYAML does not read as numbers)
+    are converted to float.
+
+    Parameters
+    ----------
+    path
+        YAML file.
+
+    Returns
+    -------
+    dict[str, dict[str, list[float]]]
+        The loaded dict, after a structure check.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the structure is wrong; the message names file, stream and label.
+    """
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not data:
+        msg = f"Class dict {path} must be a non-empty mapping stream -> label -> [weights]."
+        raise ValueError(msg)
+    for stream, entries in data.items():
+        if not isinstance(entries, dict):
+            msg = f"Class dict {path}: stream '{stream}' must map labels to weight lists, got {entries!r}."
+            raise ValueError(msg)
+        for label, weights in entries.items():
+            if isinstance(weights, list):
+                weights = entries[label] = [_as_number(w) for w in weights]
+            if not isinstance(weights, list) or not weights or not all(_is_number(w) for w in weights):
+                msg = (
+                    f"Class dict {path}: label '{label}' of stream '{stream}' needs a non-empty list of "
+                    f"numeric weights, got {weights!r}. Fix the entry or re-run `halite prep`."
+                )
+                raise ValueError(msg)
+    return data
+
+
+# ----------------------------------------------------------------------------------------- CLI
+
+
+def _parse_labels(text: str) -> dict[str, list[str]]:
+    """Parse ``"jets:flavour_label,tracks:ftagTruthOriginLabel"``."""
+    labels: dict[str, list[str]] = {}
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        stream, sep, label = item.partition(":")
+        if not sep or not stream.strip() or not label.strip():
+            msg = f"--labels entry '{item}' must look like stream:label (e.g. jets:flavour_label)."
+            raise ValueError(msg)
+        labels.setdefault(stream.strip(), []).append(label.strip())
+    return labels
+
+
+def _check_variables(variables: Any, source: str) -> dict[str, list[str]]:
+    if isinstance(variables, dict) and "variables" in variables and isinstance(variables["variables"], dict):
+        variables = variables["variables"]
+    ok = (
+        isinstance(variables, dict)
+        and variables
+        and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in variables.values())
+    )
+    if not ok:
+        msg = (
+            f"Variables in {source} must be a mapping stream -> list of variable names, e.g. "
+            f"{{jets: [pt_btagJes, eta_btagJes], tracks: [d0, ...]}}; got {variables!r}."
+        )
+        raise ValueError(msg)
+    return {str(k): list(v) for k, v in variables.items()}
+
+
+def _config_data(path: str) -> dict[str, Any]:
+    """The ``data`` section of a halite config (flat keys or Lightning ``init_args``)."""
+    cfg = read_yaml(path)
+    data = cfg.get("data") if isinstance(cfg, dict) else None
+    if not isinstance(data, dict):
+        msg = f"Config {path} has no 'data:' section; expected data.variables, data.train_file, ..."
+        raise ValueError(msg)
+    init_args = data.get("init_args")
+    if isinstance(init_args, dict):
+        data = {**{k: v for k, v in data.items() if k != "init_args"}, **init_args}
+    return data
+
+
+def _available_labels(
+    file: Path, labels: dict[str, list[str]], input_map: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Keep only the default labels present in ``file`` (missing ones are skipped with a note)."""
+    kept: dict[str, list[str]] = {}
+    with _open(file) as f:
+        for stream, names in labels.items():
+            ds_name = input_map.get(stream, stream)
+            ds = f.get(ds_name)
+            fields = set(ds.dtype.names or ()) if isinstance(ds, h5py.Dataset) else set()
+            present = [n for n in names if n in fields]
+            skipped = [n for n in names if n not in fields]
+            if skipped:
+                print(f"note: {file} has no {skipped} in dataset '{ds_name}'; no class weights for them")
+            if present:
+                kept[stream] = present
+    return kept
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="halite prep",
+        description=(
+            "Compute the normalisation dict (mean/std per input variable over valid entries) and the "
+            "class-weight dict of a training file, in salt/UPP YAML format."
+        ),
+    )
+    parser.add_argument("--config", help="halite training config; its data section provides the defaults")
+    parser.add_argument("--file", help="training HDF5 file (default: data.train_file of --config)")
+    parser.add_argument(
+        "--variables",
+        help="YAML file mapping stream -> list of variables (default: data.variables or the GN2 set)",
+    )
+    parser.add_argument(
+        "--labels",
+        help=f"class labels as stream:label,... (default: {DEFAULT_LABELS}, restricted to used streams)",
+    )
+    parser.add_argument("--norm-dict", help="output norm dict (default: data.norm_dict or next to the file)")
+    parser.add_argument(
+        "--class-dict", help="output class dict (default: data.class_dict or next to the file)"
+    )
+    parser.add_argument("--num-jets", type=int, default=None, help="use only the first N jets (default: all)")
+    parser.add_argument(
+        "--block-size", type=int, default=100_000, help="jets read per step (default: %(default)s)"
+    )
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    data = _config_data(args.config) if args.config else {}
+
+    file = args.file or data.get("train_file")
+    if isinstance(file, list):
+        if len(file) > 1:
+            print(f"note: data.train_file lists {len(file)} files; using the first, {file[0]}")
+        file = file[0] if file else None
+    if not file:
+        msg = "No training file: pass --file or --config with data.train_file."
+        raise ValueError(msg)
+    file = Path(file)
+
+    if args.variables:
+        variables = _check_variables(read_yaml(args.variables), args.variables)
+    elif data.get("variables") is not None:
+        variables = _check_variables(data["variables"], f"config {args.config} (data.variables)")
+    else:
+        variables = {k: list(v) for k, v in DEFAULT_VARIABLES.items()}
+    input_map = data.get("input_map") or {}
+
+    labels = _parse_labels(args.labels or DEFAULT_LABELS)
+    if not args.labels:
+        labels = _available_labels(file, {s: v for s, v in labels.items() if s in variables}, input_map)
+
+    norm_path = Path(args.norm_dict or data.get("norm_dict") or file.parent / "norm_dict.yaml")
+    class_path = Path(args.class_dict or data.get("class_dict") or file.parent / "class_dict.yaml")
+
+    t0 = time.perf_counter()
+    norm = compute_norm_dict(file, variables, input_map, args.num_jets, args.block_size)
+    classes = compute_class_dict(file, labels, input_map, args.num_jets, args.block_size) if labels else {}
+    write_yaml(norm_path, norm)
+    n_vars = sum(len(v) for v in norm.values())
+    print(f"norm dict: {n_vars} variables in streams {list(norm)} -> {norm_path}")
+    if classes:
+        write_yaml(class_path, classes)
+        print(f"class dict -> {class_path}")
+        for stream, entries in classes.items():
+            for label, weights in entries.items():
+                print(f"  {stream}.{label}: " + ", ".join(f"{w:.3g}" for w in weights))
+    else:
+        print("class dict: no labels, not written")
+    print(f"done in {time.perf_counter() - t0:.1f} s ({file})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``halite prep``.
+
+    Parameters
+    ----------
+    argv
+        Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on a user error (the message is printed to stderr).
+    """
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"halite prep: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""Block reads of HDF5 structured arrays into preallocated float32 arrays.
+
+HDF5 converts compound members by name, so one ``read_direct`` per stream and block
+fills a packed float32 buffer with exactly the requested fields (inputs first, then
+labels) plus the ``valid`` flags, without per-field copies in Python.
+"""
+
+from __future__ import annotations
+
+import glob as globmod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from halite.data.specs import InputSpec
+
+
+def expand_files(pattern: str | Sequence[str]) -> list[Path]:
+    """Expand a path, a glob, or a list of them into existing files (sorted per glob)."""
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    files: list[Path] = []
+    for pat in patterns:
+        if any(c in str(pat) for c in "*?["):
+            matches = sorted(globmod.glob(str(pat)))
+            if not matches:
+                msg = f"No files match the glob '{pat}'. Check the path in data.*_file."
+                raise FileNotFoundError(msg)
+            files.extend(Path(m) for m in matches)
+        else:
+            p = Path(pat)
+            if not p.is_file():
+                msg = f"Input file not found: {p}. Check the path in data.*_file (or run `halite synth`)."
+                raise FileNotFoundError(msg)
+            files.append(p)
+    return files
+
+
+def open_h5(path: Path) -> h5py.File:
+    """Open an HDF5 file read-only with an error naming the file when it is not readable HDF5."""
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        msg = (
+            f"Cannot open {path} as HDF5 ({err}). The file may be truncated or not an HDF5 file; "
+            f"re-create or re-copy it."
+        )
+        raise OSError(msg) from err
+
+
+@dataclass(frozen=True)
+class StreamLayout:
+    """Packed read layout of one stream: fields, float32 offsets, and the numpy dtype."""
+
+    spec: InputSpec
+    fields: tuple[str, ...]
+    dtype: np.dtype
+    has_valid: bool
+    num_slots: int  # constituent slots read (after truncation); 0 for the global object
+
+    @property
+    def num_inputs(self) -> int:
+        return len(self.spec.variables)
+
+
+def stream_layout(f: h5py.File, path: Path, spec: InputSpec) -> StreamLayout:
+    """Check the dataset and fields of ``spec`` in ``f`` and build its read layout."""
+    if spec.dataset not in f:
+        msg = (
+            f"{path}: dataset '{spec.dataset}' (stream '{spec.name}') not found; the file has "
+            f"{sorted(f.keys())}. Fix data.input_map or data.variables."
+        )
+        raise KeyError(msg)
+    ds = f[spec.dataset]
+    names = ds.dtype.names or ()
+    fields = tuple(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
+    for field in fields:
+        if field not in names:
+            msg = (
+                f"{path}: variable '{field}' not found in dataset '{spec.dataset}' (stream '{spec.name}'). "
+                f"Available fields: {sorted(names)}."
+            )
+            raise KeyError(msg)
+        kind = ds.dtype[field].kind
+        if kind not in "biuf":
+            msg = (
+                f"{path}: variable '{field}' of dataset '{spec.dataset}' has dtype {ds.dtype[field]}, "
+                f"not a number. Use numeric fields only."
+            )
+            raise TypeError(msg)
+    has_valid = not spec.is_global
+    if has_valid and "valid" not in names:
+        msg = (
+            f"{path}: constituent dataset '{spec.dataset}' has no boolean 'valid' field marking real "
+            f"entries. Salt-format files need one."
+        )
+        raise KeyError(msg)
+    if has_valid and ds.ndim != 2:
+        msg = (
+            f"{path}: constituent dataset '{spec.dataset}' must be 2D (jets, slots); it has shape {ds.shape}."
+        )
+        raise ValueError(msg)
+    if not has_valid and ds.ndim != 1:
+        msg = f"{path}: global dataset '{spec.dataset}' must be 1D (jets,); it has shape {ds.shape}."
+        raise ValueError(msg)
+    n = len(fields)
+    layout = {"names": list(fields), "formats": ["f4"] * n, "offsets": [4 * i for i in range(n)]}
+    if has_valid:
+        layout["names"].append("valid")
+        layout["formats"].append("?")
+        layout["offsets"].append(4 * n)
+    dtype = np.dtype({**layout, "itemsize": 4 * n + (4 if has_valid else 0)})
+    slots = 0
+    if has_valid:
+        slots = ds.shape[1] if spec.max_length is None else min(spec.max_length, ds.shape[1])
+    return StreamLayout(spec, fields, dtype, has_valid, slots)
+
+
+@dataclass
+class Block:
+    """A block of jets read from one file.
+
+    ``values[s]`` is a float32 view ``(n, [N,] C)`` with the inputs first, then the labels;
+    ``valid[s]`` is ``(n, N)`` for constituent streams.
+    """
+
+    path: Path
+    start: int
+    values: dict[str, np.ndarray]
+    valid: dict[str, np.ndarray]
+
+
+class H5Reader:
+    """Reads blocks of jets from one HDF5 file, one packed ``read_direct`` per stream.
+
+    Parameters
+    ----------
+    path
+        The file.
+    specs
+        Streams to read.
+    """
+
+    def __init__(self, path: Path, specs: Sequence[InputSpec]) -> None:
+        self.path = path
+        self.file = open_h5(path)
+        self.layouts = {s.name: stream_layout(self.file, path, s) for s in specs}
+        lengths = {s.dataset: len(self.file[s.dataset]) for s in specs}
+        if len(set(lengths.values())) > 1:
+            msg = f"{path}: datasets have different numbers of jets {lengths}; they must be aligned."
+            raise ValueError(msg)
+        self.num_jets = next(iter(lengths.values()))
+
+    def read(self, start: int, stop: int) -> Block:
+        """Read jets ``[start, stop)`` of every stream."""
+        values, valid = {}, {}
+        n = stop - start
+        for name, lay in self.layouts.items():
+            ds = self.file[lay.spec.dataset]
+            if lay.has_valid:
+                buf = np.empty((n, lay.num_slots), dtype=lay.dtype)
+                sel = np.s_[start:stop, : lay.num_slots]
+            else:
+                buf = np.empty((n,), dtype=lay.dtype)
+                sel = np.s_[start:stop]
+            try:
+                ds.read_direct(buf, source_sel=sel)
+            except (OSError, RuntimeError) as err:
+                msg = (
+                    f"{self.path}: failed to read jets {start}:{stop} of dataset '{lay.spec.dataset}' "
+                    f"({err}). The file may be truncated or corrupted."
+                )
+                raise OSError(msg) from err
+            c = len(lay.fields)
+            shape = (n, lay.num_slots, c) if lay.has_valid else (n, c)
+            strides = (
+                (lay.num_slots * lay.dtype.itemsize, lay.dtype.itemsize, 4)
+                if lay.has_valid
+                else (lay.dtype.itemsize, 4)
+            )
+            values[name] = np.ndarray(shape, dtype=np.float32, buffer=buf, strides=strides)
+            if lay.has_valid:
+                valid[name] = buf["valid"]
+        return Block(self.path, start, values, valid)
+
+    def attrs(self, dataset: str) -> dict:
+        """Attributes of ``dataset`` (e.g. class names of labels)."""
+        return dict(self.file[dataset].attrs)
+
+    def close(self) -> None:
+        self.file.close()

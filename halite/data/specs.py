@@ -1,0 +1,117 @@
+"""Frozen descriptions of what is read from the files: inputs, labels, normalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+#: Class names of labels known to halite (salt conventions), index = label value.
+KNOWN_CLASS_NAMES: dict[str, list[str]] = {
+    "flavour_label": ["bjets", "cjets", "ujets"],
+    "ftagTruthOriginLabel": [
+        "pileup",
+        "Fake",
+        "Primary",
+        "FromB",
+        "FromBC",
+        "FromC",
+        "FromTau",
+        "OtherSecondary",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """One label read from a stream.
+
+    Parameters
+    ----------
+    name
+        Field name in the HDF5 dataset.
+    kind
+        ``"class"`` for integer class labels (int64 tensors, ``-1`` = ignore),
+        ``"value"`` for float targets and weights.
+    label_map
+        Raw value -> class index, applied to class labels. Values not in the map
+        raise an error naming the file and label.
+    num_classes
+        Class labels must lie in ``[0, num_classes)`` (``-1`` = ignore) after mapping.
+    """
+
+    name: str
+    kind: Literal["class", "value"] = "class"
+    label_map: Mapping[int, int] | None = None
+    num_classes: int | None = None
+
+    def lookup_table(self) -> tuple[np.ndarray, int] | None:
+        """Dense lookup ``table[value - offset]`` for vectorised remapping (-2 = not in map)."""
+        if self.label_map is None:
+            return None
+        keys = np.array(sorted(int(k) for k in self.label_map), dtype=np.int64)
+        offset = int(keys.min())
+        table = np.full(int(keys.max()) - offset + 1, -2, dtype=np.int64)
+        for k, v in self.label_map.items():
+            table[int(k) - offset] = int(v)
+        return table, offset
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input stream.
+
+    Parameters
+    ----------
+    name
+        Internal stream name (``jets``, ``tracks``, ...).
+    dataset
+        Name of the HDF5 dataset (``input_map`` value; defaults to ``name``).
+    variables
+        Input variables in model order.
+    is_global
+        True for the global object ``(B, F)``; constituent streams are ``(B, N, F)``.
+    max_length
+        Truncation of constituent streams (``num_inputs``); ``None`` keeps all slots.
+    labels
+        Labels read from this stream.
+    """
+
+    name: str
+    dataset: str
+    variables: tuple[str, ...]
+    is_global: bool = False
+    max_length: int | None = None
+    labels: tuple[LabelSpec, ...] = field(default_factory=tuple)
+
+
+def check_norm_dict(norm: Mapping, variables: Mapping[str, list[str]], source: str) -> None:
+    """Check that ``norm`` has a usable mean and std for every input variable.
+
+    Raises ``ValueError`` naming ``source`` (the file), the stream and the variable.
+    """
+    for stream, names in variables.items():
+        if stream not in norm:
+            msg = (
+                f"Norm dict {source} has no entry for stream '{stream}' (has {sorted(norm)}). "
+                f"Re-run `halite prep` or add it."
+            )
+            raise ValueError(msg)
+        for var in names:
+            entry = norm[stream].get(var) if isinstance(norm[stream], Mapping) else None
+            if entry is None or "mean" not in entry or "std" not in entry:
+                msg = (
+                    f"Norm dict {source} has no mean/std for variable '{var}' of stream '{stream}'. "
+                    f"Re-run `halite prep` with this variable or remove it from data.variables."
+                )
+                raise ValueError(msg)
+            std = float(entry["std"])
+            if not np.isfinite(std) or std <= 0 or not np.isfinite(float(entry["mean"])):
+                msg = (
+                    f"Norm dict {source}: variable '{var}' of stream '{stream}' has std={entry['std']} "
+                    f"and mean={entry['mean']}; std must be finite and > 0. Fix the entry or re-run "
+                    f"`halite prep`."
+                )
+                raise ValueError(msg)

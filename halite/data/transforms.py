@@ -1,0 +1,78 @@
+"""Pure, vectorised per-batch transforms: trimming, finiteness checks, label maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from halite.data.specs import LabelSpec
+
+
+def trim_length(valid: np.ndarray) -> int:
+    """Slots needed to hold the longest valid set of a batch ``(B, N)`` (at least 1)."""
+    if valid.shape[1] == 0:
+        return 0
+    # padding follows the valid entries, so the last valid slot + 1 is the count
+    return max(1, int(valid.sum(axis=1).max()))
+
+
+def check_finite(
+    x: np.ndarray, variables: tuple[str, ...], stream: str, path: Path, policy: str, fill: float = 0.0
+) -> int:
+    """Check inputs ``(B, [N,] F)`` are finite; raise (policy ``"error"``) or replace with ``fill``.
+
+    Returns the number of replaced values.
+    """
+    finite = np.isfinite(x)
+    if finite.all():
+        return 0
+    bad = ~finite.reshape(-1, x.shape[-1])
+    counts = bad.sum(axis=0)
+    if policy == "error":
+        which = {variables[i]: int(c) for i, c in enumerate(counts) if c}
+        msg = (
+            f"{path}: non-finite (NaN/inf) values in stream '{stream}': {which}. Clean the file, drop "
+            f"the variable, or set data.non_finite: zero to replace them with {fill}."
+        )
+        raise ValueError(msg)
+    np.copyto(x, fill, where=~finite)
+    return int(counts.sum())
+
+
+def map_labels(
+    raw: np.ndarray, spec: LabelSpec, stream: str, path: Path, ignore: np.ndarray | None
+) -> np.ndarray:
+    """Convert raw label values (float32 from the packed read) to int64 class indices.
+
+    Entries flagged in ``ignore`` (padding) become -1. Values outside the label map raise.
+    """
+    labels = raw.astype(np.int64)
+    table = spec.lookup_table()
+    if table is not None:
+        lut, offset = table
+        idx = labels - offset
+        inside = (idx >= 0) & (idx < len(lut))
+        mapped = np.full_like(labels, -2)
+        mapped[inside] = lut[idx[inside]]
+        labels = mapped
+    if ignore is not None:
+        labels[ignore] = -1
+    unknown = labels < -1
+    if table is None and spec.num_classes is not None:
+        unknown |= labels >= spec.num_classes
+    if unknown.any() and table is None:
+        values = sorted({int(v) for v in raw[unknown].ravel()[:1000]})
+        msg = (
+            f"{path}: label '{spec.name}' of stream '{stream}' has values {values} outside the classes "
+            f"0..{(spec.num_classes or 0) - 1} of the task. Add a label_map with class_names to the task."
+        )
+        raise ValueError(msg)
+    if unknown.any():
+        values = sorted({int(v) for v in raw[unknown].ravel()[:1000]})
+        msg = (
+            f"{path}: label '{spec.name}' of stream '{stream}' has values {values} that are not in the "
+            f"label map {dict(spec.label_map or {})}. Add them to the task's label_map or select those jets out."
+        )
+        raise ValueError(msg)
+    return labels

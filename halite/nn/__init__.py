@@ -1,0 +1,1 @@
+"""Model blocks (torch only; no Lightning, no readers)."""

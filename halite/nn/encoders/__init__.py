@@ -1,0 +1,1 @@
+"""Encoders turning per-constituent embeddings into contextual embeddings."""

@@ -1,0 +1,1 @@
+"""Basic layers: dense networks, attention, input normalisation."""

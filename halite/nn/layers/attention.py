@@ -1,0 +1,72 @@
+"""Multi-head attention built on ``torch.nn.functional.scaled_dot_product_attention``."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def key_mask_for_attention(pad_mask: Tensor | None) -> Tensor | None:
+    """Turn a pad mask ``(B, N)`` (True = padding) into an SDPA mask ``(B, 1, 1, N)`` (True = attend).
+
+    A jet whose slots are all padding attends to its first slot so the softmax stays finite;
+    the outputs of padded slots are masked downstream.
+    """
+    if pad_mask is None:
+        return None
+    attend = ~pad_mask
+    empty = ~attend.any(dim=-1)
+    attend = attend.clone()
+    attend[:, 0] |= empty
+    return attend[:, None, None, :]
+
+
+class ScaledDotProductAttention(nn.Module):
+    """Multi-head attention with fused SDPA kernels (Vaswani et al., arXiv:1706.03762).
+
+    Parameters
+    ----------
+    embed_dim
+        Width ``D`` of queries, keys and values.
+    num_heads
+        Number of heads; must divide ``embed_dim``.
+    dropout
+        Attention dropout (training only).
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int = 8, dropout: float = 0.0) -> None:
+        super().__init__()
+        if embed_dim % num_heads:
+            msg = f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; change one of them."
+            raise ValueError(msg)
+        self.embed_dim = embed_dim
+        self.num_heads = num_heads
+        self.head_dim = embed_dim // num_heads
+        self.dropout = dropout
+        self.q_proj = nn.Linear(embed_dim, embed_dim)
+        self.kv_proj = nn.Linear(embed_dim, 2 * embed_dim)
+        self.out_proj = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, x: Tensor, kv: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
+        """Attend from ``x`` ``(B, Nq, D)`` to ``kv`` ``(B, Nk, D)`` (default ``x``).
+
+        ``attn_mask`` is boolean, broadcastable to ``(B, H, Nq, Nk)``, True = attend
+        (see ``key_mask_for_attention``).
+        """
+        kv = x if kv is None else kv
+        b, nq, _ = x.shape
+        nk = kv.shape[1]
+        q = self.q_proj(x).view(b, nq, self.num_heads, self.head_dim).transpose(1, 2)
+        k, v = self.kv_proj(kv).view(b, nk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.out_proj(out.transpose(1, 2).reshape(b, nq, self.embed_dim))
+
+
+def masked_softmax(scores: Tensor, pad_mask: Tensor, dim: int = 1) -> Tensor:
+    """Softmax over ``dim`` ignoring padded entries; all-padding rows give zeros."""
+    scores = scores.masked_fill(pad_mask, torch.finfo(scores.dtype).min)
+    weights = torch.softmax(scores, dim=dim)
+    return weights.masked_fill(pad_mask, 0.0)

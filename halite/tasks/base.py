@@ -1,0 +1,82 @@
+"""Common task interface: a dense head, a loss, a target and a weight."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from halite.data.specs import LabelSpec
+from halite.nn.layers.dense import Dense, DenseConfig
+from halite.typing import Labels
+
+
+class TaskBase(nn.Module):
+    """A prediction head with its loss.
+
+    Tasks are built late by the model, once the width of their input is known
+    (``build``). A task on the global object reads the pooled representation; a
+    task on a constituent stream reads the per-constituent encoder output with the
+    pooled representation as context.
+
+    Parameters
+    ----------
+    name
+        Unique task name (used for logging and output names).
+    input_name
+        Stream the task predicts for (``jets``, ``tracks``, ...).
+    dense_config
+        Head network; its ``output_size`` may be left out where the task knows it.
+    loss
+        Loss module; tasks document which reduction they need.
+    weight
+        Weight of this task in the total loss.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        input_name: str,
+        dense_config: DenseConfig | None = None,
+        loss: nn.Module | None = None,
+        weight: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.input_name = input_name
+        self.dense_config = dense_config or DenseConfig()
+        self.loss_fn = loss
+        self.weight = weight
+        self.net: Dense | None = None
+
+    @property
+    def output_size(self) -> int:
+        """Number of head outputs this task needs."""
+        raise NotImplementedError
+
+    def build(self, input_size: int, context_size: int = 0) -> None:
+        """Create the head for inputs of width ``input_size`` plus ``context_size``."""
+        self.net = Dense.from_config(self.dense_config, input_size, self.output_size, context_size)
+        if self.net.out_features != self.output_size:
+            msg = (
+                f"Task '{self.name}': dense_config.output_size={self.net.out_features} but the task needs "
+                f"{self.output_size} outputs. Remove output_size or set it to {self.output_size}."
+            )
+            raise ValueError(msg)
+
+    def required_labels(self) -> list[LabelSpec]:
+        """Labels this task reads from its ``input_name`` stream."""
+        raise NotImplementedError
+
+    def forward(self, x: Tensor, context: Tensor | None = None) -> Tensor:
+        """Head output for ``x`` ``(B, D)`` or ``(B, N, D)``."""
+        if self.net is None:
+            msg = f"Task '{self.name}' was used before the model built it."
+            raise RuntimeError(msg)
+        return self.net(x, context)
+
+    def loss(self, output: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
+        """Scalar (unweighted) loss of ``output`` against the labels of ``input_name``."""
+        raise NotImplementedError
+
+    def predictions(self, output: Tensor, model_name: str) -> dict[str, Tensor]:
+        """Output columns for the predictions file, ``(B,)`` or ``(B, N)`` each."""
+        raise NotImplementedError

@@ -1,0 +1,156 @@
+"""Write test predictions to an HDF5 file that plain h5py opens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import lightning as L
+import numpy as np
+import torch
+from numpy.lib import recfunctions as rfn
+
+from halite.evaluate.summary import flavour_summary, format_summary
+from halite.io import atomic_path
+
+
+class PredictionWriter(L.Callback):
+    """Collect ``halite test`` outputs and write ``<run>/predictions/<ckpt>__test_<file>.h5``.
+
+    The ``jets`` dataset holds every field of the test file's global object plus the
+    model's output columns (``<name>_pb`` ...). With ``write_tracks`` each constituent
+    stream with per-constituent outputs gets a dataset ``(jets, slots)`` with the
+    outputs and a ``valid`` flag.
+
+    Parameters
+    ----------
+    write_tracks
+        Also write per-constituent outputs.
+    output_path
+        Explicit output file; default next to the checkpoint's run directory.
+    """
+
+    def __init__(self, write_tracks: bool = False, output_path: str | None = None) -> None:
+        super().__init__()
+        self.write_tracks = write_tracks
+        self.output_path = output_path
+        self.written: Path | None = None
+        self._chunks: list[dict[str, Any]] = []
+
+    def on_test_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._chunks = []
+
+    def on_test_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        self._chunks.append(outputs)
+
+    def target_path(self, trainer: L.Trainer, test_file: Path) -> Path:
+        if self.output_path:
+            return Path(self.output_path)
+        ckpt = trainer.ckpt_path
+        if ckpt:
+            run_dir = Path(ckpt).parent.parent
+            stem = Path(ckpt).stem
+        else:
+            run_dir = Path(trainer.default_root_dir)
+            stem = "untrained"
+        return run_dir / "predictions" / f"{stem}__test_{test_file.stem}.h5"
+
+    def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero or not self._chunks:
+            return
+        dm = trainer.datamodule  # type: ignore[attr-defined]
+        dataset = dm.dataset("test")
+        global_name = dm.global_object
+        widths = {}
+        with h5py.File(dataset.files[0], "r") as f:
+            for spec in dataset.specs:
+                if not spec.is_global:
+                    slots = f[spec.dataset].shape[1]
+                    widths[spec.name] = min(slots, spec.max_length or slots)
+        stream_cols = self.collect(global_name, widths)
+        num = dataset.num_jets
+        path = self.target_path(trainer, dataset.files[0])
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as out:
+            jets = self.read_global(dataset.files, dm.input_map.get(global_name, global_name), num)
+            cols = stream_cols.pop(global_name, {})
+            extra = [(k, np.asarray(v, dtype=np.float32)) for k, v in cols.items()]
+            if extra:
+                jets = rfn.append_fields(jets, [k for k, _ in extra], [v for _, v in extra], usemask=False)
+            out.create_dataset(global_name, data=jets)
+            if self.write_tracks:
+                for stream, scols in stream_cols.items():
+                    out.create_dataset(stream, data=self.pack_stream(scols))
+            out.attrs["halite_model"] = pl_module.name  # type: ignore[attr-defined]
+            out.attrs["checkpoint"] = str(trainer.ckpt_path or "")
+        self.written = path
+        print(f"Predictions written to {path}\nRun directory: {path.parent.parent}")
+        summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
+        if summary:
+            print(format_summary(summary, pl_module.name))  # type: ignore[arg-type]
+            with atomic_path(path.with_suffix(".summary.json")) as tmp:
+                tmp.write_text(json.dumps(summary, indent=2))
+
+    def collect(self, global_name: str, widths: dict[str, int]) -> dict[str, dict[str, np.ndarray]]:
+        """Concatenate the per-batch outputs; constituent outputs padded to a common width."""
+        result: dict[str, dict[str, np.ndarray]] = {}
+        streams = self._chunks[0]["predictions"].keys()
+        for stream in streams:
+            cols = self._chunks[0]["predictions"][stream].keys()
+            result[stream] = {}
+            if stream == global_name:
+                for c in cols:
+                    result[stream][c] = torch.cat(
+                        [ch["predictions"][stream][c] for ch in self._chunks]
+                    ).numpy()
+                continue
+            width = max([widths.get(stream, 0)] + [ch["pad_masks"][stream].shape[1] for ch in self._chunks])
+            for c in cols:
+                parts = [
+                    torch.nn.functional.pad(
+                        ch["predictions"][stream][c], (0, width - ch["pad_masks"][stream].shape[1])
+                    )
+                    for ch in self._chunks
+                ]
+                result[stream][c] = torch.cat(parts).numpy()
+            masks = [
+                torch.nn.functional.pad(
+                    ch["pad_masks"][stream], (0, width - ch["pad_masks"][stream].shape[1]), value=True
+                )
+                for ch in self._chunks
+            ]
+            result[stream]["valid"] = ~torch.cat(masks).cpu().numpy()
+        return result
+
+    @staticmethod
+    def read_global(files: list[Path], dataset: str, num: int) -> np.ndarray:
+        """All fields of the global object for the first ``num`` jets over ``files``."""
+        parts, left = [], num
+        for path in files:
+            if left <= 0:
+                break
+            with h5py.File(path, "r") as f:
+                arr = f[dataset][: min(left, len(f[dataset]))]
+            parts.append(arr)
+            left -= len(arr)
+        return np.concatenate(parts)
+
+    @staticmethod
+    def pack_stream(cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Structured ``(jets, slots)`` array of per-constituent outputs."""
+        valid = cols.pop("valid")
+        dtype = [("valid", "?")] + [(k, "f4") for k in cols]
+        arr = np.zeros(valid.shape, dtype=dtype)
+        arr["valid"] = valid
+        for k, v in cols.items():
+            arr[k] = np.where(valid, v, 0.0)
+        return arr

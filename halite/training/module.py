@@ -1,0 +1,150 @@
+"""LitModel: training / validation / test steps, loss aggregation, optimiser and LR schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import lightning as L
+import torch
+
+from halite.nn.model import Model
+from halite.typing import Batch
+
+
+@dataclass
+class LRSConfig:
+    """AdamW with a one-cycle learning-rate schedule (salt's ``lrs_config``).
+
+    Parameters
+    ----------
+    initial
+        Learning rate at the start of the warm-up.
+    max
+        Peak learning rate.
+    end
+        Final learning rate.
+    pct_start
+        Fraction of the steps spent warming up.
+    weight_decay
+        AdamW weight decay.
+    """
+
+    initial: float = 1e-7
+    max: float = 5e-4
+    end: float = 1e-5
+    pct_start: float = 0.01
+    weight_decay: float = 1e-5
+
+    def __post_init__(self) -> None:
+        if not (0 < self.initial <= self.max and 0 < self.end <= self.max):
+            msg = (
+                f"lrs_config needs 0 < initial <= max and 0 < end <= max; got initial={self.initial}, "
+                f"max={self.max}, end={self.end}."
+            )
+            raise ValueError(msg)
+        if not 0 < self.pct_start < 1:
+            msg = f"lrs_config.pct_start must be in (0, 1), got {self.pct_start}."
+            raise ValueError(msg)
+
+
+class LitModel(L.LightningModule):
+    """Train a halite ``Model``.
+
+    Parameters
+    ----------
+    model
+        The network with its tasks.
+    lrs_config
+        Optimiser and learning-rate schedule.
+    name
+        Model name used in output columns (``<name>_pb``); linked from the top-level ``name``.
+    """
+
+    def __init__(self, model: Model, lrs_config: LRSConfig | None = None, name: str = "halite") -> None:
+        super().__init__()
+        self.model = model
+        self.lrs_config = lrs_config or LRSConfig()
+        self.name = name
+
+    def setup(self, stage: str) -> None:
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if dm is not None and hasattr(dm, "require_labels"):
+            dm.require_labels(self.model.required_labels())
+
+    def on_train_epoch_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        dataset = getattr(dm, "train_dataset", None)
+        if dataset is not None:
+            dataset.set_epoch(self.current_epoch)
+
+    def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
+        if isinstance(batch, Batch):
+            return batch.to(device, non_blocking=True)
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
+
+    def forward(self, batch: Batch) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        return self.model(batch.inputs, batch.pad_masks, batch.labels)
+
+    def shared_step(self, batch: Batch, stage: str) -> torch.Tensor:
+        _, losses = self(batch)
+        loss = self.model.total_loss(losses)
+        bs = batch.batch_size
+        on_step = stage == "train"
+        self.log(
+            f"{stage}_loss",
+            loss,
+            batch_size=bs,
+            prog_bar=True,
+            on_step=on_step,
+            on_epoch=True,
+            sync_dist=not on_step,
+        )
+        for name, value in losses.items():
+            self.log(
+                f"{stage}/{name}_loss",
+                value,
+                batch_size=bs,
+                on_step=on_step,
+                on_epoch=True,
+                sync_dist=not on_step,
+            )
+        return loss
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        return self.shared_step(batch, "train")
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        return self.shared_step(batch, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
+        outputs, losses = self(batch)
+        loss = self.model.total_loss(losses)
+        self.log("test_loss", loss, batch_size=batch.batch_size, sync_dist=True)
+        return {"predictions": self.predictions(outputs), "pad_masks": batch.pad_masks}
+
+    def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        outputs, _ = self.model(batch.inputs, batch.pad_masks)
+        return {"predictions": self.predictions(outputs), "pad_masks": batch.pad_masks}
+
+    def predictions(self, outputs: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+        """Per stream, the output columns of every task."""
+        out: dict[str, dict[str, torch.Tensor]] = {}
+        for task in self.model.tasks:
+            cols = task.predictions(outputs[task.name], self.name)  # type: ignore[operator]
+            out.setdefault(task.input_name, {}).update({k: v.detach().cpu() for k, v in cols.items()})
+        return out
+
+    def configure_optimizers(self) -> Any:
+        cfg = self.lrs_config
+        opt = torch.optim.AdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+        total = int(self.trainer.estimated_stepping_batches)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt,
+            max_lr=cfg.max,
+            total_steps=max(total, 2),
+            pct_start=cfg.pct_start,
+            div_factor=cfg.max / cfg.initial,
+            final_div_factor=cfg.initial / cfg.end,
+        )
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

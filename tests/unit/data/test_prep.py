@@ -1,0 +1,283 @@
+"""Tests of the norm-dict / class-dict preparation (salt / UPP formats)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from halite.data.prep import (
+    DEFAULT_VARIABLES,
+    compute_class_dict,
+    compute_norm_dict,
+    load_class_dict,
+    load_norm_dict,
+    main,
+)
+from halite.data.synthetic import write_file
+from halite.io import write_yaml
+
+NUM_JETS = 2000
+VARIABLES = {
+    "jets": ["pt_btagJes", "eta_btagJes"],
+    "tracks": ["d0", "IP3D_signed_d0_significance", "numberOfPixelHits", "leptonID", "qOverP"],
+}
+LABELS = {"jets": ["flavour_label"], "tracks": ["ftagTruthOriginLabel"]}
+
+
+@pytest.fixture(scope="module")
+def h5_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("prep") / "train.h5"
+    write_file(path, NUM_JETS, seed=11)
+    return path
+
+
+@pytest.fixture(scope="module")
+def arrays(h5_file: Path) -> dict[str, np.ndarray]:
+    with h5py.File(h5_file, "r") as f:
+        return {"jets": f["jets"][:], "tracks": f["tracks"][:]}
+
+
+def _reference_norm(arrays: dict[str, np.ndarray], num_jets: int | None = None) -> dict:
+    jets = arrays["jets"][:num_jets]
+    tracks = arrays["tracks"][:num_jets]
+    valid = tracks["valid"]
+    ref: dict = {"jets": {}, "tracks": {}}
+    for var in VARIABLES["jets"]:
+        x = jets[var].astype(np.float64)
+        ref["jets"][var] = (x.mean(), x.std())
+    for var in VARIABLES["tracks"]:
+        x = tracks[var][valid].astype(np.float64)
+        ref["tracks"][var] = (x.mean(), x.std())
+    return ref
+
+
+def _assert_norm_matches(norm: dict, ref: dict) -> None:
+    assert set(norm) == set(ref)
+    for stream, entries in ref.items():
+        assert list(norm[stream]) == list(entries)
+        for var, (mean, std) in entries.items():
+            assert isinstance(norm[stream][var]["mean"], float)
+            assert isinstance(norm[stream][var]["std"], float)
+            np.testing.assert_allclose(norm[stream][var]["mean"], mean, rtol=1e-5, atol=1e-12)
+            np.testing.assert_allclose(norm[stream][var]["std"], std, rtol=1e-5)
+
+
+def test_norm_dict_matches_numpy(h5_file: Path, arrays: dict[str, np.ndarray]) -> None:
+    norm = compute_norm_dict(h5_file, VARIABLES)
+    _assert_norm_matches(norm, _reference_norm(arrays))
+
+
+def test_norm_dict_small_blocks(h5_file: Path, arrays: dict[str, np.ndarray]) -> None:
+    whole = compute_norm_dict(h5_file, VARIABLES)
+    blocked = compute_norm_dict(h5_file, VARIABLES, block_size=300)
+    for stream, entries in whole.items():
+        for var, entry in entries.items():
+            np.testing.assert_allclose(blocked[stream][var]["mean"], entry["mean"], rtol=1e-9, atol=1e-15)
+            np.testing.assert_allclose(blocked[stream][var]["std"], entry["std"], rtol=1e-9)
+
+
+def test_norm_dict_num_jets(h5_file: Path, arrays: dict[str, np.ndarray]) -> None:
+    norm = compute_norm_dict(h5_file, VARIABLES, num_jets=500, block_size=128)
+    _assert_norm_matches(norm, _reference_norm(arrays, num_jets=500))
+
+
+def test_norm_dict_default_variables(h5_file: Path) -> None:
+    norm = compute_norm_dict(h5_file, DEFAULT_VARIABLES, block_size=1000)
+    assert {s: list(v) for s, v in norm.items()} == DEFAULT_VARIABLES
+    assert all(e["std"] > 0 for entries in norm.values() for e in entries.values())
+
+
+def test_norm_dict_input_map(tmp_path: Path) -> None:
+    path = tmp_path / "mapped.h5"
+    with h5py.File(path, "w") as f:
+        arr = np.zeros(4, dtype=[("x", "f4"), ("c", "f4")])
+        arr["x"] = [1, 2, 3, 4]
+        arr["c"] = 5.0
+        f.create_dataset("my_jets", data=arr)
+    norm = compute_norm_dict(path, {"jets": ["x", "c"]}, input_map={"jets": "my_jets"})
+    assert norm["jets"]["x"] == {"mean": 2.5, "std": pytest.approx(np.std([1, 2, 3, 4]))}
+    assert norm["jets"]["c"] == {"mean": 5.0, "std": 1.0}  # constant: std replaced by 1
+
+
+def test_constant_variable_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "const.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("jets", data=np.ones(3, dtype=[("c", "f4")]))
+    norm = compute_norm_dict(path, {"jets": ["c"]})
+    assert norm["jets"]["c"]["std"] == 1.0
+    err = capsys.readouterr().err
+    assert "'c'" in err
+    assert "'jets'" in err
+
+
+def test_class_dict_formula(h5_file: Path, arrays: dict[str, np.ndarray]) -> None:
+    classes = compute_class_dict(h5_file, LABELS, block_size=300)
+    flav = arrays["jets"]["flavour_label"]
+    counts = np.bincount(flav, minlength=3).astype(float)
+    expected = counts.sum() / counts
+    expected /= expected.min()
+    np.testing.assert_allclose(classes["jets"]["flavour_label"], expected, rtol=1e-12)
+    tracks = arrays["tracks"]
+    origin = tracks["ftagTruthOriginLabel"][tracks["valid"]]
+    counts = np.bincount(origin, minlength=8).astype(float)
+    assert len(classes["tracks"]["ftagTruthOriginLabel"]) == 8  # from the dataset attribute
+    expected = counts.sum() / counts
+    expected /= expected.min()
+    np.testing.assert_allclose(classes["tracks"]["ftagTruthOriginLabel"], expected, rtol=1e-12)
+    assert min(classes["jets"]["flavour_label"]) == 1.0
+    assert all(isinstance(w, float) for w in classes["jets"]["flavour_label"])
+
+
+def test_class_dict_missing_class_and_negative(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "labels.h5"
+    with h5py.File(path, "w") as f:
+        arr = np.zeros(7, dtype=[("lab", "i4")])
+        arr["lab"] = [0, 0, 0, 1, -1, -1, 0]
+        f.create_dataset("jets", data=arr)
+    classes = compute_class_dict(path, {"jets": ["lab"]}, num_classes={"lab": 3})
+    # counts [4, 1, 0] -> weights [5/4, 5, -] / (5/4) = [1, 4], missing class gets the max
+    assert classes == {"jets": {"lab": [1.0, 4.0, 4.0]}}
+    assert "never occur" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="expected"):
+        compute_class_dict(path, {"jets": ["lab"]}, num_classes={"lab": 1})
+
+
+def test_round_trip(h5_file: Path, tmp_path: Path) -> None:
+    norm = compute_norm_dict(h5_file, VARIABLES)
+    classes = compute_class_dict(h5_file, LABELS)
+    write_yaml(tmp_path / "norm.yaml", norm)
+    write_yaml(tmp_path / "class.yaml", classes)
+    assert load_norm_dict(tmp_path / "norm.yaml") == norm
+    assert load_class_dict(tmp_path / "class.yaml") == classes
+
+
+def test_load_salt_style_dicts(tmp_path: Path) -> None:
+    norm_text = "jets:\n  pt_btagJes:\n    mean: 1.0e5\n    std: 2\ntracks:\n  d0: {mean: 0, std: 0.5}\n"
+    (tmp_path / "norm.yaml").write_text(norm_text)
+    norm = load_norm_dict(tmp_path / "norm.yaml")
+    assert norm["tracks"]["d0"] == {"mean": 0, "std": 0.5}
+    assert norm["jets"]["pt_btagJes"] == {"mean": 1.0e5, "std": 2}  # PyYAML reads 1.0e5 as a string
+    (tmp_path / "class.yaml").write_text("jets:\n  flavour_label: [1.0, 2.5, 1]\n")
+    assert load_class_dict(tmp_path / "class.yaml") == {"jets": {"flavour_label": [1.0, 2.5, 1]}}
+
+
+def test_load_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad_norm.yaml"
+    bad.write_text(yaml.safe_dump({"tracks": {"d0": {"mean": 0.0}}}))
+    with pytest.raises(ValueError, match=r"bad_norm\.yaml.*'d0'.*'tracks'"):
+        load_norm_dict(bad)
+    bad_class = tmp_path / "bad_class.yaml"
+    bad_class.write_text(yaml.safe_dump({"jets": {"flavour_label": "heavy"}}))
+    with pytest.raises(ValueError, match=r"bad_class\.yaml.*'flavour_label'.*'jets'"):
+        load_class_dict(bad_class)
+    with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
+        load_norm_dict(tmp_path / "nope.yaml")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"missing\.h5"):
+        compute_norm_dict(tmp_path / "missing.h5", VARIABLES)
+    with pytest.raises(FileNotFoundError, match=r"missing\.h5"):
+        compute_class_dict(tmp_path / "missing.h5", LABELS)
+
+
+def test_missing_dataset(h5_file: Path) -> None:
+    match = r"train\.h5 has no dataset 'muons'.*Available datasets: \['jets', 'tracks'\]"
+    with pytest.raises(ValueError, match=match):
+        compute_norm_dict(h5_file, {"muons": ["pt"]})
+    with pytest.raises(ValueError, match=r"no dataset 'trk'.*input_map: 'tracks' -> 'trk'"):
+        compute_norm_dict(h5_file, {"tracks": ["d0"]}, input_map={"tracks": "trk"})
+
+
+def test_missing_variable(h5_file: Path) -> None:
+    match = r"'tracks'.*train\.h5.*\['not_a_var'\].*Available fields: \['valid'"
+    with pytest.raises(ValueError, match=match):
+        compute_norm_dict(h5_file, {"tracks": ["d0", "not_a_var"]})
+    with pytest.raises(ValueError, match="no label"):
+        compute_class_dict(h5_file, {"jets": ["not_a_label"]})
+
+
+def test_non_finite(tmp_path: Path) -> None:
+    path = tmp_path / "broken.h5"
+    tracks = np.zeros((5, 3), dtype=[("valid", "?"), ("d0", "f4"), ("z0", "f4")])
+    tracks["valid"][:, :2] = True
+    tracks["d0"] = 1.0
+    tracks["d0"][1, 0] = np.nan
+    tracks["d0"][2, 1] = np.inf
+    tracks["d0"][3, 2] = np.nan  # padding: ignored
+    tracks["z0"] = np.arange(15, dtype="f4").reshape(5, 3)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("tracks", data=tracks)
+    with pytest.raises(ValueError, match=r"broken\.h5.*'tracks'.*'d0' \(2 values\)"):
+        compute_norm_dict(path, {"tracks": ["z0", "d0"]}, block_size=2)
+    norm = compute_norm_dict(path, {"tracks": ["z0"]}, block_size=2)
+    z0 = tracks["z0"][tracks["valid"]].astype(np.float64)
+    assert norm["tracks"]["z0"]["mean"] == pytest.approx(z0.mean())
+    assert norm["tracks"]["z0"]["std"] == pytest.approx(z0.std())
+
+
+def test_main_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "halite prep" in capsys.readouterr().out
+
+
+def test_main_end_to_end(h5_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    norm_path = tmp_path / "out" / "norm.yaml"
+    class_path = tmp_path / "out" / "class.yaml"
+    outputs = ["--norm-dict", str(norm_path), "--class-dict", str(class_path)]
+    rc = main(["--file", str(h5_file), *outputs, "--num-jets", "1000", "--block-size", "256"])
+    assert rc == 0
+    norm = load_norm_dict(norm_path)
+    assert {s: list(v) for s, v in norm.items()} == DEFAULT_VARIABLES
+    assert norm == compute_norm_dict(h5_file, DEFAULT_VARIABLES, num_jets=1000, block_size=256)
+    classes = load_class_dict(class_path)
+    assert set(classes) == {"jets", "tracks"}
+    assert len(classes["jets"]["flavour_label"]) == 3
+    assert len(classes["tracks"]["ftagTruthOriginLabel"]) == 8
+    out = capsys.readouterr().out
+    assert str(norm_path) in out
+
+
+def test_main_defaults_next_to_file(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "train.h5"
+    write_file(path, 200, seed=1, num_tracks=6)
+    variables = tmp_path / "vars.yaml"
+    variables.write_text(yaml.safe_dump({"jets": ["pt_btagJes"], "tracks": ["d0"]}))
+    assert main(["--file", str(path), "--variables", str(variables), "--labels", "jets:flavour_label"]) == 0
+    assert set(load_norm_dict(path.parent / "norm_dict.yaml")["tracks"]) == {"d0"}
+    assert set(load_class_dict(path.parent / "class_dict.yaml")) == {"jets"}
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_main_config(tmp_path: Path, nested: bool) -> None:
+    path = tmp_path / "train.h5"
+    write_file(path, 200, seed=2, num_tracks=6)
+    data = {
+        "train_file": str(path),
+        "variables": {"jets": ["eta_btagJes"], "tracks": ["d0", "deta"]},
+        "norm_dict": str(tmp_path / "cfg_norm.yaml"),
+        "class_dict": str(tmp_path / "cfg_class.yaml"),
+    }
+    cfg = {"data": {"class_path": "halite.data.DataModule", "init_args": data} if nested else data}
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    assert main(["--config", str(cfg_path)]) == 0
+    norm = load_norm_dict(tmp_path / "cfg_norm.yaml")
+    assert {s: list(v) for s, v in norm.items()} == data["variables"]
+    assert set(load_class_dict(tmp_path / "cfg_class.yaml")) == {"jets", "tracks"}
+    # CLI flags override the config
+    assert main(["--config", str(cfg_path), "--norm-dict", str(tmp_path / "cli_norm.yaml")]) == 0
+    assert (tmp_path / "cli_norm.yaml").is_file()
+
+
+def test_main_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--file", str(tmp_path / "absent.h5")]) == 1
+    assert "absent.h5" in capsys.readouterr().err
+    assert main([]) == 1
+    assert "--file" in capsys.readouterr().err

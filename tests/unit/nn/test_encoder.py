@@ -1,0 +1,67 @@
+"""Transformer encoder and pooling: padding invariance, permutation symmetry, empty sets."""
+
+from __future__ import annotations
+
+import torch
+
+from halite.nn.encoders.transformer import TransformerEncoder
+from halite.nn.pooling import GlobalAttentionPooling
+
+
+def make(batch: int = 4, n: int = 7, d: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.randn(batch, n, d)
+    lengths = torch.tensor([7, 3, 1, 5])[:batch]
+    mask = torch.arange(n)[None, :] >= lengths[:, None]
+    return x, mask
+
+
+def encoder() -> TransformerEncoder:
+    return TransformerEncoder(embed_dim=16, num_layers=2, num_heads=4, out_dim=8).eval()
+
+
+def test_padding_values_do_not_change_valid_outputs() -> None:
+    enc = encoder()
+    x, mask = make()
+    out = enc(x, mask)
+    x2 = x.clone()
+    x2[mask] = torch.randn(int(mask.sum()), 16) * 100
+    out2 = enc(x2, mask)
+    torch.testing.assert_close(out[~mask], out2[~mask], atol=1e-5, rtol=1e-5)
+    assert out.shape == (4, 7, 8)
+
+
+def test_equivariant_to_constituent_order() -> None:
+    enc = encoder()
+    x, mask = make()
+    x, mask = x[:1], torch.zeros(1, 7, dtype=torch.bool)
+    perm = torch.randperm(7)
+    torch.testing.assert_close(enc(x, mask)[:, perm], enc(x[:, perm], mask), atol=1e-5, rtol=1e-5)
+
+
+def test_pooling_invariant_and_trimming_equivalent() -> None:
+    enc = encoder()
+    pool = GlobalAttentionPooling()
+    pool.build(8)
+    x, mask = make()
+    pooled = pool(enc(x, mask), mask)
+    # trimming padding slots away gives the same pooled result
+    pooled_trim = pool(enc(x[:, :5], mask[:, :5]), mask[:, :5])
+    torch.testing.assert_close(pooled[[1, 2, 3]], pooled_trim[[1, 2, 3]], atol=1e-5, rtol=1e-5)
+    perm = torch.randperm(7)
+    full = torch.zeros(1, 7, dtype=torch.bool)
+    torch.testing.assert_close(
+        pool(enc(x[:1], full), full), pool(enc(x[:1, perm], full), full), atol=1e-5, rtol=1e-5
+    )
+
+
+def test_zero_track_jet_is_finite_with_gradients() -> None:
+    enc = TransformerEncoder(embed_dim=16, num_layers=2, num_heads=4)
+    pool = GlobalAttentionPooling()
+    pool.build(16)
+    x = torch.randn(2, 3, 16, requires_grad=True)
+    mask = torch.tensor([[True, True, True], [False, False, True]])
+    out = pool(enc(x, mask), mask)
+    assert torch.isfinite(out).all()
+    assert torch.equal(out[0], torch.zeros(16))
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
