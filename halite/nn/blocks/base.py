@@ -29,7 +29,21 @@ class InputInfo:
     global_object: str = "jets"
 
 
-class BlockBase(nn.Module):
+class Freezable(nn.Module):
+    """``freeze`` / ``unfreeze`` for any block."""
+
+    def freeze(self) -> None:
+        """Stop gradients to every parameter of the block."""
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def unfreeze(self) -> None:
+        """Let every parameter of the block train again."""
+        for p in self.parameters():
+            p.requires_grad_(True)
+
+
+class BlockBase(Freezable):
     """A block that is built late and can be frozen.
 
     Subclasses create their parameters in ``build`` and set ``out_features``.
@@ -61,16 +75,6 @@ class BlockBase(nn.Module):
         if self.get_out_size() != expected:
             msg = f"{type(self).__name__} outputs {self.get_out_size()} features but {expected} are expected."
             raise ValueError(msg)
-
-    def freeze(self) -> None:
-        """Stop gradients to every parameter of the block."""
-        for p in self.parameters():
-            p.requires_grad_(False)
-
-    def unfreeze(self) -> None:
-        """Let every parameter of the block train again."""
-        for p in self.parameters():
-            p.requires_grad_(True)
 
 
 class HeadBase(BlockBase):

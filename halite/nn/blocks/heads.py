@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from halite.io import atomic_path
-from halite.nn.blocks.base import HeadBase, InputInfo
+from halite.nn.blocks.base import Freezable, HeadBase, InputInfo
 from halite.nn.layers.norm import InputNorm
 from halite.typing import Masks, Tensors
 
@@ -21,7 +21,7 @@ def embedding_size(cardinality: int, rule: Literal["half", "fastai"], max_emb_sz
     return int(max(1, min(max_emb_sz, size)))
 
 
-class CatEmbedder(nn.Module):
+class CatEmbedder(Freezable):
     """Entity embeddings of categorical features (Guo & Berkhahn, arXiv:1604.06737).
 
     Values are integer codes ``0 .. cardinality-1``; codes outside are clamped into

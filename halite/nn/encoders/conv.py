@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from halite.nn.blocks.activations import BlockAct, lookup_act
+from halite.nn.blocks.base import Freezable
 from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
 
 
@@ -29,7 +30,7 @@ def _conv(in_c: int, out_c: int, k: int, stride: int, padding: int, act: str, gr
     return conv
 
 
-class Conv1DBlock(nn.Module):
+class Conv1DBlock(Freezable):
     """``Conv1d -> activation -> [BatchNorm]`` on ``(B, C, L)``.
 
     Parameters
@@ -77,7 +78,7 @@ def _preact(c: int, act: str, bn: bool) -> nn.Sequential:
     return nn.Sequential(*([nn.BatchNorm1d(c)] if bn else []), lookup_act(act))
 
 
-class Res1DBlock(nn.Module):
+class Res1DBlock(Freezable):
     """Pre-activation residual block (He et al., arXiv:1603.05027): ``x + conv(act(conv(act(x))))``.
 
     A 1x1 convolution on the shortcut matches shapes when ``stride > 1`` or the
@@ -113,7 +114,7 @@ class Res1DBlock(nn.Module):
         return self.body(y) + self.shortcut(x)  # type: ignore[no-any-return]
 
 
-class ResNeXt1DBlock(nn.Module):
+class ResNeXt1DBlock(Freezable):
     """Pre-activation ResNeXt block (Xie et al., arXiv:1611.05431).
 
     ``1x1 conv (in_c -> inter_c) -> grouped conv (cardinality groups) -> 1x1 conv (-> out_c)``

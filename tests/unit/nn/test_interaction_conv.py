@@ -83,3 +83,35 @@ def test_conv_head_masks_padding(block: str) -> None:
     out = head.forward_matrix(x, mask)
     assert out.shape == (3, 8)
     torch.testing.assert_close(head.forward_matrix(x2, mask), out)
+
+
+def _built_blocks() -> list[tuple[torch.nn.Module, torch.Tensor]]:
+    from halite.nn.encoders.lorentz import LorentzBoostNet
+
+    x = torch.randn(3, 4, 9)
+    inet = InteractionNet(1, 8, 4, 1, 8, 3)
+    inet.build_matrix(None, 4)
+    conv = ConvHead([4, 4])
+    conv.build_matrix(None, 4)
+    lbn = LorentzBoostNet(2, momentum_format="pt_eta_phi")
+    lbn.build_matrix(6, 3)
+    tracks = torch.rand(3, 6, 3) + 0.5
+    return [
+        (Conv1DBlock(4, 4), x),
+        (Res1DBlock(4, 4), x),
+        (ResNeXt1DBlock(4, 4, 2, 4), x),
+        (inet, objects()[0]),
+        (conv, objects()[0]),
+        (lbn, tracks),
+    ]
+
+
+def test_every_block_freezes_and_unfreezes() -> None:
+    for block, x in _built_blocks():
+        block.freeze()  # type: ignore[operator]
+        fwd = block.forward_matrix if hasattr(block, "forward_matrix") else block
+        out = fwd(x)
+        assert not out.requires_grad, type(block).__name__
+        block.unfreeze()  # type: ignore[operator]
+        fwd(x).sum().backward()
+        assert all(p.grad is not None for p in block.parameters()), type(block).__name__
