@@ -35,7 +35,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
     args = parser.parse_args()
-    data = args.out / "data"
+    data = args.out / "data"  # reused when present (the first N jets of each file are used)
     if not (data / "test.h5").is_file():
         cli(
             "synth",
@@ -56,7 +56,14 @@ def main() -> int:
             cfg["data"][key] = str(data / Path(cfg["data"][key]).name)
         cfg["data"]["norm_dict"] = str(data / f"{stem}_norm.yaml")
         cfg["data"]["class_dict"] = str(data / f"{stem}_class.yaml")
-        cfg["data"]["num_workers"] = 1
+        cfg["data"].update(
+            {
+                "num_workers": 1,
+                "num_train": args.num_train,
+                "num_val": args.num_val,
+                "num_test": args.num_test,
+            }
+        )
         cfg["trainer"].update(
             {
                 "max_epochs": args.epochs,

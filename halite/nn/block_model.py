@@ -24,6 +24,10 @@ class BlockModel(Model):
     module, training loop and CLI use it unchanged; it inherits ``Model`` for that
     interface only and does not build init nets, encoder or pooling.
 
+    Blocks with batch norm need ``data.bucket: false`` when a head reads a
+    constituent stream: bucketed training batches group jets of similar
+    multiplicity, so their batch statistics differ from the running ones.
+
     Parameters
     ----------
     head

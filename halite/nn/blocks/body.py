@@ -106,6 +106,11 @@ class FullyConnected(BodyBase):
         return max(1, self.width + int(self.width * d * self.growth_rate))
 
     def build(self, n_in: int, feat_map: Mapping[str, list[int]] | None = None) -> None:
+        if self.built:
+            if n_in != self.n_in:
+                msg = f"FullyConnected was built for n_in={self.n_in} but its input has {n_in} features; drop n_in."
+                raise ValueError(msg)
+            return
         self.n_in = n_in
         if self.res:
             n_blocks = self.depth // 2  # residual blocks of two layers after the first layer

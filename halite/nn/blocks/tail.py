@@ -80,6 +80,12 @@ class ClassRegMulti(BlockBase):
 
     def build(self, n_in: int) -> None:
         """Create the output layer for ``n_in`` inputs."""
+        if self.built:
+            assert self.dense is not None
+            if n_in != self.dense.in_features:
+                msg = f"ClassRegMulti was built for n_in={self.dense.in_features} but gets {n_in}; drop n_in."
+                raise ValueError(msg)
+            return
         act = "sigmoid" if self.objective == "classification" or self.y_range else "linear"
         self.dense = init_linear(nn.Linear(n_in, self.n_out), act)
         if self.bias_init is not None:

@@ -124,3 +124,11 @@ def test_freeze_stops_gradients() -> None:
     (head(fc(torch.randn(5, 3))).sum()).backward()
     assert all(p.grad is None for p in fc.parameters())
     assert head.weight.grad is not None
+
+
+def test_prebuilt_body_is_not_rebuilt() -> None:
+    fc = FullyConnected(depth=2, width=4, n_in=3)
+    fc.build(3)
+    assert fc.n_linear() == 2
+    with pytest.raises(ValueError, match="built for n_in=3 but its input has 5"):
+        fc.build(5)
