@@ -132,20 +132,16 @@ class MatrixInput(torch.nn.Module):
     def _stream(self, raw: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         if self.sort_col is not None:
             key = raw[..., self.sort_col].masked_fill(mask, float("-inf"))
-            order = key.argsort(dim=1, descending=True, stable=True)
+            order = key.topk(key.shape[1], dim=1).indices  # TopK exports to ONNX, unlike a stable sort
             raw = raw.gather(1, order.unsqueeze(-1).expand_as(raw))
             mask = mask.gather(1, order)
         x = raw.index_select(-1, self.cols)
         if self.norm is not None:
             x = self.norm(x)
         x = x.masked_fill(mask.unsqueeze(-1), 0.0)
-        if self.n_objects is not None:
-            n = x.shape[1]
-            if n >= self.n_objects:
-                x, mask = x[:, : self.n_objects], mask[:, : self.n_objects]
-            else:
-                x = torch.nn.functional.pad(x, (0, 0, 0, self.n_objects - n))
-                mask = torch.nn.functional.pad(mask, (0, self.n_objects - n), value=True)
+        if self.n_objects is not None:  # pad then cut: no branch on the batch's length (traceable)
+            x = torch.nn.functional.pad(x, (0, 0, 0, self.n_objects))[:, : self.n_objects]
+            mask = torch.nn.functional.pad(mask, (0, self.n_objects), value=True)[:, : self.n_objects]
         return x, mask
 
 

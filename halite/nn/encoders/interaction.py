@@ -83,7 +83,7 @@ class InteractionNet(MatrixHead):
         out = self.outfunc(torch.cat([x, agg], dim=-1)) * valid.unsqueeze(-1)
         if self.agg_method == "sum":
             return out.sum(dim=1)
-        if n != self.n_objects:
+        if not torch.jit.is_tracing() and n != self.n_objects:
             msg = f"InteractionNet (flatten) was built for {self.n_objects} objects but got {n}."
             raise ValueError(msg)
         return out.reshape(b, -1)

@@ -21,7 +21,8 @@ def four_momenta(x: Tensor, fmt: MomentumFormat, mass: float = 0.0) -> Tensor:
         return x
     pt, eta, phi = x[..., 0], x[..., 1], x[..., 2]
     m = x[..., 3] if fmt == "pt_eta_phi_m" else torch.full_like(pt, mass)
-    px, py, pz = pt * torch.cos(phi), pt * torch.sin(phi), pt * torch.sinh(eta)
+    sinh_eta = 0.5 * (torch.exp(eta) - torch.exp(-eta))  # written out: aten::sinh has no ONNX export
+    px, py, pz = pt * torch.cos(phi), pt * torch.sin(phi), pt * sinh_eta
     e = torch.sqrt(px**2 + py**2 + pz**2 + m**2)
     return torch.stack([e, px, py, pz], dim=-1)
 
@@ -167,7 +168,7 @@ class LorentzBoostNet(MatrixHead):
 
     def forward_matrix(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """Objects ``(B, O, F)``, pad mask ``(B, O)`` -> ``(B, out_features)``."""
-        if x.shape[1] != self.n_objects:
+        if not torch.jit.is_tracing() and x.shape[1] != self.n_objects:
             msg = f"LorentzBoostNet was built for {self.n_objects} objects but got {x.shape[1]}."
             raise ValueError(msg)
         feats = self.features(self.boosted(x, mask)).to(x.dtype)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -94,3 +96,46 @@ def test_auto_extract_lbn_and_custom_extractor() -> None:
     custom.build_matrix(5, 3)
     assert custom.get_out_size() == 12
     assert custom.forward_matrix(x, mask).shape == (6, 12)
+
+
+def test_lbn_block_model_exports_to_onnx(tmp_path: Path) -> None:
+    import numpy as np
+    import onnxruntime as ort
+
+    from halite.nn.block_model import BlockModel
+    from halite.nn.blocks.body import FullyConnected
+    from halite.nn.blocks.heads import CatEmbHead, MultiHead
+    from halite.tasks.class_reg_multi import ClassRegMultiTask
+
+    variables = {"jets": ["pt"], "tracks": ["pt", "eta", "phi"]}
+    norm = {s: {v: {"mean": 0.0, "std": 1.0} for v in vs} for s, vs in variables.items()}
+    matrix = MatrixInputConfig("tracks", ["pt", "eta", "phi"], n_objects=5, sort_by="pt", normalise=False)
+    lbn = LorentzBoostNet(3, momentum_format="pt_eta_phi", mass=139.57, scale=1e-3, matrix=matrix)
+    task = ClassRegMultiTask("flav", "jets", "flavour_label")
+    model = BlockModel(MultiHead(CatEmbHead(), lbn), FullyConnected(2, 8, bn=True), [task], variables, norm)
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, jets: torch.Tensor, trk: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return self.model({"jets": jets, "tracks": trk}, {"tracks": mask})[0]["flav"]
+
+    wrapped = Wrapped().eval()
+    scale = torch.tensor([1e4, 1.0, 1.0])
+
+    def example(b: int, n: int) -> tuple[torch.Tensor, ...]:
+        mask = torch.arange(n)[None, :] >= torch.randint(0, n + 1, (b, 1))
+        return torch.rand(b, 1) * 1e5, torch.rand(b, n, 3) * scale + 0.1, mask
+
+    path = tmp_path / "lbn.onnx"
+    dyn = {"jets": {0: "B"}, "trk": {0: "B", 1: "N"}, "mask": {0: "B", 1: "N"}}
+    torch.onnx.export(
+        wrapped, example(4, 8), str(path), input_names=list(dyn), dynamic_axes=dyn, dynamo=False
+    )
+    session = ort.InferenceSession(str(path))
+    for b, n in [(4, 8), (3, 3)]:  # more and fewer tracks than n_objects
+        x = example(b, n)
+        got = session.run(None, {k: v.numpy() for k, v in zip(dyn, x)})[0]
+        np.testing.assert_allclose(got, wrapped(*x).detach().numpy(), rtol=1e-5, atol=1e-3)
