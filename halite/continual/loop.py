@@ -143,14 +143,15 @@ def run_single_tasks(
     tasks: list[TaskData],
     cfg: TrainingConfig,
     log: Callable[[str], None] = print,
-) -> list[float]:
-    """Train one single-task model per task (stl); return per-task accuracy."""
-    accuracy = []
+) -> tuple[list[float], list[Learner]]:
+    """Train one single-task model per task (stl); return per-task accuracy and the models."""
+    accuracy, learners = [], []
     for i, task in enumerate(tasks):
         learner = make_learner()
         learner.setup_task(i, task.num_classes)
         learner.to(cfg.device)
         loss = train_task(learner, ContinualAlgorithm(), task.train, i, cfg)
         accuracy.append(learner.accuracy(task.test, i, cfg.eval_batch_size))
+        learners.append(learner)
         log(f"single task '{task.name}': loss {loss:.4f}, accuracy {accuracy[-1]:.3f}")
-    return accuracy
+    return accuracy, learners

@@ -4,7 +4,7 @@ A config has a top-level ``name``, ``seed_everything`` and a ``continual`` secti
 paradigm, the benchmark (the task sequence), the backbone, the algorithm and the
 training options. Outputs go to ``<continual.output_dir>/<name>_<time>/``: the resolved
 ``config.yaml``, the metrics (CSV + PNG, see ``halite.continual.metrics``) and the final
-model's ``model.pt`` state dict.
+model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``).
 """
 
 from __future__ import annotations
@@ -100,8 +100,11 @@ class ContinualRun:
             raise ValueError(msg)
         print(f"continual {self.paradigm} / {type(self.algorithm).__name__}: {len(tasks)} tasks {names}")
         if self.paradigm == "stl":
-            accuracy = run_single_tasks(self.make_learner, tasks, self.training)
+            accuracy, learners = run_single_tasks(self.make_learner, tasks, self.training)
             write_task_accuracy(run_dir, accuracy, names)
+            for i, single in enumerate(learners):
+                with atomic_path(run_dir / f"model_task{i}.pt") as tmp:
+                    torch.save(single.state_dict(), tmp)
             return {"average_accuracy": float(np.mean(accuracy))}
         learner = self.make_learner()
         if self.paradigm == "mtl":
