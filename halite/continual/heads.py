@@ -125,7 +125,7 @@ class HeadsCIL(nn.Module):
         for t in self.processed_task_ids:
             if t == task_id:
                 break
-            offset += self.heads[str(t)].out_features
+            offset += self.get_head(t).out_features
         return offset
 
     def forward(self, feature: Tensor, task_id: int | None = None) -> Tensor:

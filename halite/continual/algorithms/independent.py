@@ -23,8 +23,9 @@ class Independent(ContinualAlgorithm):
         if task_id == 0 and not self.models:
             return
         for module in learner.modules():
-            if module is not learner and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+            reset = getattr(module, "reset_parameters", None)
+            if module is not learner and callable(reset):
+                reset()
 
     def after_task(self, learner: Learner, task_id: int, train: Samples) -> None:
         self.models[task_id] = copy.deepcopy(learner).eval()
