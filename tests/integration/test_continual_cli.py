@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,9 @@ def tiny_continual(name: str, data: dict[str, Path], out: Path, num_tasks: int =
             num_test=150,
         )
     sec["training"].update(epochs=1)
+    algo_args = (sec.get("algorithm") or {}).get("init_args") or {}
+    if "fisher_samples" in algo_args:
+        algo_args["fisher_samples"] = 64
     sec["output_dir"] = str(out / "logs")
     path = out / f"tiny_{name}"
     path.write_text(yaml.safe_dump(cfg))
@@ -128,3 +132,13 @@ def test_continual_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "halite continual" in out and "--continual.paradigm" in out
+
+
+def test_console_entry_dispatches_fit_on_continual_config(
+    tmp_path: Path, tiny_data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tiny_continual("split_digits_til.yaml", tiny_data, tmp_path)
+    monkeypatch.setattr(sys, "argv", ["halite", "fit", f"--config={cfg}"])
+    assert main() == 0
+    (run_dir,) = (tmp_path / "logs").glob("split_digits_til_*")
+    assert len(_csv(run_dir / "accuracy_matrix.csv")) == 2
