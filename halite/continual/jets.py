@@ -74,18 +74,24 @@ class JetTask:
         Flavour class names of this task, in label order (a subset of the label's classes).
     condition
         Detector condition applied to this task's tracks.
+    train_file, test_file
+        This task's own files (e.g. another simulation campaign); the task then reads their
+        first ``num_train`` / ``num_test`` jets. Default: its slice of the benchmark's files.
     """
 
     name: str
     classes: list[str] = field(default_factory=lambda: list(KNOWN_CLASS_NAMES["flavour_label"]))
     condition: DetectorCondition = field(default_factory=DetectorCondition)
+    train_file: str | None = None
+    test_file: str | None = None
 
 
 class JetSequence(Benchmark):
     """A sequence of jet-flavour tasks read from salt-format HDF5 files.
 
     Task ``k`` reads jets ``[k * num_train, (k + 1) * num_train)`` of ``train_file`` and
-    ``[k * num_test, (k + 1) * num_test)`` of ``test_file``, so tasks never share jets.
+    ``[k * num_test, (k + 1) * num_test)`` of ``test_file``, so tasks never share jets;
+    a task with its own files reads their first jets instead.
 
     Parameters
     ----------
@@ -170,10 +176,10 @@ class JetSequence(Benchmark):
             for s, v in self.variables.items()
         ]
 
-    def _read(self, path: Path, task_id: int, num: int, task: JetTask, split: str) -> Samples:
+    def _read(self, path: Path, slot: int, num: int, task: JetTask, split: str, task_id: int) -> Samples:
         reader = H5Reader(path, self._specs())
         try:
-            start, stop = task_id * num, (task_id + 1) * num
+            start, stop = slot * num, (slot + 1) * num
             if stop > reader.num_jets:
                 msg = (
                     f"{path}: task {task_id} ('{task.name}') needs jets {start}:{stop} but the file holds "
@@ -207,16 +213,17 @@ class JetSequence(Benchmark):
         return Samples(inputs, masks, torch.from_numpy(y), torch.full((len(y),), task_id, dtype=torch.int64))
 
     def tasks(self) -> list[TaskData]:
-        train, test = _one_file(self.train_file, "train_file"), _one_file(self.test_file, "test_file")
-        return [
-            TaskData(
-                name=task.name,
-                class_names=list(task.classes),
-                train=self._read(train, t, self.num_train, task, "train"),
-                test=self._read(test, t, self.num_test, task, "test"),
-            )
-            for t, task in enumerate(self.task_specs)
-        ]
+        out = []
+        for t, task in enumerate(self.task_specs):
+            splits = {}
+            for split, own, shared, num in (
+                ("train", task.train_file, self.train_file, self.num_train),
+                ("test", task.test_file, self.test_file, self.num_test),
+            ):
+                path = _one_file(own or shared, f"{split}_file")
+                splits[split] = self._read(path, 0 if own else t, num, task, split, t)
+            out.append(TaskData(task.name, list(task.classes), splits["train"], splits["test"]))
+        return out
 
 
 def _one_file(pattern: str, key: str) -> Path:

@@ -112,3 +112,21 @@ def test_backbone_errors() -> None:
     jet = JetBackbone([InitNetConfig("tracks")], TransformerEncoder(8, 1, 2), MeanPooling())
     with pytest.raises(ValueError, match="needs a jet benchmark"):
         jet.build(InputInfo({"digits": ["a"]}))
+
+
+def test_jet_task_with_its_own_files_reads_from_their_start(tiny_data: dict[str, Path]) -> None:
+    train, test = str(tiny_data["train"]), str(tiny_data["test"])
+    bench = JetSequence(
+        train,
+        test,
+        str(tiny_data["norm_dict"]),
+        [JetTask("shared"), JetTask("shared_slice"), JetTask("own", train_file=train, test_file=test)],
+        num_train=200,
+        num_test=100,
+        num_tracks=10,
+    )
+    shared, second, own = bench.tasks()
+    torch.testing.assert_close(own.train.inputs["jets"], shared.train.inputs["jets"])
+    torch.testing.assert_close(own.test.y, shared.test.y)
+    assert not torch.equal(second.train.inputs["jets"][:50], shared.train.inputs["jets"][:50])
+    assert set(own.train.task_ids.tolist()) == {2}
