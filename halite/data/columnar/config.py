@@ -170,6 +170,7 @@ class ColumnarConfig:
                 raise ValueError(msg)
         # parse every expression now so that a bad one fails before any file is opened
         self.expressions()
+        self.selection_expression()
 
     def expressions(self) -> dict[str, Expression]:
         """Compiled ``new_variables`` (in order), keyed by name."""

@@ -99,8 +99,10 @@ class ColumnarJetDataset(JetDataset):
 
 
 def structured_dtype(dtype: np.dtype) -> np.dtype:
-    """Storage dtype of a field in salt-layout HDF5: floats as float32, others unchanged."""
-    return np.dtype(np.float32) if dtype.kind == "f" else dtype
+    """Storage dtype of a field in salt-layout HDF5: floats as float32, booleans as uint8, ints unchanged."""
+    if dtype.kind == "f":
+        return np.dtype(np.float32)
+    return np.dtype(np.uint8) if dtype.kind == "b" else dtype
 
 
 def make_dataset(

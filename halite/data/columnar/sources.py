@@ -1,4 +1,4 @@
-"""Entry-range reads of branches from ROOT TTrees (uproot) and parquet files (awkward / pyarrow)."""
+"""Entry-range reads of branches from ROOT TTrees / RNTuples (uproot) and parquet files (awkward / pyarrow)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,13 @@ class ColumnarSource:
             except Exception as err:
                 msg = f"Cannot open {self.path} as a ROOT file ({err}). It may be truncated or not ROOT."
                 raise OSError(msg) from err
-            trees = [k.split(";")[0] for k, c in self._file.classnames().items() if c.startswith("TTree")]
+            trees = [
+                k.split(";")[0]
+                for k, c in self._file.classnames().items()
+                if c.startswith("TTree") or c == "ROOT::RNTuple"
+            ]
             if tree not in trees:
-                msg = f"{self.path}: no TTree '{tree}' (trees: {sorted(set(trees))}). Set data.columnar.tree."
+                msg = f"{self.path}: no TTree/RNTuple '{tree}' (trees: {sorted(set(trees))}). Set data.columnar.tree."
                 self._file.close()
                 raise KeyError(msg)
             self._tree = self._file[tree]
