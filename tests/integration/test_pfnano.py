@@ -91,6 +91,7 @@ def test_prep_fit_test_from_root(tmp_path: Path) -> None:
         jets = f["jets"][:]
     assert len(jets) == len(n_constituents)
     np.testing.assert_array_equal(jets["Jet_nConstituents"], n_constituents)
+    np.testing.assert_array_equal(jets["Jet_hadronFlavour"], flavour)
     probs = np.stack([jets[f"pfnano_p{c}"] for c in "bcu"], axis=1)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
