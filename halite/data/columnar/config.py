@@ -204,9 +204,9 @@ class ColumnarConfig:
                 )
                 raise ValueError(msg)
         for label, cfg in self.labels.items():
-            stream = cfg.stream or global_object
-            if stream not in self.streams:
-                msg = f"data.columnar.labels.{label}.stream '{stream}' is not one of {sorted(self.streams)}."
+            owner = cfg.stream or global_object
+            if owner not in self.streams:
+                msg = f"data.columnar.labels.{label}.stream '{owner}' is not one of {sorted(self.streams)}."
                 raise ValueError(msg)
 
     def fields(self, stream: str, global_object: str) -> list[str]:

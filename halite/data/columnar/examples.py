@@ -9,8 +9,8 @@ Steps, all vectorised (numpy / awkward, no per-jet Python):
 2. ``new_variables`` are evaluated lazily on demand in that namespace;
 3. the ``selection`` keeps jets;
 4. labels are built (label map or one-hot) on the kept jets;
-5. constituent streams are sorted, padded to ``max_length`` (``ak.pad_none``) and
-   given a ``valid`` mask.
+5. constituent streams are sorted (``ak.argsort``) and scattered into zero-padded
+   ``(jets, max_length)`` arrays with a ``valid`` mask (one index plan for all fields).
 """
 
 from __future__ import annotations
@@ -337,9 +337,19 @@ def stream_columns(
     if not _is_jagged(ref):
         msg = f"data.columnar.streams.{stream}.sort_by '{ref_name}' is not a per-constituent variable."
         raise ValueError(msg)
-    counts = _numpy(ak.num(ref, axis=1))
-    order = ak.argsort(ref, axis=1, ascending=cfg.sort_ascending, stable=True) if cfg.sort_by else None
+    counts = _numpy(ak.num(ref, axis=1)).astype(np.int64)
     length = int(cfg.max_length or 0)
+    # one scatter plan for all fields: constituent (sorted) rank r of jet i -> slot (i, r) if r < length
+    starts = _exclusive_cumsum(counts)
+    row = np.repeat(np.arange(len(counts)), counts)
+    rank = np.arange(len(row)) - starts[row]
+    if cfg.sort_by:
+        local = _numpy(ak.flatten(ak.argsort(ref, axis=1, ascending=cfg.sort_ascending, stable=True)))
+        src = starts[row] + local.astype(np.int64)
+    else:
+        src = np.arange(len(row))
+    keep = rank < length
+    dest, src = (row[keep], rank[keep]), src[keep]
     out = {}
     for name, v in values.items():
         if _is_jagged(v):
@@ -349,10 +359,11 @@ def stream_columns(
                     f"'{ref_name}'; all per-constituent fields of a stream must belong to one collection."
                 )
                 raise ValueError(msg)
+            flat = _numpy(ak.flatten(v))[src]
         else:
-            v = ak.broadcast_arrays(_numpy(v), ref)[0]
-        if order is not None:
-            v = v[order]
-        out[name] = ak.to_numpy(ak.fill_none(ak.pad_none(v, length, axis=1, clip=True), 0))
+            flat = _numpy(v)[dest[0]]  # a jet-level value repeated for each constituent
+        padded = np.zeros((len(counts), length), dtype=flat.dtype)
+        padded[dest] = flat
+        out[name] = padded
     valid = np.arange(length)[None, :] < counts[:, None]
     return out, valid

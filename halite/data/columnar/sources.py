@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import os
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -29,6 +32,39 @@ def _missing(path: Path, names: Sequence[str], available: set[str], what: str) -
         raise KeyError(msg)
 
 
+#: per-process cache of open ROOT trees: loading the metadata of a NanoAOD tree (~2,000 branches)
+#: takes about a second, too slow to repeat every epoch
+_OPEN_TREES: OrderedDict[tuple, tuple[Any, Any, set[str]]] = OrderedDict()
+_MAX_OPEN_TREES = 8
+
+
+def _open_tree(path: Path, tree: str) -> tuple[Any, set[str]]:
+    """``(tree, branch names)`` of ``path``, opened once per process (LRU of a few files)."""
+    key = (os.getpid(), str(path.resolve()), tree, path.stat().st_mtime_ns)
+    if key in _OPEN_TREES:
+        _OPEN_TREES.move_to_end(key)
+        return _OPEN_TREES[key][1:]
+    import uproot
+
+    try:
+        file = uproot.open(path)
+    except Exception as err:
+        msg = f"Cannot open {path} as a ROOT file ({err}). It may be truncated or not ROOT."
+        raise OSError(msg) from err
+    trees = [
+        k.split(";")[0] for k, c in file.classnames().items() if c.startswith("TTree") or c == "ROOT::RNTuple"
+    ]
+    if tree not in trees:
+        file.close()
+        msg = f"{path}: no TTree/RNTuple '{tree}' (trees: {sorted(set(trees))}). Set data.columnar.tree."
+        raise KeyError(msg)
+    obj = file[tree]
+    _OPEN_TREES[key] = (file, obj, set(obj.keys()))
+    while len(_OPEN_TREES) > _MAX_OPEN_TREES:
+        _OPEN_TREES.popitem(last=False)  # readers still using it keep it open; it closes with them
+    return obj, _OPEN_TREES[key][2]
+
+
 class ColumnarSource:
     """One ROOT or parquet file: entry count, branch names and entry-range reads.
 
@@ -47,25 +83,8 @@ class ColumnarSource:
             raise FileNotFoundError(msg)
         self.kind = "parquet" if self.path.suffix.lower() == ".parquet" else "root"
         if self.kind == "root":
-            import uproot
-
-            try:
-                self._file = uproot.open(self.path)
-            except Exception as err:
-                msg = f"Cannot open {self.path} as a ROOT file ({err}). It may be truncated or not ROOT."
-                raise OSError(msg) from err
-            trees = [
-                k.split(";")[0]
-                for k, c in self._file.classnames().items()
-                if c.startswith("TTree") or c == "ROOT::RNTuple"
-            ]
-            if tree not in trees:
-                msg = f"{self.path}: no TTree/RNTuple '{tree}' (trees: {sorted(set(trees))}). Set data.columnar.tree."
-                self._file.close()
-                raise KeyError(msg)
-            self._tree = self._file[tree]
+            self._tree, self.names = _open_tree(self.path, tree)
             self.num_entries = int(self._tree.num_entries)
-            self.names = set(self._tree.keys())
         else:
             import pyarrow.parquet as pq
 
@@ -94,6 +113,11 @@ class ColumnarSource:
             return {}
         if self.kind == "root":
             try:
+                if hasattr(self._tree, "branches"):  # TTree: per-branch reads skip a scan of all branches
+                    return {
+                        n: self._tree[n].array(entry_start=start, entry_stop=stop, library="ak")
+                        for n in names
+                    }
                 arrays = self._tree.arrays(names, entry_start=start, entry_stop=stop, library="ak", how=dict)
             except Exception as err:
                 msg = (
@@ -122,5 +146,4 @@ class ColumnarSource:
             yield start, self.read(names, start, min(self.num_entries, start + step))
 
     def close(self) -> None:
-        if self.kind == "root":
-            self._file.close()
+        """Release the file (ROOT files stay in the per-process cache of open trees)."""

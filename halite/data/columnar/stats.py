@@ -132,7 +132,7 @@ def columnar_dicts(
     classes: dict[str, dict[str, list[float]]] = {}
     for stream, per_label in counts.items():
         classes[stream] = {}
-        for lab, c in per_label.items():
+        for lab, hist in per_label.items():
             cfg = config.labels.get(lab)
             k = None
             if cfg is not None and cfg.class_names:
@@ -140,14 +140,14 @@ def columnar_dicts(
             elif cfg is not None and cfg.one_hot:
                 k = len(cfg.one_hot)
             if k is not None:
-                if c.size > k:
-                    msg = f"Label '{lab}' of stream '{stream}' in {path} has values up to {c.size - 1} but {k} classes."
+                if hist.size > k:
+                    msg = f"Label '{lab}' of stream '{stream}' in {path} has values up to {hist.size - 1} but {k} classes."
                     raise ValueError(msg)
-                c = np.pad(c, (0, k - c.size))
-            if c.sum() == 0:
+                hist = np.pad(hist, (0, k - hist.size))
+            if hist.sum() == 0:
                 msg = f"Label '{lab}' of stream '{stream}' in {path} has no valid entries; cannot compute class weights."
                 raise ValueError(msg)
-            classes[stream][lab] = _class_weights(c)
+            classes[stream][lab] = _class_weights(hist)
     return norm, classes
 
 
