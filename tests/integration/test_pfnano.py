@@ -106,3 +106,5 @@ def test_convert_help_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["convert", str(PFNANO), "--to", str(tmp_path / "x.h5"), "--config", str(bad)]) == 1
     assert "no data.columnar section" in capsys.readouterr().err
     assert not (tmp_path / "x.h5").exists()
+    assert main(["prep", "--file", str(PFNANO), "--norm-dict", str(tmp_path / "n.yaml")]) == 1
+    assert "pass --config with a data.columnar section" in capsys.readouterr().err

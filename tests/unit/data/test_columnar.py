@@ -235,3 +235,21 @@ def test_root_without_columnar_config_or_mixed(files: dict) -> None:
         make_dataset([files["root"]], specs(), None, "jets", batch_size=8)
     with pytest.raises(ValueError, match="mix HDF5 with ROOT/parquet"):
         make_dataset([files["root"], files["h5"]], specs(), columnar_config(CONFIG), "jets", batch_size=8)
+
+
+def test_glob_of_files_over_loader_workers(files: dict, tmp_path: Path) -> None:
+    import shutil
+
+    from torch.utils.data import DataLoader
+
+    for i in range(2):
+        shutil.copy(files["root"], tmp_path / f"part{i}.root")
+    paths = sorted(tmp_path.glob("part*.root"))
+    kwargs = {"batch_size": 16, "shuffle": True, "chunk_batches": 2, "seed": 1}
+    dataset = make_dataset(paths, specs(), columnar_config(CONFIG), "jets", **kwargs)
+    loader = DataLoader(dataset, batch_size=None, num_workers=2, multiprocessing_context="fork")
+    got = torch.cat([b.inputs["jets"][:, 0] for b in loader])
+    single = JetDataset([files["h5"]], specs(), batch_size=16)
+    want = torch.cat([b.inputs["jets"][:, 0] for b in single])
+    assert len(got) == 2 * len(want) == dataset.num_jets
+    torch.testing.assert_close(got.sort().values, want.repeat(2).sort().values)
