@@ -169,8 +169,22 @@ class ColumnarConfig:
                 msg = f"data.columnar.streams.{name}.max_length must be >= 1, got {stream.max_length}."
                 raise ValueError(msg)
         # parse every expression now so that a bad one fails before any file is opened
-        self.expressions()
+        self._check_cycles(self.expressions())
         self.selection_expression()
+
+    @staticmethod
+    def _check_cycles(expressions: dict[str, Expression]) -> None:
+        """Reject new variables that depend on themselves."""
+
+        def visit(name: str, path: list[str]) -> None:
+            if name in path:
+                msg = f"data.columnar.new_variables: circular definition {' -> '.join([*path, name])}."
+                raise ValueError(msg)
+            for dep in expressions[name].names if name in expressions else ():
+                visit(dep, [*path, name])
+
+        for name in expressions:
+            visit(name, [])
 
     def expressions(self) -> dict[str, Expression]:
         """Compiled ``new_variables`` (in order), keyed by name."""

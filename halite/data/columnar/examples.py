@@ -77,7 +77,6 @@ class Namespace(Mapping[str, Any]):
         self.path = path
         self.expressions = config.expressions()
         self.cache: dict[str, Any] = {}
-        self._evaluating: list[str] = []
         self._links: dict[str, _Link] = {}
         self.num_entries = len(next(iter(arrays.values()))) if arrays else 0
         if config.layout == "event":
@@ -98,15 +97,8 @@ class Namespace(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name in self.cache:
             return self.cache[name]
-        if name in self.expressions:
-            if name in self._evaluating:
-                msg = f"data.columnar.new_variables: circular definition {' -> '.join([*self._evaluating, name])}."
-                raise ValueError(msg)
-            self._evaluating.append(name)
-            try:
-                value = self.expressions[name](self)
-            finally:
-                self._evaluating.pop()
+        if name in self.expressions:  # cycles are rejected when the config is built
+            value = self.expressions[name](self)
             if not isinstance(value, np.ndarray | ak.Array):  # a constant expression
                 value = np.full(self.num_jets, value)
         elif name in self.arrays:

@@ -122,3 +122,18 @@ def test_link_index_out_of_range(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'JetPFCands_jetIdx' has 1 indices beyond the number of 'Jet' jets"):
         reader.read_entries(0, 2)
     reader.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"selection": "PFCands_pt > 1"}, "gives a value per constituent, not per jet"),
+        ({"selection": "Jet_pt + 1"}, "is not boolean"),
+        ({"new_variables": {"a": "b + 1", "b": "a * 2"}}, "circular definition a -> b -> a"),
+        ({"selection": "Jet_ptt > 1"}, r"\['Jet_ptt'\] not found \(closest names: \{'Jet_ptt': \['Jet_pt'"),
+    ],
+)
+def test_bad_selection(events: tuple[Path, dict[str, list]], change: dict, match: str) -> None:
+    path, _ = events
+    with pytest.raises((ValueError, KeyError), match=match):
+        ColumnarReader(path, columnar_config({**CONFIG, **change}), global_object="jets")
