@@ -96,11 +96,7 @@ def test_prep_fit_test_from_root(tmp_path: Path) -> None:
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_convert_help_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["convert", "--help"])
-    assert exc.value.code == 0
-    assert "halite convert" in capsys.readouterr().out
+def test_convert_and_prep_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"data": {"variables": {"jets": []}}}))
     assert main(["convert", str(PFNANO), "--to", str(tmp_path / "x.h5"), "--config", str(bad)]) == 1

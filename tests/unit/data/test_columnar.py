@@ -253,3 +253,26 @@ def test_glob_of_files_over_loader_workers(files: dict, tmp_path: Path) -> None:
     want = torch.cat([b.inputs["jets"][:, 0] for b in single])
     assert len(got) == 2 * len(want) == dataset.num_jets
     torch.testing.assert_close(got.sort().values, want.repeat(2).sort().values)
+
+
+def test_convert_cli(files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from halite.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", "--help"])
+    assert exc.value.code == 0
+    assert "halite convert" in capsys.readouterr().out
+    cfg = tmp_path / "data.yaml"
+    cfg.write_text(yaml.safe_dump({"data": {"global_object": "jets", "columnar": CONFIG}}, sort_keys=False))
+    out = tmp_path / "out.h5"
+    assert main(["convert", str(files["root"]), "--to", str(out), "--config", str(cfg)]) == 0
+    assert "100%" in capsys.readouterr().err  # the progress bar
+    import h5py
+
+    with h5py.File(out) as f, h5py.File(files["h5"]) as ref:
+        for stream in ("jets", "tracks"):
+            got, want = f[stream][:], ref[stream][:]
+            assert got.dtype == want.dtype, (got.dtype, want.dtype)
+            assert got.tobytes() == want.tobytes()
