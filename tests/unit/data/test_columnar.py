@@ -276,3 +276,21 @@ def test_convert_cli(files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[
             got, want = f[stream][:], ref[stream][:]
             assert got.dtype == want.dtype, (got.dtype, want.dtype)
             assert got.tobytes() == want.tobytes()
+
+
+def test_config_typo_fails_at_parse_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from halite.cli import main
+    from tests.conftest import CONFIGS
+
+    cfg = yaml.safe_load((CONFIGS / "pfnano.yaml").read_text())
+    cfg["data"]["columnar"]["streams"]["tracks"]["max_len"] = cfg["data"]["columnar"]["streams"][
+        "tracks"
+    ].pop("max_length")
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--config", str(path), "--print_config"])
+    assert exc.value.code != 0
+    assert "Option 'max_len' is not accepted" in capsys.readouterr().err
