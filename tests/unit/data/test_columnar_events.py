@@ -67,11 +67,14 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, li
     with uproot.recreate(path) as f:
         f.mktree("Events", {k: v.type if isinstance(v, ak.Array) else v.dtype for k, v in arrays.items()})
         f["Events"].extend(arrays)
+    ak.to_parquet(ak.zip(arrays, depth_limit=1), path.with_suffix(".parquet"), row_group_size=8)
     return path, ev
 
 
-def test_jets_with_linked_constituents_match_loop(events: tuple[Path, dict[str, list]]) -> None:
+@pytest.mark.parametrize("suffix", [".root", ".parquet"])
+def test_jets_with_linked_constituents_match_loop(events: tuple[Path, dict[str, list]], suffix: str) -> None:
     path, ev = events
+    path = path.with_suffix(suffix)
     reader = ColumnarReader(path, columnar_config(CONFIG), global_object="jets")
     jets, _ = reader.read_entries(0, reader.source.num_entries)["jets"]
     cands, valid = reader.read_entries(0, reader.source.num_entries)["cands"]
