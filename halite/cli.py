@@ -27,6 +27,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
     "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
+    "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
 }
 
 
