@@ -63,7 +63,7 @@ class ClassificationTask(TaskBase):
         super().__init__(name, input_name, dense_config, loss, weight)
         require_unreduced(name, loss)
         if hasattr(loss, "ignore_index"):
-            loss.ignore_index = -1
+            setattr(loss, "ignore_index", -1)  # noqa: B010 (not every loss declares the attribute)
         if label_map is not None and class_names is None:
             msg = (
                 f"Task '{name}': specify class_names when using label_map (label_map {label_map} "

@@ -302,6 +302,7 @@ class GaussianRegressionTask(RegressionTaskBase):
         mean, var = self.split(output)
         mean = torch.where(valid, mean, torch.zeros_like(mean))
         var = torch.where(valid, var, torch.ones_like(var))
+        assert self.loss_fn is not None
         per = self.loss_fn(mean, target, var)
         self.check_per_entry(per, target)
         return self.masked_mean(per, valid)

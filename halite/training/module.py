@@ -9,6 +9,7 @@ import lightning as L
 import torch
 
 from halite.nn.model import Model
+from halite.tasks.base import TaskBase
 from halite.typing import Batch, Labels, Masks
 
 
@@ -142,9 +143,18 @@ class LitModel(L.LightningModule):
         """Per stream, the output columns of every task (``labels`` give ratio denominators)."""
         out: dict[str, dict[str, torch.Tensor]] = {}
         for task in self.model.tasks:
-            mask = (pad_masks or {}).get(task.input_name)  # type: ignore[union-attr]
-            cols = task.predictions(outputs[task.name], self.name, labels=labels, pad_mask=mask)  # type: ignore[operator]
-            out.setdefault(task.input_name, {}).update({k: v.detach().cpu() for k, v in cols.items()})
+            assert isinstance(task, TaskBase)
+            mask = (pad_masks or {}).get(task.input_name)
+            cols = task.predictions(outputs[task.name], self.name, labels=labels, pad_mask=mask)
+            stream = out.setdefault(task.input_name, {})
+            clash = sorted(set(cols) & set(stream))
+            if clash:
+                msg = (
+                    f"Task '{task.name}' writes prediction columns {clash} that an earlier task already wrote. "
+                    f"Set custom_output_names (regression) or a different label/class names."
+                )
+                raise ValueError(msg)
+            stream.update({k: v.detach().cpu() for k, v in cols.items()})
         return out
 
     def configure_optimizers(self) -> Any:
