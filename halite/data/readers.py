@@ -53,9 +53,12 @@ def open_h5(path: Path) -> h5py.File:
 def read_label_names(path: Path, datasets: dict[str, str]) -> dict[str, dict[str, list[str]]]:
     """Class names stored as string-list attributes of each stream's dataset.
 
-    ``datasets`` maps stream names to dataset names; returns ``{stream: {attr: [names]}}``.
+    ``datasets`` maps stream names to dataset names; returns ``{stream: {attr: [names]}}``
+    (empty for a file that is not HDF5).
     """
     out: dict[str, dict[str, list[str]]] = {}
+    if not h5py.is_hdf5(path):
+        return out
     with open_h5(path) as f:
         for stream, name in datasets.items():
             if name not in f:
