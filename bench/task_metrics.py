@@ -16,6 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from halite.data.specs import KNOWN_CLASS_NAMES
 from halite.data.synthetic import TRACK_ORIGIN_NAMES
 from halite.evaluate.task_metrics import (
     origin_accuracy,
@@ -23,6 +24,7 @@ from halite.evaluate.task_metrics import (
     relative_resolution,
     vertex_pair_metrics,
 )
+from halite.tasks.classification import short_class_name
 
 
 def main() -> None:
@@ -61,12 +63,9 @@ def main() -> None:
                     f"({m['true_pairs']} true, {m['predicted_pairs']} predicted ordered pairs)"
                 )
     truth = jets[args.target]
+    probabilities = {f"{model}_p{short_class_name(c)}" for cs in KNOWN_CLASS_NAMES.values() for c in cs}
     for col in names:
-        if (
-            not col.startswith(f"{model}_")
-            or col.endswith("_stddev")
-            or col[len(model) + 1 :].startswith("p")
-        ):
+        if not col.startswith(f"{model}_") or col.endswith("_stddev") or col in probabilities:
             continue
         res = relative_resolution(jets[col], truth)
         print(
