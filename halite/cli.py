@@ -80,6 +80,7 @@ class HaliteCLI(LightningCLI):
         parser.link_arguments("data.norm_dict", "model.model.init_args.norm_dict")
         parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
         parser.link_arguments("data.global_object", "model.model.init_args.global_object")
+        parser.link_arguments("data.label_names", "model.model.init_args.label_names", apply_on="instantiate")
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Trainer:
         sub = self.subcommand

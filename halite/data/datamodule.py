@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from halite.data.columnar.config import ColumnarConfig
 from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
-from halite.data.readers import expand_files
+from halite.data.readers import expand_files, read_label_names
 from halite.data.specs import InputSpec, LabelSpec
 
 
@@ -120,6 +120,27 @@ class JetDataModule(L.LightningDataModule):
             msg = f"Tasks need labels from streams {sorted(unknown)} that are not in data.variables."
             raise ValueError(msg)
         self.labels = labels
+
+    @property
+    def label_names(self) -> dict[str, dict[str, list[str]]]:
+        """Class names stored as dataset attributes, ``{stream: {label: [names]}}``.
+
+        Read from the first file of the training split (else validation, else test)
+        that exists; salt's dumps store e.g. ``f["jets"].attrs["flavour_label"]``.
+        Attributes that are not lists of strings are skipped; ROOT / parquet inputs
+        (``columnar``) carry none.
+        """
+        if self.columnar is not None:
+            return {}
+        for files in (self.train_file, self.val_file, self.test_file):
+            if files is None:
+                continue
+            try:
+                path = expand_files(files)[0]
+            except (FileNotFoundError, IndexError):
+                continue
+            return read_label_names(path, {s: self.input_map.get(s, s) for s in self.variables})
+        return {}
 
     def input_specs(self) -> list[InputSpec]:
         """The streams to read, with their labels."""

@@ -41,6 +41,10 @@ class Model(nn.Module):
         with ``use_class_dict``.
     global_object
         Name of the global stream (linked from ``data.global_object``).
+    label_names
+        Class names stored as dataset attributes of the training file,
+        ``{stream: {label: [names]}}`` (linked from ``data.label_names``); default
+        class names of classification tasks.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class Model(nn.Module):
         norm_dict: str | dict | None = None,
         class_dict: str | None = None,
         global_object: str = "jets",
+        label_names: dict[str, dict[str, list[str]]] | None = None,
     ) -> None:
         super().__init__()
         if not variables:
@@ -89,6 +94,8 @@ class Model(nn.Module):
         self.tasks = nn.ModuleList(tasks)
         class_weights = read_yaml(class_dict) if class_dict else None
         for task in tasks:
+            if isinstance(task, ClassificationTask):
+                task.resolve_class_names((label_names or {}).get(task.input_name, {}))
             if task.input_name == global_object:
                 task.build(pool_net.out_features)
             elif task.input_name in self.init_nets:
@@ -175,8 +182,8 @@ class Model(nn.Module):
                 out = task(pooled)
                 mask = None
             else:
-                out = task(per_stream[task.input_name], context=pooled)
                 mask = pad_masks[task.input_name]
+                out = task(per_stream[task.input_name], context=pooled, pad_mask=mask)
             outputs[task.name] = out
             if labels is not None:
                 losses[task.name] = task.loss(out, labels, mask)
