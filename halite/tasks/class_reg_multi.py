@@ -98,7 +98,7 @@ class ClassRegMultiTask(TaskBase):
             self.context_size = context_size
             self.tail.build(input_size + context_size)
 
-    def forward(self, x: Tensor, context: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, context: Tensor | None = None, pad_mask: Tensor | None = None) -> Tensor:
         if not self.tail.built:
             msg = f"Task '{self.name}' was used before the model built it."
             raise RuntimeError(msg)
@@ -158,7 +158,13 @@ class ClassRegMultiTask(TaskBase):
             w = w * labels[self.input_name][self.sample_weight]
         return (per * w).sum() / w.sum().clamp(min=1e-12)
 
-    def predictions(self, output: Tensor, model_name: str) -> dict[str, Tensor]:
+    def predictions(
+        self,
+        output: Tensor,
+        model_name: str,
+        labels: Labels | None = None,
+        pad_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
         out = output.float()
         if self.objective == "multiclass":
             probs = out.exp()
