@@ -9,8 +9,9 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from halite.data.dataset import JetDataset
+from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
 from halite.data.readers import expand_files
-from halite.data.specs import InputSpec, LabelSpec
+from halite.data.specs import GLOBAL, InputSpec, LabelSpec
 
 
 def default_num_workers() -> int:
@@ -26,7 +27,10 @@ class JetDataModule(L.LightningDataModule):
     train_file, val_file, test_file
         A path, a glob, or a list of them.
     variables
-        Input variables per stream, e.g. ``{"jets": [...], "tracks": [...]}``.
+        Input variables per stream, e.g. ``{"jets": [...], "tracks": [...]}``. Two special
+        entries read from the global object's dataset (unless ``input_map`` says otherwise):
+        ``GLOBAL`` (features concatenated to the pooled representation) and ``PARAMETERS``
+        (parameterised networks, configured by ``PARAMETERS``).
     norm_dict
         Salt norm dict (``{stream: {var: {mean, std}}}``), e.g. from ``halite prep``.
     class_dict
@@ -51,6 +55,9 @@ class JetDataModule(L.LightningDataModule):
         ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
     seed
         Shuffling seed.
+    PARAMETERS
+        Per parameter of ``variables.PARAMETERS``: ``train`` values, ``test`` value, optional
+        ``prob`` (see ``halite.data.parameters``).
     """
 
     def __init__(
@@ -73,8 +80,16 @@ class JetDataModule(L.LightningDataModule):
         pin_memory: bool | None = None,
         non_finite: Literal["error", "zero"] = "error",
         seed: int = 42,
+        PARAMETERS: dict[str, ParameterConfig] | None = None,
     ) -> None:
         super().__init__()
+        self.PARAMETERS = PARAMETERS
+        self.parameter_configs = (
+            check_parameters(list(variables[PARAMETERS]), PARAMETERS) if PARAMETERS in variables else None
+        )
+        if PARAMETERS and PARAMETERS not in variables:
+            msg = "data.PARAMETERS is set but data.variables has no PARAMETERS entry; list the parameters there."
+            raise ValueError(msg)
         if global_object not in variables:
             msg = (
                 f"data.global_object '{global_object}' has no entry in data.variables "
@@ -114,12 +129,14 @@ class JetDataModule(L.LightningDataModule):
 
     def input_specs(self) -> list[InputSpec]:
         """The streams to read, with their labels."""
+        glob = self.input_map.get(self.global_object, self.global_object)
+        special = {GLOBAL: glob, PARAMETERS: glob}
         return [
             InputSpec(
                 name=name,
-                dataset=self.input_map.get(name, name),
+                dataset=self.input_map.get(name, special.get(name, name)),
                 variables=tuple(vars_),
-                is_global=name == self.global_object,
+                is_global=name == self.global_object or name in special,
                 max_length=self.num_inputs.get(name),
                 labels=tuple(self.labels.get(name, [])),
             )
@@ -142,6 +159,8 @@ class JetDataModule(L.LightningDataModule):
             bucket=self.bucket,
             seed=self.seed,
             non_finite=self.non_finite,
+            parameters=self.parameter_configs,
+            parameter_stage="test" if split == "test" else "train",
         )
 
     def loader(self, dataset: JetDataset) -> DataLoader:
