@@ -10,7 +10,8 @@ As used by GN2-style taggers with edges and by the Particle Transformer
 ``isSelfLoop``  ``1`` if ``i == j``                            needs nothing
 ``subjetIndex`` ``1`` if both have the same ``subjetIndex``      needs ``subjetIndex``
 
-Arguments of the logarithms are clamped at ``EPS`` (self loops have ``dR = 0``).
+``sqrt(deta^2 + dphi^2)`` and the arguments of the logarithms are clamped at ``EPS``
+(self loops have ``dR = 0``).
 Pairs involving a padded slot are set to zero. The variables are read raw (before
 normalisation) from the stream's inputs, so they must be listed in ``data.variables``.
 """
@@ -100,7 +101,7 @@ class EdgeFeatures(nn.Module):
             eta, phi = self._var(x, "eta"), self._var(x, "phi")
             deta = eta[:, :, None] - eta[:, None, :]
             dphi = torch.remainder(phi[:, :, None] - phi[:, None, :] + math.pi, 2 * math.pi) - math.pi
-            dr = torch.sqrt(deta**2 + dphi**2)
+            dr = torch.sqrt((deta**2 + dphi**2).clamp(min=EPS**2))  # finite gradients at dR = 0
         if "pt" in self.index:
             pt = self._var(x, "pt")
             pt_min = torch.minimum(pt[:, :, None], pt[:, None, :])
