@@ -9,7 +9,8 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from halite.data.dataset import JetDataset
-from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
+from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
+from halite.data.parameters import ParameterConfig, check_parameters
 from halite.data.readers import expand_files
 from halite.data.specs import GLOBAL, InputSpec, LabelSpec
 
@@ -84,10 +85,11 @@ class JetDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.PARAMETERS = PARAMETERS
+        has_params = PARAMETERS_STREAM in variables
         self.parameter_configs = (
-            check_parameters(list(variables[PARAMETERS]), PARAMETERS) if PARAMETERS in variables else None
+            check_parameters(list(variables[PARAMETERS_STREAM]), PARAMETERS) if has_params else None
         )
-        if PARAMETERS and PARAMETERS not in variables:
+        if PARAMETERS and not has_params:
             msg = "data.PARAMETERS is set but data.variables has no PARAMETERS entry; list the parameters there."
             raise ValueError(msg)
         if global_object not in variables:
@@ -130,7 +132,7 @@ class JetDataModule(L.LightningDataModule):
     def input_specs(self) -> list[InputSpec]:
         """The streams to read, with their labels."""
         glob = self.input_map.get(self.global_object, self.global_object)
-        special = {GLOBAL: glob, PARAMETERS: glob}
+        special = {GLOBAL: glob, PARAMETERS_STREAM: glob}
         return [
             InputSpec(
                 name=name,
