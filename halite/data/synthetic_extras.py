@@ -74,7 +74,7 @@ def jet_dtype(base: np.dtype, soft_muons: bool) -> np.dtype:
     """The jets dtype, with the soft-muon fields appended when requested."""
     if not soft_muons:
         return base
-    return np.dtype([*((n, base.fields[n][0]) for n in base.names), *SOFT_MUON_FIELDS])
+    return np.dtype([*base.descr, *SOFT_MUON_FIELDS])
 
 
 def sample_masses(rng: np.random.Generator, num_jets: int) -> np.ndarray:

@@ -178,7 +178,7 @@ class Model(nn.Module):
             )
             raise ValueError(msg)
         edges = EdgeFeatures(config, self.variables[config.input_name])
-        encoder.build_edges(edges.out_features)
+        encoder.build_edges(edges.out_features)  # type: ignore[operator]
         return edges
 
     def _film(self, key: str, x: Tensor, condition: Tensor | None) -> Tensor:

@@ -94,9 +94,11 @@ class TransformerCrossAttentionEncoder(nn.Module):
         x = {s: x[s] for s in self.input_names}
         ca_index = 0
         for i, layers in enumerate(self.self_attention):
+            assert isinstance(layers, nn.ModuleDict)
             x = {s: layers[s](x[s], attn_masks[s]) for s in self.input_names}
             if i in self.ca_layers:
                 ca = self.cross_attention[ca_index]
+                assert isinstance(ca, nn.ModuleDict)
                 ca_index += 1
                 new = {}
                 for s in self.input_names:
