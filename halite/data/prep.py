@@ -586,7 +586,11 @@ def _run(args: argparse.Namespace) -> int:
         variables = _check_variables(data["variables"], f"config {args.config} (data.variables)")
     else:
         variables = {k: list(v) for k, v in DEFAULT_VARIABLES.items()}
-    input_map = data.get("input_map") or {}
+    input_map = dict(data.get("input_map") or {})
+    glob = input_map.get(data.get("global_object", "jets"), data.get("global_object", "jets"))
+    for special in ("GLOBAL", "PARAMETERS"):  # read from the global object's dataset by default
+        if special in variables:
+            input_map.setdefault(special, glob)
 
     labels = _parse_labels(args.labels or DEFAULT_LABELS)
     if not args.labels:

@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from halite.data.datamodule import JetDataModule
 from halite.data.parameters import ParameterConfig
@@ -63,3 +64,21 @@ def test_parameters_config_must_match(param_file: Path) -> None:
             norm_dict="unused.yaml",
             PARAMETERS={"mass": ParameterConfig([1.0], 1.0)},
         )
+
+
+def test_prep_reads_global_from_the_global_object(tmp_path: Path) -> None:
+    from halite.data.prep import main as prep_main
+
+    path = write_file(tmp_path / "train.h5", 200, seed=2, num_tracks=6)
+    data = {
+        "train_file": str(path),
+        "variables": {"jets": ["eta_btagJes"], "GLOBAL": ["pt_btagJes"], "tracks": ["d0"]},
+        "norm_dict": str(tmp_path / "norm.yaml"),
+        "class_dict": str(tmp_path / "class.yaml"),
+    }
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump({"data": data}))
+    assert prep_main(["--config", str(tmp_path / "cfg.yaml")]) == 0
+    norm = yaml.safe_load((tmp_path / "norm.yaml").read_text())
+    with h5py.File(path) as f:
+        mean = float(f["jets"]["pt_btagJes"].mean())
+    assert norm["GLOBAL"]["pt_btagJes"]["mean"] == pytest.approx(mean, rel=1e-5)
