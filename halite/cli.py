@@ -81,6 +81,7 @@ class HaliteCLI(LightningCLI):
         parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
         parser.link_arguments("data.global_object", "model.model.init_args.global_object")
         parser.link_arguments("data.label_names", "model.model.init_args.label_names", apply_on="instantiate")
+        parser.link_arguments("data.PARAMETERS", "model.model.init_args.parameters")
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Trainer:
         sub = self.subcommand
