@@ -24,6 +24,12 @@ from halite.training.module import LitModel
 TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
+    "export": ("halite.export.command", "export a checkpoint to ONNX and check parity with PyTorch"),
+    "evaluate": (
+        "halite.evaluate.report",
+        "write a report (plots, index.html, summary.json) from predictions",
+    ),
+    "compare": ("halite.evaluate.compare", "per-jet agreement of two prediction files"),
 }
 
 

@@ -92,6 +92,7 @@ class PredictionWriter(L.Callback):
                     out.create_dataset(stream, data=self.pack_stream(scols))
             out.attrs["halite_model"] = pl_module.name  # type: ignore[attr-defined]
             out.attrs["checkpoint"] = str(trainer.ckpt_path or "")
+            out.attrs["tasks"] = json.dumps(pl_module.task_metadata())  # type: ignore[operator]
         self.written = path
         print(f"Predictions written to {path}\nRun directory: {path.parent.parent}")
         summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
@@ -148,9 +149,9 @@ class PredictionWriter(L.Callback):
     def pack_stream(cols: dict[str, np.ndarray]) -> np.ndarray:
         """Structured ``(jets, slots)`` array of per-constituent outputs."""
         valid = cols.pop("valid")
-        dtype = [("valid", "?")] + [(k, "f4") for k in cols]
+        dtype = [("valid", "?")] + [(k, "i4" if v.dtype.kind in "iub" else "f4") for k, v in cols.items()]
         arr = np.zeros(valid.shape, dtype=dtype)
         arr["valid"] = valid
         for k, v in cols.items():
-            arr[k] = np.where(valid, v, 0.0)
+            arr[k] = np.where(valid, v, 0)
         return arr
