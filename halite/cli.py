@@ -28,6 +28,12 @@ TOOLS: dict[str, tuple[str, str]] = {
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
     "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
     "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
+    "export": ("halite.export.command", "export a checkpoint to ONNX and check parity with PyTorch"),
+    "evaluate": (
+        "halite.evaluate.report",
+        "write a report (plots, index.html, summary.json) from predictions",
+    ),
+    "compare": ("halite.evaluate.compare", "per-jet agreement of two prediction files"),
 }
 
 

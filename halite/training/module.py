@@ -122,10 +122,11 @@ class LitModel(L.LightningModule):
         outputs, losses = self(batch)
         loss = self.model.total_loss(losses)
         self.log("test_loss", loss, batch_size=batch.batch_size, sync_dist=True)
-        return {
-            "predictions": self.predictions(outputs, batch.labels, batch.pad_masks),
-            "pad_masks": batch.pad_masks,
-        }
+        preds = self.predictions(outputs, batch.labels, batch.pad_masks)
+        for stream, labels in batch.labels.items():  # constituent truth for per-track evaluation
+            if stream in batch.pad_masks and stream in preds:
+                preds[stream].update({k: v.cpu() for k, v in labels.items() if k not in preds[stream]})
+        return {"predictions": preds, "pad_masks": batch.pad_masks}
 
     def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         outputs, _ = self.model(batch.inputs, batch.pad_masks)
@@ -156,6 +157,21 @@ class LitModel(L.LightningModule):
                 raise ValueError(msg)
             stream.update({k: v.detach().cpu() for k, v in cols.items()})
         return out
+
+    def task_metadata(self) -> list[dict[str, Any]]:
+        """Name, kind, stream and label/target information of every task (stored with predictions)."""
+        meta = []
+        for task in self.model.tasks:
+            entry: dict[str, Any] = {
+                "name": task.name,
+                "type": type(task).__name__,
+                "input_name": task.input_name,
+            }
+            for key in ("label", "class_names", "targets"):
+                if hasattr(task, key):
+                    entry[key] = getattr(task, key)
+            meta.append(entry)
+        return meta
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config

@@ -16,9 +16,9 @@ def key_mask_for_attention(pad_mask: Tensor | None) -> Tensor | None:
     if pad_mask is None:
         return None
     attend = ~pad_mask
-    empty = ~attend.any(dim=-1)
-    attend = attend.clone()
-    attend[:, 0] |= empty
+    empty = ~attend.any(dim=-1, keepdim=True)
+    first = torch.arange(pad_mask.shape[-1], device=pad_mask.device) == 0
+    attend = attend | (empty & first)  # out of place and valid for zero slots (ONNX export)
     return attend[:, None, None, :]
 
 

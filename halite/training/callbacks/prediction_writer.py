@@ -99,6 +99,7 @@ class PredictionWriter(L.Callback):
                     out.create_dataset(stream, data=self.pack_stream(scols))
             out.attrs["halite_model"] = pl_module.name  # type: ignore[attr-defined]
             out.attrs["checkpoint"] = str(trainer.ckpt_path or "")
+            out.attrs["tasks"] = json.dumps(pl_module.task_metadata())  # type: ignore[operator]
         self.written = path
         print(f"Predictions written to {path}\nRun directory: {path.parent.parent}")
         summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
