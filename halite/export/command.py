@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         f"0..{max_slots} constituents, {result.seconds:.1f} s):"
     )
     for name, diff in result.max_abs_diff.items():
-        print(f"  {name:<40} max |onnx - torch| = {diff:.2e}")
+        print(f"  {name:<40} max |onnx - torch| / max(1, |torch|) = {diff:.2e}")
     if result.worst > args.tolerance:
         print(
             f"halite export: error: parity check failed: max difference {result.worst:.2e} > {args.tolerance:.0e}. "

@@ -145,7 +145,9 @@ def _compare(
         if not np.isfinite(a).all():
             msg = f"ONNX output '{name}' is not finite for inputs of shapes {[f.shape for f in feats]}."
             raise ValueError(msg)
-        d = float(np.max(np.abs(a - b.numpy()))) if a.size else 0.0
+        ref = b.numpy()
+        # absolute difference for probabilities (|x| <= 1), relative for outputs in physical units
+        d = float(np.max(np.abs(a - ref) / np.maximum(1.0, np.abs(ref)))) if a.size else 0.0
         diffs[name] = max(diffs.get(name, 0.0), d)
 
 

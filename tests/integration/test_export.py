@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
+import yaml
 
 from halite.cli import main
 from halite.export.metadata import read_metadata
 from tests.conftest import tiny_config
+from tests.integration.test_advanced_configs import extra_data, small_config, write  # noqa: F401
 
 
 def fit(config: str, tiny_data: dict[str, Path], tmp_path: Path) -> Path:
@@ -94,3 +96,37 @@ def test_test_then_evaluate_the_demo_model(tiny_data: dict[str, Path], tmp_path:
     summary = json.loads((tmp_path / "rep" / "summary.json").read_text())
     assert "track_origin" in summary["tasks"] and "jets_classification" in summary["tasks"]
     assert (tmp_path / "rep" / "confusion_track_origin.png").is_file()
+
+
+def test_export_regression_config(
+    tiny_data: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = fit("regression.yaml", tiny_data, tmp_path)
+    name = yaml.safe_load((run / "config.yaml").read_text())["name"]
+    assert main(["export", "--ckpt_path", str(run / "ckpts" / "last.ckpt"), "--parity-jets", "100"]) == 0
+    assert "Parity check passed" in capsys.readouterr().out
+    meta = read_metadata(run / "network.onnx")
+    assert f"{name}_pt_truth" in meta["outputs"]
+    # de-scaled output in physical units (MeV): positive and of jet-pt size
+    sess = ort.InferenceSession(str(run / "network.onnx"), providers=["CPUExecutionProvider"])
+    n_trk = len(meta["inputs"]["track_features"]["variables"])
+    feeds = {
+        "jet_features": np.array([[80e3, 0.3]], dtype=np.float32),
+        "track_features": np.zeros((1, 3, n_trk), np.float32),
+    }
+    (pt,) = sess.run([f"{name}_pt_truth"], feeds)
+    assert np.isfinite(pt).all() and pt[0] > 1e3
+
+
+def test_export_tracks_and_electrons(
+    extra_data: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = small_config("GN2emu.yaml", extra_data, tmp_path)
+    write(cfg, tmp_path / "cfg.yaml")
+    main(["fit", "--config", str(tmp_path / "cfg.yaml")])
+    (run,) = list((tmp_path / "logs").glob("*_*"))
+    assert main(["export", "--ckpt_path", str(run / "ckpts" / "last.ckpt"), "--parity-jets", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "Parity check passed" in out
+    meta = read_metadata(run / "network.onnx")
+    assert set(meta["inputs"]) == {"jet_features", "track_features", "electron_features"}
