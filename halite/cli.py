@@ -26,6 +26,11 @@ from halite.training.module import LitModel
 TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
+    "grid": ("halite.training.grid", "run and compare a grid of point-cloud models on one sample and task"),
+    "synth-points": (
+        "halite.data.synthetic_points",
+        "write synthetic point-cloud samples (detector events, top/QCD jets)",
+    ),
 }
 
 
