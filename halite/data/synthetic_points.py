@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = write_sample_splits(
         args.out_dir, args.sample, args.num_train, args.num_val, args.num_test, args.seed, args.slots
     )
-    for split, p in paths.items():
+    for p in paths.values():
         print(f"wrote {p} ({p.stat().st_size / 2**20:.1f} MiB)")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0

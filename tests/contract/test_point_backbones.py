@@ -115,9 +115,12 @@ def test_pair_features_against_numpy() -> None:
     delta = np.hypot(eta[0, i] - eta[0, j], dphi)
     kt = min(pt[0, i], pt[0, j]) * delta
     z = min(pt[0, i], pt[0, j]) / (pt[0, i] + pt[0, j])
-    p = lambda k: np.array(
-        [pt[0, k] * np.cos(phi[0, k]), pt[0, k] * np.sin(phi[0, k]), pt[0, k] * np.sinh(eta[0, k])]
-    )
+
+    def p(k: int) -> np.ndarray:
+        return np.array(
+            [pt[0, k] * np.cos(phi[0, k]), pt[0, k] * np.sin(phi[0, k]), pt[0, k] * np.sinh(eta[0, k])]
+        )
+
     m2 = (e[0, i] + e[0, j]) ** 2 - np.sum((p(i) + p(j)) ** 2)
     np.testing.assert_allclose(got[i, j], np.log([delta, kt, z, m2]), rtol=1e-6)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import Tensor, nn
 
@@ -13,7 +15,7 @@ from halite.typing import Masks, Tensors
 
 def _mlp(sizes: list[int], norm_first: bool) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         if norm_first:
             layers.append(nn.LayerNorm(a))
         layers += [nn.Linear(a, b), nn.GELU()]
