@@ -34,6 +34,11 @@ TOOLS: dict[str, tuple[str, str]] = {
         "write a report (plots, index.html, summary.json) from predictions",
     ),
     "compare": ("halite.evaluate.compare", "per-jet agreement of two prediction files"),
+    "grid": ("halite.training.grid", "run and compare a grid of point-cloud models on one sample and task"),
+    "synth-points": (
+        "halite.data.synthetic_points",
+        "write synthetic point-cloud samples (detector events, top/QCD jets)",
+    ),
 }
 
 

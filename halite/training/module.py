@@ -7,9 +7,10 @@ from typing import Any
 
 import lightning as L
 import torch
+from torch import nn
 
-from halite.nn.model import Model
 from halite.tasks.base import TaskBase
+from halite.training.pretrained import backbone_parameters, load_backbone
 from halite.typing import Batch, Labels, Masks
 
 
@@ -60,13 +61,36 @@ class LitModel(L.LightningModule):
         Optimiser and learning-rate schedule.
     name
         Model name used in output columns (``<name>_pb``); linked from the top-level ``name``.
+    pretrained
+        Local checkpoint whose backbone weights (matching names and shapes) initialise the
+        model; task heads are new. A report of loaded / skipped / mismatched tensors is printed.
+    freeze_backbone
+        Train only the task heads.
+    backbone_lr_scale
+        Learning-rate multiplier of the backbone relative to the heads (layer-wise fine-tuning).
     """
 
-    def __init__(self, model: Model, lrs_config: LRSConfig | None = None, name: str = "halite") -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        lrs_config: LRSConfig | None = None,
+        name: str = "halite",
+        pretrained: str | None = None,
+        freeze_backbone: bool = False,
+        backbone_lr_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.model = model
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
+        self.backbone_lr_scale = backbone_lr_scale
+        if pretrained:
+            report = load_backbone(model, pretrained)
+            print(report.summary())
+            self.pretrained_report = report
+        if freeze_backbone:
+            for _, p in backbone_parameters(model):
+                p.requires_grad_(False)
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -175,11 +199,23 @@ class LitModel(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config
-        opt = torch.optim.AdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+        backbone = {id(p) for _, p in backbone_parameters(self.model)}
+        groups = [
+            {
+                "params": [p for p in self.parameters() if p.requires_grad and id(p) in backbone],
+                "lr_scale": self.backbone_lr_scale,
+            },
+            {
+                "params": [p for p in self.parameters() if p.requires_grad and id(p) not in backbone],
+                "lr_scale": 1.0,
+            },
+        ]
+        groups = [g for g in groups if g["params"]]
+        opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         total = int(self.trainer.estimated_stepping_batches)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt,
-            max_lr=cfg.max,
+            max_lr=[cfg.max * g["lr_scale"] for g in groups],
             total_steps=max(total, 2),
             pct_start=cfg.pct_start,
             div_factor=cfg.max / cfg.initial,
