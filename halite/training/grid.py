@@ -57,7 +57,7 @@ TASKS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("events", "regression"): {
         "class_path": "halite.tasks.RegressionTask",
-        "init_args": {"name": "available_energy", "input_name": "events", "targets": ["available_energy"],
+        "init_args": {"name": "available_energy", "input_name": "events", "targets": ["available_energy"], "positive": True,
                       "dense_config": {"hidden_layers": [128], "activation": "GELU"}},
     },
     ("jets", "classification"): {

@@ -95,6 +95,8 @@ def test_config_fits_and_tests(name: str, points_data: Path, tmp_path: Path) -> 
     glob = "events" if SAMPLE_OF[name] == "events" else "jets"
     with h5py.File(pred) as f:
         arr = f[glob][:]
+    if glob == "events":  # the regression head's softplus keeps the available energy positive
+        assert (arr[f"{name}_available_energy"] > 0).all()
     cols = [c for c in arr.dtype.names if c.startswith(f"{name}_p")]
     assert len(cols) == (3 if glob == "events" else 2)
     probs = np.stack([arr[c] for c in cols], 1)
@@ -168,3 +170,11 @@ def test_grid_runs_and_tabulates(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "#SBATCH --gpus-per-node=1" in script and "halite.cli fit --config" in script
     with pytest.raises(ValueError, match="Unknown model 'nope'"):
         grid_main([*args, "--models", "nope"])
+
+
+def test_grid_regression_resolution(tmp_path: Path) -> None:
+    args = ["--models", "cond-only", "--sample", "events", "--task", "regression", "--out-dir", str(tmp_path / "g"),
+            "--data-dir", str(tmp_path / "d"), "--num-train", "120", "--num-eval", "60", "--max-epochs", "1", "--batch-size", "60"]  # fmt: skip
+    assert grid_main(args) == 0
+    table = (tmp_path / "g" / "events_regression" / "results.md").read_text()
+    assert "resolution" in table and "| cond-only |" in table
