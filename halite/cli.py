@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from jsonargparse import ActionYesNo
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
@@ -32,6 +34,27 @@ def _tool(name: str) -> Callable[[list[str]], int]:
     return module.main  # type: ignore[no-any-return]
 
 
+#: environment variable naming the run directory suffix shared by all ranks of one run
+RUN_STAMP_ENV = "HALITE_RUN_STAMP"
+_exported_stamp: str | None = None
+
+
+def run_stamp() -> str:
+    """Suffix of the run directory, the same on every rank of a distributed run.
+
+    Rank 0 exports its time stamp in ``HALITE_RUN_STAMP``; the ranks Lightning's DDP launcher
+    starts inherit it. A batch job sets it itself (``halite submit`` uses the job id) so that
+    ranks started independently on several nodes agree.
+    """
+    global _exported_stamp
+    env = os.environ.get(RUN_STAMP_ENV)
+    if env and env != _exported_stamp:
+        return env
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    os.environ[RUN_STAMP_ENV] = _exported_stamp = stamp
+    return stamp
+
+
 class RunDirSaveConfig(SaveConfigCallback):
     """Save the resolved config into the run directory at fit time only, plus the norm/class dicts."""
 
@@ -39,12 +62,13 @@ class RunDirSaveConfig(SaveConfigCallback):
         if stage != "fit":
             return
         super().setup(trainer, pl_module, stage)
-        if trainer.is_global_zero and trainer.log_dir:
+        log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
+        if trainer.is_global_zero and log_dir:
             dm = trainer.datamodule  # type: ignore[attr-defined]
             for name in ("norm_dict", "class_dict"):
                 src = getattr(dm, name, None)
                 if src and Path(src).is_file():
-                    shutil.copyfile(src, Path(trainer.log_dir) / f"{name}.yaml")
+                    shutil.copyfile(src, Path(log_dir) / f"{name}.yaml")
 
 
 def best_checkpoint(run_dir: Path) -> Path:
@@ -71,7 +95,11 @@ class HaliteCLI(LightningCLI):
         parser.add_argument(
             "--write_tracks", type=bool, default=False, help="test: also write per-track outputs."
         )
+        parser.add_argument(
+            "--compile", action=ActionYesNo, default=False, help="Compile the model with torch.compile."
+        )
         parser.link_arguments("name", "model.name")
+        parser.link_arguments("compile", "model.compile")
         parser.link_arguments("data.variables", "model.model.init_args.variables")
         parser.link_arguments("data.norm_dict", "model.model.init_args.norm_dict")
         parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
@@ -81,9 +109,8 @@ class HaliteCLI(LightningCLI):
         sub = self.subcommand
         cfg = self.config[sub] if sub else self.config
         if sub == "fit" and config.get("logger") in (None, True):
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             root = Path(config.get("default_root_dir") or "logs")
-            run_dir = root / f"{cfg.name}_{stamp}"
+            run_dir = root / f"{cfg.name}_{run_stamp()}"
             config["logger"] = [
                 CSVLogger(run_dir, name="", version=""),
                 TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -48,6 +48,30 @@ class LRSConfig:
             raise ValueError(msg)
 
 
+@dataclass
+class CompileConfig:
+    """Options passed to ``torch.compile`` when the run is started with ``--compile``.
+
+    Parameters
+    ----------
+    backend
+        ``inductor`` generates fused kernels (C++ on CPU, Triton on GPU); ``aot_eager`` and
+        ``eager`` only trace (fast to compile, for debugging).
+    mode
+        Inductor mode (``reduce-overhead`` uses CUDA graphs on GPU).
+    dynamic
+        Compile for dynamic shapes from the start (batches are trimmed to their longest set, so
+        ``N`` changes from batch to batch); ``None`` lets torch decide after the first recompile.
+    fullgraph
+        Fail instead of falling back to eager on graph breaks.
+    """
+
+    backend: Literal["inductor", "aot_eager", "eager"] = "inductor"
+    mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = "default"
+    dynamic: bool | None = True
+    fullgraph: bool = False
+
+
 class LitModel(L.LightningModule):
     """Train a halite ``Model``.
 
@@ -59,13 +83,38 @@ class LitModel(L.LightningModule):
         Optimiser and learning-rate schedule.
     name
         Model name used in output columns (``<name>_pb``); linked from the top-level ``name``.
+    compile
+        Compile the network with ``torch.compile`` (linked from the top-level ``--compile``).
+        ``nn.Module.compile`` compiles in place, so parameter names, checkpoints and exports
+        are those of the eager model.
+    compile_config
+        ``torch.compile`` options.
     """
 
-    def __init__(self, model: Model, lrs_config: LRSConfig | None = None, name: str = "halite") -> None:
+    def __init__(
+        self,
+        model: Model,
+        lrs_config: LRSConfig | None = None,
+        name: str = "halite",
+        compile: bool = False,
+        compile_config: CompileConfig | None = None,
+    ) -> None:
         super().__init__()
         self.model = model
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
+        self.compile_model = compile
+        self.compile_config = compile_config or CompileConfig()
+
+    def configure_model(self) -> None:
+        if self.compile_model and getattr(self.model, "_compiled_call_impl", None) is None:
+            cfg = self.compile_config
+            self.model.compile(
+                backend=cfg.backend,
+                mode=None if cfg.backend != "inductor" else cfg.mode,
+                dynamic=cfg.dynamic,
+                fullgraph=cfg.fullgraph,
+            )
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
