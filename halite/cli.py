@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import shutil
 import sys
 import warnings
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from halite.data.datamodule import JetDataModule
+from halite.data.remote import S3Config, configure_s3, copy_file, is_remote, join
 from halite.training.callbacks.prediction_writer import PredictionWriter
 from halite.training.checkpoint_io import AtomicCheckpointIO
 from halite.training.module import LitModel
@@ -74,8 +74,8 @@ class RunDirSaveConfig(SaveConfigCallback):
             dm = trainer.datamodule  # type: ignore[attr-defined]
             for name in ("norm_dict", "class_dict"):
                 src = getattr(dm, name, None)
-                if src and Path(src).is_file():
-                    shutil.copyfile(src, Path(log_dir) / f"{name}.yaml")
+                if src and (is_remote(src) or Path(src).is_file()):
+                    copy_file(src, join(log_dir, f"{name}.yaml"))
 
 
 def best_checkpoint(run_dir: Path) -> Path:
@@ -105,6 +105,12 @@ class HaliteCLI(LightningCLI):
         parser.add_argument(
             "--compile", action=ActionYesNo, default=False, help="Compile the model with torch.compile."
         )
+        parser.add_argument(
+            "--s3",
+            type=S3Config | None,
+            default=None,
+            help="S3 endpoint and credentials (default: the AWS environment); secrets are never saved.",
+        )
         parser.link_arguments("name", "model.name")
         parser.link_arguments("compile", "model.compile")
         parser.link_arguments("data.variables", "model.model.init_args.variables")
@@ -112,19 +118,26 @@ class HaliteCLI(LightningCLI):
         parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
         parser.link_arguments("data.global_object", "model.model.init_args.global_object")
 
+    def before_instantiate_classes(self) -> None:
+        sub = self.subcommand
+        s3 = (self.config[sub] if sub else self.config).get("s3")
+        if s3 is not None:  # the model reads its norm dict while being instantiated
+            configure_s3(S3Config(**{k: getattr(s3, k) for k in vars(s3)}))
+
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Trainer:
         sub = self.subcommand
         cfg = self.config[sub] if sub else self.config
         if sub == "fit" and config.get("logger") in (None, True):
-            root = Path(config.get("default_root_dir") or "logs")
-            run_dir = root / f"{cfg.name}_{run_stamp()}"
-            config["logger"] = [
-                CSVLogger(run_dir, name="", version=""),
-                TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False),
-            ]
+            root = config.get("default_root_dir") or "logs"
+            run_dir = join(root, f"{cfg.name}_{run_stamp()}")  # s3://... roots stay URLs
+            config["logger"] = [CSVLogger(run_dir, name="", version="")]
+            if not is_remote(run_dir):
+                config["logger"].append(
+                    TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
+                )
             callbacks.append(
                 ModelCheckpoint(
-                    dirpath=run_dir / "ckpts",
+                    dirpath=join(run_dir, "ckpts"),
                     filename="epoch={epoch:03d}-val_loss={val_loss:.5f}",
                     auto_insert_metric_name=False,
                     monitor="val_loss",

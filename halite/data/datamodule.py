@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader
 
 from halite.data.dataset import JetDataset
 from halite.data.readers import expand_files
+from halite.data.remote import download, is_remote
 from halite.data.specs import InputSpec, LabelSpec
 
 
@@ -51,6 +52,11 @@ class JetDataModule(L.LightningDataModule):
         ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
     seed
         Shuffling seed.
+    download_s3
+        Copy remote (``s3://``) data files to ``download_path`` before reading instead of
+        streaming them (a file of the same size already there is reused).
+    download_path
+        Local cache folder of ``download_s3``.
     """
 
     def __init__(
@@ -73,6 +79,8 @@ class JetDataModule(L.LightningDataModule):
         pin_memory: bool | None = None,
         non_finite: Literal["error", "zero"] = "error",
         seed: int = 42,
+        download_s3: bool = False,
+        download_path: str = "s3_cache",
     ) -> None:
         super().__init__()
         if global_object not in variables:
@@ -101,6 +109,8 @@ class JetDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.non_finite = non_finite
         self.seed = seed
+        self.download_s3 = download_s3
+        self.download_path = download_path
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
 
@@ -133,8 +143,11 @@ class JetDataModule(L.LightningDataModule):
             msg = f"data.{split}_file is not set; pass --data.{split}_file PATH."
             raise ValueError(msg)
         num = {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
+        paths = expand_files(files)
+        if self.download_s3:
+            paths = [download(str(p), self.download_path) if is_remote(p) else p for p in paths]
         return JetDataset(
-            expand_files(files),
+            paths,
             self.input_specs(),
             self.batch_size,
             num_jets=num,

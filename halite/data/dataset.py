@@ -58,7 +58,7 @@ class JetDataset(IterableDataset):
     Parameters
     ----------
     files
-        HDF5 files (all with the same datasets).
+        HDF5 files (all with the same datasets): local paths or fsspec URLs.
     specs
         Streams to read (inputs and labels).
     batch_size
@@ -79,7 +79,7 @@ class JetDataset(IterableDataset):
 
     def __init__(
         self,
-        files: Sequence[Path],
+        files: Sequence[Path | str],
         specs: Sequence[InputSpec],
         batch_size: int,
         num_jets: int = -1,
