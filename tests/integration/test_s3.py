@@ -85,10 +85,8 @@ def test_fit_and_test_on_s3(
 
     # test: data downloaded to a local cache first, checkpoint read from S3, predictions written to S3
     cache = tmp_path / "cache"
-    main(
-        ["test", "--config", str(cfg), "--ckpt_path", f"s3://{run}/ckpts/last.ckpt"]
-        + ["--data.download_s3=true", f"--data.download_path={cache}"]
-    )
+    test_args = ["--ckpt_path", f"s3://{run}/ckpts/last.ckpt", "--data.download_s3=true"]
+    main(["test", "--config", str(cfg), *test_args, f"--data.download_path={cache}"])
     assert (cache / "halite-data" / "tiny" / "test.h5").is_file()
     (pred,) = fs.glob(f"{run}/predictions/*.h5")
     with fs.open(pred, "rb") as f, h5py.File(f) as h:
