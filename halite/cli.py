@@ -29,10 +29,8 @@ TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
     "tune": ("halite.training.tune", "hyperparameter search over config keys with Optuna (resumable)"),
-    "submit": (
-        "halite.training.submit",
-        "write a SLURM / HTCondor job running `halite fit` on N nodes x M GPUs",
-    ),
+    "submit": ("halite.training.submit", "write a SLURM / HTCondor job for N nodes x M GPUs"),
+    "mup-setup": ("halite.training.mup", "write the muP base-shapes file; --check: coordinate check"),
 }
 
 

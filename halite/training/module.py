@@ -9,6 +9,8 @@ import lightning as L
 import torch
 
 from halite.nn.model import Model
+from halite.training.mup import MupConfig
+from halite.training.mup import apply as apply_mup
 from halite.typing import Batch
 
 
@@ -89,6 +91,8 @@ class LitModel(L.LightningModule):
         are those of the eager model.
     compile_config
         ``torch.compile`` options.
+    mup
+        muP set-up (see ``halite.training.mup``): muP init and attention, ``MuAdamW``.
     """
 
     def __init__(
@@ -98,6 +102,7 @@ class LitModel(L.LightningModule):
         name: str = "halite",
         compile: bool = False,
         compile_config: CompileConfig | None = None,
+        mup: MupConfig | None = None,
     ) -> None:
         super().__init__()
         self.model = model
@@ -105,6 +110,9 @@ class LitModel(L.LightningModule):
         self.name = name
         self.compile_model = compile
         self.compile_config = compile_config or CompileConfig()
+        self.mup = mup
+        if mup is not None:
+            apply_mup(self.model, mup)
 
     def configure_model(self) -> None:
         if self.compile_model and getattr(self.model, "_compiled_call_impl", None) is None:
@@ -186,11 +194,16 @@ class LitModel(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config
-        opt = torch.optim.AdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+        if self.mup is not None:
+            from mup import MuAdamW
+
+            opt = MuAdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+        else:
+            opt = torch.optim.AdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
         total = int(self.trainer.estimated_stepping_batches)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt,
-            max_lr=cfg.max,
+            max_lr=[g["lr"] for g in opt.param_groups],  # per group: MuAdamW scales them
             total_steps=max(total, 2),
             pct_start=cfg.pct_start,
             div_factor=cfg.max / cfg.initial,

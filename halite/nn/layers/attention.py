@@ -44,6 +44,7 @@ class ScaledDotProductAttention(nn.Module):
         self.num_heads = num_heads
         self.head_dim = embed_dim // num_heads
         self.dropout = dropout
+        self.scale: float | None = None  # None: 1/sqrt(head_dim); muP sets 1/head_dim
         self.q_proj = nn.Linear(embed_dim, embed_dim)
         self.kv_proj = nn.Linear(embed_dim, 2 * embed_dim)
         self.out_proj = nn.Linear(embed_dim, embed_dim)
@@ -60,7 +61,7 @@ class ScaledDotProductAttention(nn.Module):
         q = self.q_proj(x).view(b, nq, self.num_heads, self.head_dim).transpose(1, 2)
         k, v = self.kv_proj(kv).view(b, nk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0, scale=self.scale
         )
         return self.out_proj(out.transpose(1, 2).reshape(b, nq, self.embed_dim))
 
