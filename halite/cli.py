@@ -28,6 +28,8 @@ from halite.training.module import LitModel
 TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
+    "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
+    "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
     "tune": ("halite.training.tune", "hyperparameter search over config keys with Optuna (resumable)"),
     "submit": ("halite.training.submit", "write a SLURM / HTCondor job for N nodes x M GPUs"),
     "mup-setup": ("halite.training.mup", "write the muP base-shapes file; --check: coordinate check"),
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``halite`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     quiet_lightning()
+    if args[:1] == ["fit"] and importlib.import_module("halite.continual.run").config_is_continual(args):
+        args[0] = "continual"  # a config with a `continual` section trains a task sequence
     if args and args[0] in TOOLS:
         return _tool(args[0])(args[1:]) or 0
     if not args or args[0] in ("-h", "--help"):

@@ -8,6 +8,8 @@ from typing import Literal
 import lightning as L
 from torch.utils.data import DataLoader
 
+from halite.data.columnar.config import ColumnarConfig
+from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
 from halite.data.readers import expand_files
 from halite.data.remote import download, is_remote
@@ -52,6 +54,9 @@ class JetDataModule(L.LightningDataModule):
         ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
     seed
         Shuffling seed.
+    columnar
+        How jets are built from ROOT / parquet files (``.root`` / ``.parquet``): streams from
+        branches, layout (one jet or one event per entry), selection, new variables, labels.
     download_s3
         Copy remote (``s3://``) data files to ``download_path`` before reading instead of
         streaming them (a file of the same size already there is reused).
@@ -79,6 +84,7 @@ class JetDataModule(L.LightningDataModule):
         pin_memory: bool | None = None,
         non_finite: Literal["error", "zero"] = "error",
         seed: int = 42,
+        columnar: ColumnarConfig | None = None,
         download_s3: bool = False,
         download_path: str = "s3_cache",
     ) -> None:
@@ -109,6 +115,9 @@ class JetDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.non_finite = non_finite
         self.seed = seed
+        self.columnar = columnar
+        if columnar is not None:
+            columnar.check(global_object)
         self.download_s3 = download_s3
         self.download_path = download_path
         self.labels: dict[str, list[LabelSpec]] = {}
@@ -146,10 +155,12 @@ class JetDataModule(L.LightningDataModule):
         paths = expand_files(files)
         if self.download_s3:
             paths = [download(str(p), self.download_path) if is_remote(p) else p for p in paths]
-        return JetDataset(
+        return make_dataset(
             paths,
             self.input_specs(),
-            self.batch_size,
+            self.columnar,
+            self.global_object,
+            batch_size=self.batch_size,
             num_jets=num,
             shuffle=split == "train",
             bucket=self.bucket,
