@@ -29,6 +29,7 @@ from torch import nn
 
 from halite.io import atomic_path
 from halite.nn.layers.attention import ScaledDotProductAttention
+from halite.nn.model import Model
 
 
 @dataclass
@@ -119,7 +120,7 @@ def apply(model: nn.Module, config: MupConfig) -> None:
     for module in model.modules():
         if isinstance(module, MuReadout):
             module.reset_parameters()
-        elif isinstance(module, nn.Linear) and module.weight.infshape.ninf() > 0:
+        elif isinstance(module, nn.Linear) and module.weight.infshape.ninf() > 0:  # type: ignore[attr-defined]
             kaiming_uniform_(module.weight, a=math.sqrt(5))
 
 
@@ -134,7 +135,7 @@ def _no_argv() -> Iterator[None]:
         sys.argv = saved
 
 
-def build_model(config_path: str, width: int | None, mup: MupConfig, extra: list[str]) -> nn.Module:
+def build_model(config_path: str, width: int | None, mup: MupConfig, extra: list[str]) -> Model:
     """The network of ``config_path`` with the scaled width set to ``width`` (muP not applied)."""
     from halite.cli import HaliteCLI
     from halite.data.datamodule import JetDataModule

@@ -10,7 +10,7 @@ import yaml
 
 from halite.cli import main
 from halite.training import tune
-from tests.conftest import tiny_config
+from tests.conftest import CONFIGS, tiny_config
 
 SPACE = {
     "model.lrs_config.max": {"low": 1.0e-4, "high": 1.0e-2, "log": True},
@@ -77,3 +77,9 @@ def test_bad_space(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump({"data.batch_size": {"choice": [1, 2]}}))
     with pytest.raises(ValueError, match=r"unknown fields \['choice'\]"):
         tune.load_space(bad)
+
+
+def test_shipped_space_parses() -> None:
+    params = tune.load_space(CONFIGS / "tune" / "demo_space.yaml")
+    assert {p.key for p in params} >= {"model.lrs_config.max", "data.batch_size"}
+    assert all(p.key.split(".")[0] in ("model", "data") for p in params)
