@@ -69,7 +69,7 @@ def run_mode(mode: str, args: argparse.Namespace, data: dict[str, str], tmp: Pat
         f"--trainer.callbacks.warmup={args.warmup}",
     ]
     if mode == "compiled":
-        cmd.append("--compile")
+        cmd += ["--compile", *args.compile_args]
     if procs > 1:
         cmd += [f"--trainer.devices={procs}", "--trainer.strategy=ddp"]
     else:
@@ -103,9 +103,16 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3, help="untimed batches per rank (compilation)")
     ap.add_argument("--accelerator", default="cpu")
     ap.add_argument(
+        "--compile-args",
+        nargs="*",
+        default=[],
+        help="e.g. --model.compile_config.dynamic=null (no leading --)",
+    )
+    ap.add_argument(
         "--threads", type=int, default=os.cpu_count() or 1, help="torch threads over all processes"
     )
     args = ap.parse_args()
+    args.compile_args = [a if a.startswith("--") else f"--{a}" for a in args.compile_args]
     config = yaml.safe_load(args.config.read_text())
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
