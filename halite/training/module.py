@@ -9,9 +9,10 @@ import lightning as L
 import torch
 
 from halite.nn.model import Model
+from halite.tasks.base import TaskBase
 from halite.training.mup import MupConfig
 from halite.training.mup import apply as apply_mup
-from halite.typing import Batch
+from halite.typing import Batch, Labels, Masks
 
 
 @dataclass
@@ -178,19 +179,56 @@ class LitModel(L.LightningModule):
         outputs, losses = self(batch)
         loss = self.model.total_loss(losses)
         self.log("test_loss", loss, batch_size=batch.batch_size, sync_dist=True)
-        return {"predictions": self.predictions(outputs), "pad_masks": batch.pad_masks}
+        preds = self.predictions(outputs, batch.labels, batch.pad_masks)
+        for stream, labels in batch.labels.items():  # constituent truth for per-track evaluation
+            if stream in batch.pad_masks and stream in preds:
+                preds[stream].update({k: v.cpu() for k, v in labels.items() if k not in preds[stream]})
+        return {"predictions": preds, "pad_masks": batch.pad_masks}
 
     def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         outputs, _ = self.model(batch.inputs, batch.pad_masks)
-        return {"predictions": self.predictions(outputs), "pad_masks": batch.pad_masks}
+        return {
+            "predictions": self.predictions(outputs, batch.labels, batch.pad_masks),
+            "pad_masks": batch.pad_masks,
+        }
 
-    def predictions(self, outputs: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-        """Per stream, the output columns of every task."""
+    def predictions(
+        self,
+        outputs: dict[str, torch.Tensor],
+        labels: Labels | None = None,
+        pad_masks: Masks | None = None,
+    ) -> dict[str, dict[str, torch.Tensor]]:
+        """Per stream, the output columns of every task (``labels`` give ratio denominators)."""
         out: dict[str, dict[str, torch.Tensor]] = {}
         for task in self.model.tasks:
-            cols = task.predictions(outputs[task.name], self.name)  # type: ignore[operator]
-            out.setdefault(task.input_name, {}).update({k: v.detach().cpu() for k, v in cols.items()})
+            assert isinstance(task, TaskBase)
+            mask = (pad_masks or {}).get(task.input_name)
+            cols = task.predictions(outputs[task.name], self.name, labels=labels, pad_mask=mask)
+            stream = out.setdefault(task.input_name, {})
+            clash = sorted(set(cols) & set(stream))
+            if clash:
+                msg = (
+                    f"Task '{task.name}' writes prediction columns {clash} that an earlier task already wrote. "
+                    f"Set custom_output_names (regression) or a different label/class names."
+                )
+                raise ValueError(msg)
+            stream.update({k: v.detach().cpu() for k, v in cols.items()})
         return out
+
+    def task_metadata(self) -> list[dict[str, Any]]:
+        """Name, kind, stream and label/target information of every task (stored with predictions)."""
+        meta = []
+        for task in self.model.tasks:
+            entry: dict[str, Any] = {
+                "name": task.name,
+                "type": type(task).__name__,
+                "input_name": task.input_name,
+            }
+            for key in ("label", "class_names", "targets"):
+                if hasattr(task, key):
+                    entry[key] = getattr(task, key)
+            meta.append(entry)
+        return meta
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config
