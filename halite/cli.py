@@ -36,6 +36,11 @@ TOOLS: dict[str, tuple[str, str]] = {
         "write a report (plots, index.html, summary.json) from predictions",
     ),
     "compare": ("halite.evaluate.compare", "per-jet agreement of two prediction files"),
+    "grid": ("halite.training.grid", "run and compare a grid of point-cloud models on one sample and task"),
+    "synth-points": (
+        "halite.data.synthetic_points",
+        "write synthetic point-cloud samples (detector events, top/QCD jets)",
+    ),
     "tune": ("halite.training.tune", "hyperparameter search over config keys with Optuna (resumable)"),
     "submit": ("halite.training.submit", "write a SLURM / HTCondor job for N nodes x M GPUs"),
     "mup-setup": ("halite.training.mup", "write the muP base-shapes file; --check: coordinate check"),

@@ -9,19 +9,20 @@ import torch
 from torch import Tensor, nn
 
 from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
-from halite.data.specs import GLOBAL, LabelSpec, check_norm_dict
+from halite.data.specs import GLOBAL, check_norm_dict
 from halite.io import read_yaml
 from halite.nn.init_nets import InitNet, InitNetConfig
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
+from halite.nn.multitask import MultiTask
 from halite.nn.pooling import Pooling
 from halite.tasks.base import TaskBase
 from halite.tasks.classification import ClassificationTask, resolve_class_weights
 from halite.typing import Labels, Masks, Tensors
 
 
-class Model(nn.Module):
+class Model(MultiTask):
     """A multi-task model over a global object and constituent streams.
 
     Parameters
@@ -207,19 +208,6 @@ class Model(nn.Module):
         check_norm_dict(norm, checked, source)
         return norm
 
-    def required_labels(self) -> dict[str, list[LabelSpec]]:
-        """Labels needed by the tasks, per stream (deduplicated by name)."""
-        out: dict[str, dict[str, LabelSpec]] = {}
-        for task in self.tasks:
-            assert isinstance(task, TaskBase)
-            for spec in task.required_labels():
-                have = out.setdefault(task.input_name, {}).get(spec.name)
-                if have is not None and have != spec:
-                    msg = f"Label '{spec.name}' of '{task.input_name}' is requested with two different settings."
-                    raise ValueError(msg)
-                out[task.input_name][spec.name] = spec
-        return {s: list(d.values()) for s, d in out.items()}
-
     def embed(self, inputs: Tensors, pad_masks: Masks) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
         """Normalise, embed and encode; return per-stream embeddings, pooled vector and global input."""
         glob = inputs.get(self.global_object)
@@ -297,8 +285,3 @@ class Model(nn.Module):
             if labels is not None:
                 losses[task.name] = task.loss(out, labels, mask)
         return outputs, losses
-
-    def total_loss(self, losses: dict[str, Tensor]) -> Tensor:
-        """Weighted sum of per-task losses."""
-        weights = {t.name: t.weight for t in self.tasks}  # type: ignore[union-attr]
-        return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))

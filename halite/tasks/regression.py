@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -234,7 +235,23 @@ class RegressionTask(RegressionTaskBase):
     """Point regression: one output per target (default loss ``MSELoss(reduction="none")``).
 
     Predictions: ``<model>_<target>`` in physical units.
+
+    Parameters
+    ----------
+    positive
+        Pass the head output through a softplus so the (scaled) prediction is positive,
+        e.g. for energies without a log scaler.
+    **kwargs
+        See ``RegressionTaskBase``.
     """
+
+    def __init__(self, *args: Any, positive: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.positive = positive
+
+    def forward(self, x: Tensor, context: Tensor | None = None, pad_mask: Tensor | None = None) -> Tensor:
+        out = super().forward(x, context, pad_mask)
+        return nn.functional.softplus(out) if self.positive else out
 
     @property
     def output_size(self) -> int:

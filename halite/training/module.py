@@ -7,11 +7,12 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
+from torch import nn
 
-from halite.nn.model import Model
 from halite.tasks.base import TaskBase
 from halite.training.mup import MupConfig
 from halite.training.mup import apply as apply_mup
+from halite.training.pretrained import backbone_parameters, load_backbone
 from halite.typing import Batch, Labels, Masks
 
 
@@ -94,16 +95,26 @@ class LitModel(L.LightningModule):
         ``torch.compile`` options.
     mup
         muP set-up (see ``halite.training.mup``): muP init and attention, ``MuAdamW``.
+    pretrained
+        Local checkpoint whose backbone weights (matching names and shapes) initialise the
+        model; task heads are new. A report of loaded / skipped / mismatched tensors is printed.
+    freeze_backbone
+        Train only the task heads.
+    backbone_lr_scale
+        Learning-rate multiplier of the backbone relative to the heads (layer-wise fine-tuning).
     """
 
     def __init__(
         self,
-        model: Model,
+        model: nn.Module,
         lrs_config: LRSConfig | None = None,
         name: str = "halite",
         compile: bool = False,
         compile_config: CompileConfig | None = None,
         mup: MupConfig | None = None,
+        pretrained: str | None = None,
+        freeze_backbone: bool = False,
+        backbone_lr_scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.model = model
@@ -114,6 +125,14 @@ class LitModel(L.LightningModule):
         self.mup = mup
         if mup is not None:
             apply_mup(self.model, mup)
+        self.backbone_lr_scale = backbone_lr_scale
+        if pretrained:
+            report = load_backbone(model, pretrained)
+            print(report.summary())
+            self.pretrained_report = report
+        if freeze_backbone:
+            for _, p in backbone_parameters(model):
+                p.requires_grad_(False)
 
     def configure_model(self) -> None:
         if self.compile_model and getattr(self.model, "_compiled_call_impl", None) is None:
@@ -232,16 +251,28 @@ class LitModel(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config
+        backbone = {id(p) for _, p in backbone_parameters(self.model)}
+        groups = [
+            {
+                "params": [p for p in self.parameters() if p.requires_grad and id(p) in backbone],
+                "lr_scale": self.backbone_lr_scale,
+            },
+            {
+                "params": [p for p in self.parameters() if p.requires_grad and id(p) not in backbone],
+                "lr_scale": 1.0,
+            },
+        ]
+        groups = [g for g in groups if g["params"]]
         if self.mup is not None:
             from mup import MuAdamW
 
-            opt = MuAdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+            opt = MuAdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)  # lr / width_mult per group
         else:
-            opt = torch.optim.AdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+            opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         total = int(self.trainer.estimated_stepping_batches)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt,
-            max_lr=[g["lr"] for g in opt.param_groups],  # per group: MuAdamW scales them
+            max_lr=[g["lr"] * g["lr_scale"] for g in opt.param_groups],
             total_steps=max(total, 2),
             pct_start=cfg.pct_start,
             div_factor=cfg.max / cfg.initial,
