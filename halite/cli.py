@@ -14,11 +14,17 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from halite.cli_parser import HaliteArgumentParser
 from halite.data.datamodule import JetDataModule
+from halite.io import atomic_path
 from halite.training.callbacks.prediction_writer import PredictionWriter
+from halite.training.callbacks.preemption import PreemptionCheckpoint
+from halite.training.callbacks.resume_state import ResumeState
 from halite.training.checkpoint_io import AtomicCheckpointIO
 from halite.training.module import LitModel
+from halite.training.resume import find_resume
 
 #: tool name -> (module with a ``main(argv)``, one-line help)
 TOOLS: dict[str, tuple[str, str]] = {
@@ -33,18 +39,31 @@ def _tool(name: str) -> Callable[[list[str]], int]:
 
 
 class RunDirSaveConfig(SaveConfigCallback):
-    """Save the resolved config into the run directory at fit time only, plus the norm/class dicts."""
+    """Save the resolved config (atomically) into the run directory at fit time, plus the norm/class dicts.
+
+    The saved config has no ``ckpt_path``, so ``halite test --config <run>/config.yaml`` picks the
+    best checkpoint and ``halite fit --config <run>/config.yaml --ckpt_path last`` resumes the run.
+    """
 
     def setup(self, trainer: Trainer, pl_module: Any, stage: str) -> None:
         if stage != "fit":
             return
         super().setup(trainer, pl_module, stage)
-        if trainer.is_global_zero and trainer.log_dir:
-            dm = trainer.datamodule  # type: ignore[attr-defined]
-            for name in ("norm_dict", "class_dict"):
-                src = getattr(dm, name, None)
-                if src and Path(src).is_file():
-                    shutil.copyfile(src, Path(trainer.log_dir) / f"{name}.yaml")
+
+    def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:
+        if not trainer.log_dir:
+            return
+        config = self.config.clone()
+        if "ckpt_path" in config:
+            config.ckpt_path = None
+        with atomic_path(Path(trainer.log_dir) / self.config_filename) as tmp:
+            self.parser.save(config, str(tmp), skip_none=False, overwrite=True, multifile=False)
+        dm = trainer.datamodule  # type: ignore[attr-defined]
+        for name in ("norm_dict", "class_dict"):
+            src = getattr(dm, name, None)
+            if src and Path(src).is_file():
+                with atomic_path(Path(trainer.log_dir) / f"{name}.yaml") as tmp:
+                    shutil.copyfile(src, tmp)
 
 
 def best_checkpoint(run_dir: Path) -> Path:
@@ -66,8 +85,18 @@ def best_checkpoint(run_dir: Path) -> Path:
 class HaliteCLI(LightningCLI):
     """LightningCLI with halite's links, run directories and checkpoint selection."""
 
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        self.parser_class = HaliteArgumentParser
+        return super().init_parser(**kwargs)
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_argument("--name", type=str, default="halite", help="Run and model name (output columns).")
+        parser.add_argument(
+            "--ckpt_every_n_steps",
+            type=int,
+            default=500,
+            help="fit: also write <run>/ckpts/last.ckpt every N optimiser steps (0 = per epoch only).",
+        )
         parser.add_argument(
             "--write_tracks", type=bool, default=False, help="test: also write per-track outputs."
         )
@@ -84,6 +113,14 @@ class HaliteCLI(LightningCLI):
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             root = Path(config.get("default_root_dir") or "logs")
             run_dir = root / f"{cfg.name}_{stamp}"
+            resume = find_resume(
+                cfg.get("ckpt_path"), [str(c) for c in cfg.get("config") or []], root, cfg.name
+            )
+            if resume is not None:
+                run_dir, self.resume_ckpt = resume
+                if (run_dir / "metrics.csv").is_file():  # CSVLogger would delete it
+                    (run_dir / "metrics.csv").rename(run_dir / f"metrics.before-{stamp}.csv")
+                print(f"Resuming {run_dir} from {self.resume_ckpt}")
             config["logger"] = [
                 CSVLogger(run_dir, name="", version=""),
                 TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False),
@@ -96,8 +133,20 @@ class HaliteCLI(LightningCLI):
                     monitor="val_loss",
                     save_top_k=-1,
                     save_last=True,
+                    enable_version_counter=False,  # both checkpoint callbacks write last.ckpt
                 )
             )
+            if cfg.ckpt_every_n_steps > 0:
+                callbacks.append(
+                    ModelCheckpoint(
+                        dirpath=run_dir / "ckpts",
+                        every_n_train_steps=cfg.ckpt_every_n_steps,
+                        save_top_k=0,
+                        save_last=True,
+                        enable_version_counter=False,
+                    )
+                )
+            callbacks += [PreemptionCheckpoint(run_dir / "ckpts"), ResumeState()]
         elif sub in ("test", "validate", "predict") and config.get("logger") in (None, True):
             config["logger"] = False
         if sub == "test":
@@ -109,6 +158,8 @@ class HaliteCLI(LightningCLI):
 
     def _prepare_subcommand_kwargs(self, subcommand: str) -> dict[str, Any]:
         kwargs = super()._prepare_subcommand_kwargs(subcommand)
+        if subcommand == "fit" and getattr(self, "resume_ckpt", None) is not None:
+            kwargs["ckpt_path"] = str(self.resume_ckpt)
         if subcommand in ("test", "validate", "predict") and not kwargs.get("ckpt_path"):
             configs = self.config[subcommand].get("config") or []
             if configs:
@@ -126,15 +177,18 @@ def main(argv: list[str] | None = None) -> int:
         return _tool(args[0])(args[1:]) or 0
     if not args or args[0] in ("-h", "--help"):
         print("halite tools: " + "; ".join(f"`halite {k}`: {h}" for k, (_, h) in TOOLS.items()))
-    HaliteCLI(
-        LitModel,
-        JetDataModule,
-        args=None if argv is None else args,
-        save_config_callback=RunDirSaveConfig,
-        save_config_kwargs={"overwrite": True},
-        parser_kwargs={"parser_mode": "yaml"},
-        auto_configure_optimizers=False,
-    )
+    try:
+        HaliteCLI(
+            LitModel,
+            JetDataModule,
+            args=None if argv is None else args,
+            save_config_callback=RunDirSaveConfig,
+            save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
+            parser_kwargs={"parser_mode": "yaml"},
+            auto_configure_optimizers=False,
+        )
+    except SIGTERMException:
+        return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
     return 0
 
 

@@ -9,6 +9,7 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from halite.data.dataset import JetDataset
+from halite.data.loader import ResumableLoader
 from halite.data.readers import expand_files
 from halite.data.specs import InputSpec, LabelSpec
 
@@ -48,7 +49,10 @@ class JetDataModule(L.LightningDataModule):
     pin_memory
         Pin batches for faster host-to-GPU copies (default: when CUDA is available).
     non_finite
-        ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
+        ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0; ``replace``: replace
+        them with ``non_finite_value``. Replacements are logged with counts per variable.
+    non_finite_value
+        Replacement value for ``non_finite: replace``.
     seed
         Shuffling seed.
     """
@@ -71,8 +75,9 @@ class JetDataModule(L.LightningDataModule):
         num_workers: int | None = None,
         bucket: bool = True,
         pin_memory: bool | None = None,
-        non_finite: Literal["error", "zero"] = "error",
+        non_finite: Literal["error", "zero", "replace"] = "error",
         seed: int = 42,
+        non_finite_value: float = 0.0,
     ) -> None:
         super().__init__()
         if global_object not in variables:
@@ -100,6 +105,7 @@ class JetDataModule(L.LightningDataModule):
         self.bucket = bucket
         self.pin_memory = pin_memory
         self.non_finite = non_finite
+        self.non_finite_value = non_finite_value
         self.seed = seed
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
@@ -142,16 +148,18 @@ class JetDataModule(L.LightningDataModule):
             bucket=self.bucket,
             seed=self.seed,
             non_finite=self.non_finite,
+            non_finite_value=self.non_finite_value,
         )
 
-    def loader(self, dataset: JetDataset) -> DataLoader:
-        """A DataLoader passing whole batches through."""
+    def loader(self, dataset: JetDataset, resumable: bool = False) -> DataLoader:
+        """A DataLoader passing whole batches through (resumable mid-epoch for training)."""
         pin = self.pin_memory
         if pin is None:
             import torch
 
             pin = torch.cuda.is_available()
-        return DataLoader(
+        cls = ResumableLoader if resumable else DataLoader
+        return cls(
             dataset,
             batch_size=None,
             num_workers=self.num_workers,
@@ -162,7 +170,7 @@ class JetDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         self.train_dataset = self.dataset("train")
-        return self.loader(self.train_dataset)
+        return self.loader(self.train_dataset, resumable=True)
 
     def val_dataloader(self) -> DataLoader:
         return self.loader(self.dataset("val"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from halite.data.readers import Block, H5Reader, open_h5, stream_layout
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.typing import Batch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,17 @@ class JetDataset(IterableDataset):
     seed
         Base seed; the epoch is added.
     non_finite
-        ``"error"`` or ``"zero"``: what to do with NaN/inf inputs.
+        ``"error"``: stop on NaN/inf inputs; ``"zero"`` / ``"replace"``: replace them with
+        ``non_finite_value`` (0 for ``"zero"``) and log the counts per stream and variable.
+    non_finite_value
+        Replacement value for ``non_finite="replace"``.
+
+    Notes
+    -----
+    Resuming mid-epoch: :meth:`resume_at` makes the next iteration skip the batches
+    already consumed in that epoch. The skipped chunks are not read; the shuffling
+    random generators are advanced exactly as if they had been, so the remaining
+    batches are identical to those of an uninterrupted epoch.
     """
 
     def __init__(
@@ -88,6 +101,7 @@ class JetDataset(IterableDataset):
         chunk_batches: int = 16,
         seed: int = 42,
         non_finite: str = "error",
+        non_finite_value: float = 0.0,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -101,6 +115,7 @@ class JetDataset(IterableDataset):
         self.chunk_size = batch_size * (chunk_batches if shuffle else 1)
         self.seed = seed
         self.non_finite = non_finite
+        self.non_finite_value = 0.0 if non_finite == "zero" else float(non_finite_value)
         self.lengths = []
         for path in self.files:
             with open_h5(path) as f:
@@ -116,10 +131,34 @@ class JetDataset(IterableDataset):
             msg = f"No jets to read in {[str(p) for p in self.files]}."
             raise ValueError(msg)
         self._epoch = mp.Value("q", 0)
+        self._skip = mp.Value("q", 0)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch seeding the shuffling."""
+        return int(self._epoch.value)
+
+    @property
+    def batches_skipped(self) -> int:
+        """Batches of the current epoch that the next iteration leaves out (see ``resume_at``)."""
+        return int(self._skip.value)
 
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch used to seed the shuffling (shared with loader workers)."""
+        """Start epoch ``epoch`` from its first batch (shared with persistent loader workers)."""
         self._epoch.value = epoch
+        self._skip.value = 0
+
+    def resume_at(self, epoch: int, batches_done: int) -> None:
+        """Continue epoch ``epoch`` after the first ``batches_done`` batches (over all workers)."""
+        if not 0 <= batches_done <= len(self):
+            msg = (
+                f"Cannot resume after {batches_done} batches: an epoch of this dataset has {len(self)} "
+                f"batches. The checkpoint was made with different data settings (files, num_train, "
+                f"batch_size); resume with the settings saved in the run's config.yaml."
+            )
+            raise ValueError(msg)
+        self._epoch.value = epoch
+        self._skip.value = batches_done
 
     def rank_chunks(self) -> list[Chunk]:
         """Chunks of this rank's share, in file order."""
@@ -142,19 +181,61 @@ class JetDataset(IterableDataset):
             chunks = chunks[info.id :: info.num_workers]
         return chunks
 
+    def chunk_batches(self, chunk: Chunk) -> int:
+        """Number of batches cut from ``chunk``."""
+        return -(-(chunk.stop - chunk.start) // self.batch_size)
+
+    def worker_skip(self, epoch: int, skip: int) -> int:
+        """Batches of this worker among the first ``skip`` batches the DataLoader delivered.
+
+        The DataLoader takes batches from its workers round-robin, passing over workers
+        that have run out, so the share of each worker follows from the batch counts.
+        """
+        info = get_worker_info()
+        if info is None or skip == 0:
+            return skip
+        chunks = self.rank_chunks()
+        if self.shuffle:
+            perm = np.random.default_rng([self.seed, epoch]).permutation(len(chunks))
+            chunks = [chunks[i] for i in perm]
+        counts = [
+            sum(self.chunk_batches(c) for c in chunks[w :: info.num_workers]) for w in range(info.num_workers)
+        ]
+        taken = [0] * info.num_workers
+        left = skip
+        while left > 0:
+            for w in range(info.num_workers):
+                if left > 0 and taken[w] < counts[w]:
+                    taken[w] += 1
+                    left -= 1
+        return taken[info.id]
+
     def __iter__(self) -> Iterator[Batch]:
         rank, _ = dist_info()
-        epoch_rng = np.random.default_rng([self.seed, int(self._epoch.value)])
+        epoch = int(self._epoch.value)
+        epoch_rng = np.random.default_rng([self.seed, epoch])
         chunks = self.worker_chunks(epoch_rng)
         info = get_worker_info()
-        rng = np.random.default_rng([self.seed, int(self._epoch.value), rank, info.id if info else 0, 1])
+        rng = np.random.default_rng([self.seed, epoch, rank, info.id if info else 0, 1])
+        skip = self.worker_skip(epoch, int(self._skip.value))
         readers: dict[int, H5Reader] = {}
         try:
             for chunk in chunks:
+                nb = self.chunk_batches(chunk)
+                if skip >= nb and self.shuffle:
+                    # advance the generator as batch_order would, without reading the chunk
+                    rng.permutation(chunk.stop - chunk.start)
+                    rng.permutation(nb)
+                    skip -= nb
+                    continue
+                if skip >= nb:
+                    skip -= nb
+                    continue
                 if chunk.file_index not in readers:
                     readers[chunk.file_index] = H5Reader(self.files[chunk.file_index], self.specs)
                 block = readers[chunk.file_index].read(chunk.start, chunk.stop)
-                yield from self.batches(block, rng)
+                yield from self.batches(block, rng, skip)
+                skip = 0
         finally:
             for r in readers.values():
                 r.close()
@@ -171,15 +252,28 @@ class JetDataset(IterableDataset):
         batches = [order[s : s + self.batch_size] for s in range(0, n, self.batch_size)]
         return [batches[i] for i in rng.permutation(len(batches))]
 
-    def batches(self, block: Block, rng: np.random.Generator) -> Iterator[Batch]:
-        """Slice ``block`` into trimmed batches."""
-        for idx in self.batch_order(block, rng):
+    def batches(self, block: Block, rng: np.random.Generator, skip: int = 0) -> Iterator[Batch]:
+        """Slice ``block`` into trimmed batches, leaving out the first ``skip``."""
+        replaced: dict[str, int] = {}
+        for idx in self.batch_order(block, rng)[skip:]:
             if self.shuffle:
                 idx = np.sort(idx)  # memory locality; order inside a batch does not matter
-            yield self.make_batch(block, idx)
+            yield self.make_batch(block, idx, replaced)
+        if replaced:
+            log.warning(
+                "%s: replaced non-finite (NaN/inf) inputs with %s in jets %d:%d: %s",
+                block.path,
+                self.non_finite_value,
+                block.start,
+                block.start + next(iter(block.values.values())).shape[0],
+                replaced,
+            )
 
-    def make_batch(self, block: Block, idx: np.ndarray) -> Batch:
-        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream)."""
+    def make_batch(self, block: Block, idx: np.ndarray, replaced: dict[str, int] | None = None) -> Batch:
+        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream).
+
+        ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
+        """
         inputs, masks, labels = {}, {}, {}
         for spec in self.specs:
             vals = block.values[spec.name]
@@ -194,7 +288,13 @@ class JetDataset(IterableDataset):
                 rows = vals[idx, :n]
                 masks[spec.name] = torch.from_numpy(~valid)
             x = np.ascontiguousarray(rows[..., :nvar])
-            check_finite(x, spec.variables, spec.name, block.path, self.non_finite)
+            counts = check_finite(
+                x, spec.variables, spec.name, block.path, self.non_finite, self.non_finite_value
+            )
+            if counts and replaced is not None:
+                for var, c in counts.items():
+                    key = f"{spec.name}.{var}"
+                    replaced[key] = replaced.get(key, 0) + c
             inputs[spec.name] = torch.from_numpy(x)
             if spec.labels:
                 fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))

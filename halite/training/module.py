@@ -9,6 +9,7 @@ import lightning as L
 import torch
 
 from halite.nn.model import Model
+from halite.training.compat import META_KEY, check_compatible, model_meta
 from halite.typing import Batch
 
 
@@ -71,6 +72,16 @@ class LitModel(L.LightningModule):
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is not None and hasattr(dm, "require_labels"):
             dm.require_labels(self.model.required_labels())
+
+    def _meta(self) -> dict[str, Any]:
+        return model_meta(self.model.variables, [t.name for t in self.model.tasks])  # type: ignore[misc]
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[META_KEY] = self._meta()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        source = str(getattr(self._trainer, "ckpt_path", None) or "<checkpoint>")
+        check_compatible(checkpoint, self.state_dict(), self._meta(), source)
 
     def on_train_epoch_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
