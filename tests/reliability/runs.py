@@ -55,7 +55,7 @@ def small_config(data: dict[str, Path], out: Path, **top: object) -> Path:
     for task in net["tasks"]:
         task["init_args"]["dense_config"] = dense
     cfg["trainer"].update(max_epochs=2, deterministic=True, log_every_n_steps=1, enable_model_summary=False)
-    cfg.update(seed_everything=3, ckpt_every_n_steps=3, **top)
+    cfg.update({"seed_everything": 3, "ckpt_every_n_steps": 3, **top})
     path = out / "small.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -96,6 +96,22 @@ def wait_for(proc: subprocess.Popen, path_glob: tuple[Path, str], timeout: float
         time.sleep(0.005)
     proc.kill()
     raise AssertionError(f"timeout waiting for {root}/{pattern}")
+
+
+def wait_for_step(proc: subprocess.Popen, ckpt: Path, above: int, timeout: float = 120) -> int:
+    """Poll ``ckpt`` (replaced atomically, so always complete) until its global step exceeds ``above``."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if ckpt.is_file():
+            step = int(safe_load(ckpt)["global_step"])
+            if step > above:
+                return step
+        if proc.poll() is not None:
+            msg = f"process ended (rc={proc.returncode}) before {ckpt} passed step {above}:\n{proc.stdout.read()}"  # type: ignore[union-attr]
+            raise AssertionError(msg)
+        time.sleep(0.005)
+    proc.kill()
+    raise AssertionError(f"timeout waiting for {ckpt} to pass step {above}")
 
 
 def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> int:
