@@ -18,11 +18,11 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from halite.cli_parser import HaliteArgumentParser
 from halite.data.datamodule import JetDataModule
-from halite.io import atomic_path
+from halite.io import atomic_path, read_yaml
 from halite.training.callbacks.prediction_writer import PredictionWriter
 from halite.training.callbacks.preemption import PreemptionCheckpoint
 from halite.training.callbacks.resume_state import ResumeState
-from halite.training.checkpoint_io import AtomicCheckpointIO
+from halite.training.checkpoint_io import AtomicCheckpointIO, safe_load
 from halite.training.module import LitModel
 from halite.training.resume import find_resume
 
@@ -156,6 +156,20 @@ class HaliteCLI(LightningCLI):
             config["plugins"] = [AtomicCheckpointIO()]
         return super()._instantiate_trainer(config, callbacks)
 
+    def _parse_ckpt_path(self) -> None:
+        """Read hyper-parameters from ``--ckpt_path`` with the safe loader (Lightning uses plain torch.load)."""
+        sub = self.config.get("subcommand")
+        ckpt_path = self.config[sub].get("ckpt_path") if sub else None
+        if not ckpt_path or ckpt_path in ("last", "best") or not Path(ckpt_path).is_file():
+            return
+        hparams = safe_load(ckpt_path).get("hyper_parameters", {})
+        hparams.pop("_instantiator", None)
+        if not hparams:
+            return
+        if "_class_path" in hparams:
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        self.config = self.parser.parse_object({sub: {"model": hparams}}, self.config)
+
     def _prepare_subcommand_kwargs(self, subcommand: str) -> dict[str, Any]:
         kwargs = super()._prepare_subcommand_kwargs(subcommand)
         if subcommand == "fit" and getattr(self, "resume_ckpt", None) is not None:
@@ -170,6 +184,20 @@ class HaliteCLI(LightningCLI):
         return kwargs
 
 
+def check_config_files(args: list[str]) -> None:
+    """Fail with the file and line when a ``--config`` file is missing or not valid YAML."""
+    for i, arg in enumerate(args):
+        path = args[i + 1] if arg in ("--config", "-c") and i + 1 < len(args) else None
+        if arg.startswith("--config="):
+            path = arg.split("=", 1)[1]
+        if path is None:
+            continue
+        if not Path(path).is_file():
+            msg = f"Config file not found: {path}. Check the path passed with --config."
+            raise FileNotFoundError(msg)
+        read_yaml(path)  # raises ValueError naming the file, line and column
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``halite`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -177,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return _tool(args[0])(args[1:]) or 0
     if not args or args[0] in ("-h", "--help"):
         print("halite tools: " + "; ".join(f"`halite {k}`: {h}" for k, (_, h) in TOOLS.items()))
+    check_config_files(args)
     try:
         HaliteCLI(
             LitModel,

@@ -14,12 +14,14 @@ from lightning.pytorch.cli import LightningArgumentParser
 
 #: jsonargparse / argparse phrasings of "this key does not exist"
 _UNKNOWN = [
-    re.compile(r"does not accept option '([^']+)'"),
+    re.compile(r"Subcommand '[^']+' does not accept option '([^']+)'"),
+    re.compile(r"Group '([^']+)' does not accept option '([^']+)'"),
     re.compile(r"unrecognized arguments: --?([\w.\-]+)"),
     re.compile(r"[Kk]ey '([^']+)' is not expected"),
     re.compile(r"Option '([^']+)' is not accepted"),
 ]
 _CLASS_PATH = re.compile(r"class_path '([\w.]+)'")
+_NO_ATTR = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 
 
 def parser_keys(parser: argparse.ArgumentParser, prefix: str = "") -> Iterator[str]:
@@ -43,20 +45,35 @@ def init_args_of(class_path: str) -> list[str]:
     return [p for p in params if p not in ("self", "args", "kwargs")]
 
 
-def suggestions(message: str, keys: list[str]) -> list[str]:
-    """Lines of "did you mean" advice for every unknown key named in ``message``."""
+def class_suggestions(message: str) -> list[str]:
+    """Close class names for a ``class_path`` naming a class its module does not have."""
     lines = []
+    for module, name in _NO_ATTR.findall(message):
+        try:
+            names = [n for n in dir(importlib.import_module(module)) if not n.startswith("_")]
+        except ImportError:
+            continue
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        if close:
+            options = " or ".join(repr(f"{module}.{c}") for c in close)
+            lines.append(f"Unknown class_path '{module}.{name}': did you mean {options}?")
+    return lines
+
+
+def suggestions(message: str, keys: list[str]) -> list[str]:
+    """Lines of "did you mean" advice for every unknown key or class named in ``message``."""
+    lines = class_suggestions(message)
     for pattern in _UNKNOWN:
         for match in pattern.finditer(message):
-            unknown = match.group(1)
+            unknown = ".".join(match.groups())
             classes = _CLASS_PATH.findall(message[: match.start()])
             candidates = init_args_of(classes[-1]) if classes else keys
             where = f" of {classes[-1]}" if classes else ""
-            close = difflib.get_close_matches(unknown, candidates, n=3, cutoff=0.6)
+            close = difflib.get_close_matches(unknown, candidates, n=1, cutoff=0.6)
             if not close and "." in unknown:
                 head, _, leaf = unknown.rpartition(".")
                 same_level = [k.rpartition(".")[2] for k in candidates if k.startswith(head + ".")]
-                close = [f"{head}.{c}" for c in difflib.get_close_matches(leaf, same_level, n=3, cutoff=0.6)]
+                close = [f"{head}.{c}" for c in difflib.get_close_matches(leaf, same_level, n=1, cutoff=0.6)]
             if close:
                 lines.append(
                     f"Unknown key '{unknown}'{where}: did you mean {' or '.join(repr(c) for c in close)}?"
@@ -73,7 +90,7 @@ class HaliteArgumentParser(LightningArgumentParser):
     """LightningArgumentParser that adds close matches to errors about unknown keys."""
 
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
-        extra = suggestions(message, sorted(set(parser_keys(self))))
+        extra = [line for line in suggestions(message, sorted(set(parser_keys(self)))) if line not in message]
         if extra:
             message = message.rstrip() + "\n" + "\n".join(extra)
         super().error(message, ex)

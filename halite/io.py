@@ -55,4 +55,8 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
         msg = f"YAML file not found: {p}. Check the path in your config."
         raise FileNotFoundError(msg)
     with p.open() as f:
-        return yaml.safe_load(f)
+        try:
+            return yaml.safe_load(f)
+        except yaml.YAMLError as err:
+            msg = f"{p} is not valid YAML ({err}). Fix the syntax at the line and column named above."
+            raise ValueError(msg) from err

@@ -32,7 +32,9 @@ LAST_STEP = 2 * BATCHES_PER_EPOCH
 
 
 @pytest.fixture(scope="module")
-def reference(tiny_data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.Tensor]:
+def reference(
+    tiny_data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, torch.Tensor]:
     """Final weights of the uninterrupted run (one thread, as the subprocesses: sums depend on it)."""
     torch.set_num_threads(1)  # module fixtures run before the autouse fixture of conftest
     out = tmp_path_factory.mktemp("reference")
