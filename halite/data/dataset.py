@@ -171,53 +171,60 @@ class JetDataset(IterableDataset):
         """Batches this rank yields per epoch (over all its workers)."""
         return sum(-(-(c.stop - c.start) // self.batch_size) for c in self.rank_chunks())
 
-    def worker_chunks(self, rng: np.random.Generator) -> list[Chunk]:
-        """This worker's chunks for the current epoch."""
+    def worker_chunks(self, rng: np.random.Generator, role: int | None = None) -> list[Chunk]:
+        """The chunks of worker ``role`` (default: this worker) for the current epoch."""
         chunks = self.rank_chunks()
         if self.shuffle:
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
         info = get_worker_info()
         if info is not None:
-            chunks = chunks[info.id :: info.num_workers]
+            chunks = chunks[(info.id if role is None else role) :: info.num_workers]
         return chunks
 
     def chunk_batches(self, chunk: Chunk) -> int:
         """Number of batches cut from ``chunk``."""
         return -(-(chunk.stop - chunk.start) // self.batch_size)
 
-    def worker_skip(self, epoch: int, skip: int) -> int:
-        """Batches of this worker among the first ``skip`` batches the DataLoader delivered.
+    def worker_role(self, epoch: int, skip: int) -> tuple[int, int]:
+        """(role, batches of the role already delivered) of this worker when resuming after ``skip``.
 
-        The DataLoader takes batches from its workers round-robin, passing over workers
-        that have run out, so the share of each worker follows from the batch counts.
+        The DataLoader takes batches from its workers round-robin, starting at worker 0
+        and passing over workers that have run out. Worker ``w`` of the epoch that was
+        interrupted (its *role*: chunks and random stream) delivered the first
+        ``taken[w]`` of its batches. A new loader starts asking at worker 0 again, so
+        worker ``i`` takes the role ``(first + i) % num_workers``, where ``first`` is the
+        role whose turn came next: the batches then arrive in the uninterrupted order.
         """
         info = get_worker_info()
-        if info is None or skip == 0:
-            return skip
-        chunks = self.rank_chunks()
-        if self.shuffle:
-            perm = np.random.default_rng([self.seed, epoch]).permutation(len(chunks))
-            chunks = [chunks[i] for i in perm]
+        if info is None:
+            return 0, skip
+        if skip == 0:
+            return info.id, 0
+        workers = info.num_workers
         counts = [
-            sum(self.chunk_batches(c) for c in chunks[w :: info.num_workers]) for w in range(info.num_workers)
+            sum(
+                self.chunk_batches(c)
+                for c in self.worker_chunks(np.random.default_rng([self.seed, epoch]), w)
+            )
+            for w in range(workers)
         ]
-        taken = [0] * info.num_workers
-        left = skip
+        taken = [0] * workers
+        left, last = skip, workers - 1
         while left > 0:
-            for w in range(info.num_workers):
+            for w in range(workers):
                 if left > 0 and taken[w] < counts[w]:
                     taken[w] += 1
                     left -= 1
-        return taken[info.id]
+                    last = w
+        role = (info.id + last + 1) % workers
+        return role, taken[role]
 
     def __iter__(self) -> Iterator[Batch]:
         rank, _ = dist_info()
         epoch = int(self._epoch.value)
-        epoch_rng = np.random.default_rng([self.seed, epoch])
-        chunks = self.worker_chunks(epoch_rng)
-        info = get_worker_info()
-        rng = np.random.default_rng([self.seed, epoch, rank, info.id if info else 0, 1])
-        skip = self.worker_skip(epoch, int(self._skip.value))
+        role, skip = self.worker_role(epoch, int(self._skip.value))
+        chunks = self.worker_chunks(np.random.default_rng([self.seed, epoch]), role)
+        rng = np.random.default_rng([self.seed, epoch, rank, role, 1])
         readers: dict[int, H5Reader] = {}
         try:
             for chunk in chunks:
