@@ -8,6 +8,8 @@ from typing import Literal
 import lightning as L
 from torch.utils.data import DataLoader
 
+from halite.data.columnar.config import ColumnarConfig
+from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
 from halite.data.loader import ResumableLoader
 from halite.data.readers import expand_files
@@ -55,6 +57,9 @@ class JetDataModule(L.LightningDataModule):
         Replacement value for ``non_finite: replace``.
     seed
         Shuffling seed.
+    columnar
+        How jets are built from ROOT / parquet files (``.root`` / ``.parquet``): streams from
+        branches, layout (one jet or one event per entry), selection, new variables, labels.
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class JetDataModule(L.LightningDataModule):
         non_finite: Literal["error", "zero", "replace"] = "error",
         seed: int = 42,
         non_finite_value: float = 0.0,
+        columnar: ColumnarConfig | None = None,
     ) -> None:
         super().__init__()
         if global_object not in variables:
@@ -107,6 +113,9 @@ class JetDataModule(L.LightningDataModule):
         self.non_finite = non_finite
         self.non_finite_value = non_finite_value
         self.seed = seed
+        self.columnar = columnar
+        if columnar is not None:
+            columnar.check(global_object)
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
 
@@ -139,10 +148,12 @@ class JetDataModule(L.LightningDataModule):
             msg = f"data.{split}_file is not set; pass --data.{split}_file PATH."
             raise ValueError(msg)
         num = {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
-        return JetDataset(
+        return make_dataset(
             expand_files(files),
             self.input_specs(),
-            self.batch_size,
+            self.columnar,
+            self.global_object,
+            batch_size=self.batch_size,
             num_jets=num,
             shuffle=split == "train",
             bucket=self.bucket,

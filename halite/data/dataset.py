@@ -7,6 +7,7 @@ import multiprocessing as mp
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -18,6 +19,14 @@ from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.typing import Batch
 
 log = logging.getLogger(__name__)
+
+
+class BlockReader(Protocol):
+    """What the dataset reads blocks with (HDF5 or columnar)."""
+
+    def read(self, start: int, stop: int) -> Block: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -116,12 +125,7 @@ class JetDataset(IterableDataset):
         self.seed = seed
         self.non_finite = non_finite
         self.non_finite_value = 0.0 if non_finite == "zero" else float(non_finite_value)
-        self.lengths = []
-        for path in self.files:
-            with open_h5(path) as f:
-                for spec in self.specs:
-                    stream_layout(f, path, spec)  # fail early with a clear message
-                self.lengths.append(len(f[self.specs[0].dataset]))
+        self.lengths = self.file_lengths()
         total = sum(self.lengths)
         if num_jets is not None and num_jets > total:
             msg = f"Requested {num_jets} jets but {[str(p) for p in self.files]} hold only {total}."
@@ -142,6 +146,20 @@ class JetDataset(IterableDataset):
     def batches_skipped(self) -> int:
         """Batches of the current epoch that the next iteration leaves out (see ``resume_at``)."""
         return int(self._skip.value)
+
+    def file_lengths(self) -> list[int]:
+        """Jets per file, checking every stream's dataset and fields first."""
+        lengths = []
+        for path in self.files:
+            with open_h5(path) as f:
+                for spec in self.specs:
+                    stream_layout(f, path, spec)  # fail early with a clear message
+                lengths.append(len(f[self.specs[0].dataset]))
+        return lengths
+
+    def open_reader(self, file_index: int) -> BlockReader:
+        """A block reader of file ``file_index`` (``read(start, stop) -> Block``, ``close()``)."""
+        return H5Reader(self.files[file_index], self.specs)
 
     def set_epoch(self, epoch: int) -> None:
         """Start epoch ``epoch`` from its first batch (shared with persistent loader workers)."""
@@ -225,7 +243,7 @@ class JetDataset(IterableDataset):
         role, skip = self.worker_role(epoch, int(self._skip.value))
         chunks = self.worker_chunks(np.random.default_rng([self.seed, epoch]), role)
         rng = np.random.default_rng([self.seed, epoch, rank, role, 1])
-        readers: dict[int, H5Reader] = {}
+        readers: dict[int, BlockReader] = {}
         try:
             for chunk in chunks:
                 nb = self.chunk_batches(chunk)
@@ -239,7 +257,7 @@ class JetDataset(IterableDataset):
                     skip -= nb
                     continue
                 if chunk.file_index not in readers:
-                    readers[chunk.file_index] = H5Reader(self.files[chunk.file_index], self.specs)
+                    readers[chunk.file_index] = self.open_reader(chunk.file_index)
                 block = readers[chunk.file_index].read(chunk.start, chunk.stop)
                 yield from self.batches(block, rng, skip)
                 skip = 0
