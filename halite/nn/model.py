@@ -103,7 +103,11 @@ class Model(nn.Module):
                 if class_weights is None:
                     msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
                     raise ValueError(msg)
-                resolve_class_weights(task, class_weights)
+                try:
+                    resolve_class_weights(task, class_weights)
+                except ValueError as err:
+                    msg = f"Class dict {class_dict}: {err}"
+                    raise ValueError(msg) from err
 
     def _load_norm(self, norm_dict: str | Mapping | None) -> Mapping:
         if norm_dict is None:

@@ -210,13 +210,13 @@ INSTANTIATE_CASES: list[tuple[str, Callable[[dict, dict[str, Path], Path], None]
             class_dict=_write(t / "c.yaml", {"jets": {"flavour_label": [1.0, 2.0]}})
         ),
         ValueError,
-        r"class dict has 2 weights for label 'flavour_label' but the task has 3 classes",
+        r"Class dict .*c\.yaml: .*class dict has 2 weights for label 'flavour_label' but the task has 3 classes",
     ),
     (
         "class dict missing the label",
         lambda c, d, t: c["data"].update(class_dict=_write(t / "c.yaml", {"tracks": {}})),
         ValueError,
-        r"class dict has no entry 'jets.flavour_label'",
+        r"Class dict .*c\.yaml: .*class dict has no entry 'jets.flavour_label'",
     ),
 ]
 

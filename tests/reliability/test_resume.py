@@ -120,14 +120,29 @@ def test_sigkill_mid_epoch_then_resume(
 def test_sigterm_without_step_checkpoints_then_resume(
     tiny_data: dict[str, Path], tmp_path: Path, reference: dict[str, torch.Tensor]
 ) -> None:
-    """With periodic checkpoints off, SIGTERM alone saves the mid-epoch state."""
+    """With periodic checkpoints off, SIGTERM alone saves the state in the middle of epoch 1."""
     cfg = small_config(tiny_data, tmp_path, ckpt_every_n_steps=0)
     proc = start_fit("--config", str(cfg))
-    wait_for(proc, (tmp_path / "logs", "*/hparams.yaml"))
+    wait_for(proc, (tmp_path / "logs", "*/ckpts/epoch=000*.ckpt"))
     assert kill(proc, signal.SIGTERM) == 143
     run = the_run(tmp_path / "logs")
-    assert 0 <= safe_load(run / "ckpts" / "last.ckpt")["global_step"] < LAST_STEP
+    assert BATCHES_PER_EPOCH <= safe_load(run / "ckpts" / "last.ckpt")["global_step"] < LAST_STEP
     finish_and_compare(run, reference)
+
+
+def test_sigterm_before_training_writes_nothing(tiny_data: dict[str, Path], tmp_path: Path) -> None:
+    """SIGTERM during set-up: the run stops and leaves no checkpoint that could not resume exactly."""
+    proc = start_fit(
+        "--config", str(small_config(tiny_data, tmp_path)), "--trainer.num_sanity_val_steps", "-1"
+    )
+    wait_for(proc, (tmp_path / "logs", "*/hparams.yaml"))
+    code = kill(proc, signal.SIGTERM)
+    out = proc.stdout.read()  # type: ignore[union-attr]
+    if "Received SIGTERM: saved" in out:  # the signal came after the first step (slow machine)
+        assert code == 143, out
+    else:  # before Lightning's handler (default action) or before the first step (halite's message)
+        assert code == -signal.SIGTERM or (code == 143 and "before the first training step" in out), out
+        assert not list((tmp_path / "logs").glob("*/ckpts/last.ckpt"))
 
 
 @pytest.mark.slow

@@ -39,6 +39,11 @@ class PreemptionCheckpoint(Callback):
     ) -> None:
         if not isinstance(exception, SIGTERMException):
             return
+        if trainer.global_step == 0:
+            # nothing trained yet (set-up or sanity check): a checkpoint here could not resume exactly
+            if trainer.is_global_zero:
+                print("Received SIGTERM before the first training step: no checkpoint written.", flush=True)
+            return
         trainer.save_checkpoint(self.ckpt_path)
         if trainer.is_global_zero:
             msg = (
