@@ -130,6 +130,7 @@ def test_sigterm_without_step_checkpoints_then_resume(
     finish_and_compare(run, reference)
 
 
+@pytest.mark.slow
 def test_sigterm_before_training_writes_nothing(tiny_data: dict[str, Path], tmp_path: Path) -> None:
     """SIGTERM during set-up: the run stops and leaves no checkpoint that could not resume exactly."""
     proc = start_fit(
