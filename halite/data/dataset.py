@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
 from halite.data.readers import Block, H5Reader, open_h5, stream_layout
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
@@ -90,13 +91,18 @@ class JetDataset(IterableDataset):
         ``non_finite_value`` (0 for ``"zero"``) and log the counts per stream and variable.
     non_finite_value
         Replacement value for ``non_finite="replace"``.
+    parameters
+        Configs of the ``PARAMETERS`` stream's columns (parameterised networks).
+    parameter_stage
+        ``"train"``: background jets get sampled parameter values; ``"test"``: all get the test value.
 
     Notes
     -----
     Resuming mid-epoch: :meth:`resume_at` makes the next iteration skip the batches
     already consumed in that epoch. The skipped chunks are not read; the shuffling
     random generators are advanced exactly as if they had been, so the remaining
-    batches are identical to those of an uninterrupted epoch.
+    batches are identical to those of an uninterrupted epoch. (With ``parameters``,
+    whose sampling draws per batch, skipped batches are built and dropped instead.)
     """
 
     def __init__(
@@ -111,6 +117,8 @@ class JetDataset(IterableDataset):
         seed: int = 42,
         non_finite: str = "error",
         non_finite_value: float = 0.0,
+        parameters: list[ParameterConfig] | None = None,
+        parameter_stage: str = "train",
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -125,6 +133,8 @@ class JetDataset(IterableDataset):
         self.seed = seed
         self.non_finite = non_finite
         self.non_finite_value = 0.0 if non_finite == "zero" else float(non_finite_value)
+        self.parameters = parameters
+        self.parameter_stage = parameter_stage
         self.lengths = self.file_lengths()
         total = sum(self.lengths)
         if num_jets is not None and num_jets > total:
@@ -247,6 +257,15 @@ class JetDataset(IterableDataset):
         try:
             for chunk in chunks:
                 nb = self.chunk_batches(chunk)
+                if self.parameters:  # per-batch draws: build the skipped batches to keep the stream exact
+                    for batch in self.batches(
+                        self.open_or_get(readers, chunk).read(chunk.start, chunk.stop), rng
+                    ):
+                        if skip > 0:
+                            skip -= 1
+                            continue
+                        yield batch
+                    continue
                 if skip >= nb and self.shuffle:
                     # advance the generator as batch_order would, without reading the chunk
                     rng.permutation(chunk.stop - chunk.start)
@@ -256,14 +275,18 @@ class JetDataset(IterableDataset):
                 if skip >= nb:
                     skip -= nb
                     continue
-                if chunk.file_index not in readers:
-                    readers[chunk.file_index] = self.open_reader(chunk.file_index)
-                block = readers[chunk.file_index].read(chunk.start, chunk.stop)
+                block = self.open_or_get(readers, chunk).read(chunk.start, chunk.stop)
                 yield from self.batches(block, rng, skip)
                 skip = 0
         finally:
             for r in readers.values():
                 r.close()
+
+    def open_or_get(self, readers: dict[int, BlockReader], chunk: Chunk) -> BlockReader:
+        """The reader of ``chunk``'s file, opened on first use."""
+        if chunk.file_index not in readers:
+            readers[chunk.file_index] = self.open_reader(chunk.file_index)
+        return readers[chunk.file_index]
 
     def batch_order(self, block: Block, rng: np.random.Generator) -> list[np.ndarray]:
         """Index arrays of the batches of ``block``."""
@@ -283,7 +306,13 @@ class JetDataset(IterableDataset):
         for idx in self.batch_order(block, rng)[skip:]:
             if self.shuffle:
                 idx = np.sort(idx)  # memory locality; order inside a batch does not matter
-            yield self.make_batch(block, idx, replaced)
+            batch = self.make_batch(block, idx, replaced)
+            if self.parameters and PARAMETERS in batch.inputs:
+                values = sample_parameters(
+                    batch.inputs[PARAMETERS].numpy(), self.parameters, self.parameter_stage, rng
+                )
+                batch.inputs[PARAMETERS] = torch.from_numpy(values)
+            yield batch
         if replaced:
             log.warning(
                 "%s: replaced non-finite (NaN/inf) inputs with %s in jets %d:%d: %s",
