@@ -150,7 +150,7 @@ INSTANTIATE_CASES: list[tuple[str, Callable[[dict, dict[str, Path], Path], None]
         "global object without variables",
         lambda c, d, t: c["data"].update(global_object="event"),
         ValueError,
-        r"reads stream 'jets', which is neither the global object 'event'",
+        r"(data\.global_object 'event' has no entry in data\.variables|which is neither the global object 'event')",
     ),
     (
         "invalid option group value",

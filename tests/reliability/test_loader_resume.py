@@ -9,6 +9,7 @@ import pytest
 
 from halite.data.dataset import JetDataset
 from halite.data.loader import ResumableLoader
+from halite.data.parameters import ParameterConfig
 from halite.data.specs import InputSpec
 
 
@@ -62,3 +63,27 @@ def test_state_counts_delivered_batches(tiny_data: dict[str, Path]) -> None:
 def test_resume_beyond_epoch_is_refused(tiny_data: dict[str, Path]) -> None:
     with pytest.raises(ValueError, match=r"Cannot resume after 99 batches: an epoch of this dataset has 16"):
         dataset(tiny_data["train"]).resume_at(0, 99)
+
+
+def test_resume_with_parameter_sampling(tiny_data: dict[str, Path]) -> None:
+    """Per-batch parameter draws (parameterised networks) continue exactly after a resume too."""
+
+    def make() -> JetDataset:
+        specs = [
+            InputSpec("jets", "jets", ("pt_btagJes",), is_global=True),
+            InputSpec("PARAMETERS", "jets", ("eta_btagJes",), is_global=True),
+            InputSpec("tracks", "tracks", ("d0",), max_length=40),
+        ]
+        params = [ParameterConfig(train=[20.0, 40.0, 60.0], test=40.0)]
+        return JetDataset(
+            [tiny_data["train"]], specs, 25, num_jets=350, shuffle=True, chunk_batches=4, parameters=params
+        )
+
+    def keys(loader: ResumableLoader) -> list[tuple]:
+        return [(key(b), tuple(b.inputs["PARAMETERS"][:, 0].tolist())) for b in loader]
+
+    full = keys(ResumableLoader(make(), batch_size=None))
+    assert len({v for _, p in full for v in p}) == 3  # values drawn per batch
+    loader = ResumableLoader(make(), batch_size=None)
+    loader.load_state_dict({"epoch": 0, "batches": 6, "num_workers": 0})
+    assert keys(loader) == full[6:]
