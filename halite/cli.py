@@ -17,12 +17,18 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from halite.cli_parser import HaliteArgumentParser
 from halite.data.datamodule import JetDataModule
 from halite.data.remote import S3Config, configure_s3, copy_file, is_remote, join
+from halite.io import atomic_path, read_yaml, remote_writer
 from halite.training.callbacks.prediction_writer import PredictionWriter
-from halite.training.checkpoint_io import AtomicCheckpointIO
+from halite.training.callbacks.preemption import PreemptionCheckpoint
+from halite.training.callbacks.resume_state import ResumeState
+from halite.training.checkpoint_io import AtomicCheckpointIO, safe_load
 from halite.training.module import LitModel
+from halite.training.resume import find_resume
 
 #: tool name -> (module with a ``main(argv)``, one-line help)
 TOOLS: dict[str, tuple[str, str]] = {
@@ -74,19 +80,37 @@ def run_stamp() -> str:
 
 
 class RunDirSaveConfig(SaveConfigCallback):
-    """Save the resolved config into the run directory at fit time only, plus the norm/class dicts."""
+    """Save the resolved config (atomically) into the run directory at fit time, plus the norm/class dicts.
+
+    The saved config has no ``ckpt_path``, so ``halite test --config <run>/config.yaml`` picks the
+    best checkpoint and ``halite fit --config <run>/config.yaml --ckpt_path last`` resumes the run.
+    """
 
     def setup(self, trainer: Trainer, pl_module: Any, stage: str) -> None:
         if stage != "fit":
             return
+        self._log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
         super().setup(trainer, pl_module, stage)
-        log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
-        if trainer.is_global_zero and log_dir:
-            dm = trainer.datamodule  # type: ignore[attr-defined]
-            for name in ("norm_dict", "class_dict"):
-                src = getattr(dm, name, None)
-                if src and (is_remote(src) or Path(src).is_file()):
-                    copy_file(src, join(log_dir, f"{name}.yaml"))
+
+    def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:
+        log_dir = getattr(self, "_log_dir", None)
+        if not log_dir:
+            return
+        config = self.config.clone()
+        if "ckpt_path" in config:
+            config.ckpt_path = None
+        text = self.parser.dump(config, skip_none=False)
+        if is_remote(log_dir):
+            with remote_writer(str(join(log_dir, self.config_filename))) as f:
+                f.write(text.encode())
+        else:
+            with atomic_path(Path(log_dir) / self.config_filename) as tmp:
+                tmp.write_text(text)
+        dm = trainer.datamodule  # type: ignore[attr-defined]
+        for name in ("norm_dict", "class_dict"):
+            src = getattr(dm, name, None)
+            if src and (is_remote(src) or Path(src).is_file()):
+                copy_file(src, join(log_dir, f"{name}.yaml"))  # local targets are written atomically
 
 
 def best_checkpoint(run_dir: Path) -> Path:
@@ -108,8 +132,18 @@ def best_checkpoint(run_dir: Path) -> Path:
 class HaliteCLI(LightningCLI):
     """LightningCLI with halite's links, run directories and checkpoint selection."""
 
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        self.parser_class = HaliteArgumentParser
+        return super().init_parser(**kwargs)
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_argument("--name", type=str, default="halite", help="Run and model name (output columns).")
+        parser.add_argument(
+            "--ckpt_every_n_steps",
+            type=int,
+            default=500,
+            help="fit: also write <run>/ckpts/last.ckpt every N optimiser steps (0 = per epoch only).",
+        )
         parser.add_argument(
             "--write_tracks", type=bool, default=False, help="test: also write per-track outputs."
         )
@@ -141,8 +175,20 @@ class HaliteCLI(LightningCLI):
         sub = self.subcommand
         cfg = self.config[sub] if sub else self.config
         if sub == "fit" and config.get("logger") in (None, True):
+            stamp = run_stamp()
             root = config.get("default_root_dir") or "logs"
-            run_dir = join(root, f"{cfg.name}_{run_stamp()}")  # s3://... roots stay URLs
+            run_dir = join(root, f"{cfg.name}_{stamp}")  # s3://... roots stay URLs
+            resume = None
+            if not is_remote(root):
+                resume = find_resume(
+                    cfg.get("ckpt_path"), [str(c) for c in cfg.get("config") or []], Path(root), cfg.name
+                )
+            if resume is not None:
+                run_dir, self.resume_ckpt = resume
+                if (run_dir / "metrics.csv").is_file():  # CSVLogger would delete it
+                    now = datetime.now().strftime("%Y%m%d-%H%M%S-%f")  # one file per resume
+                    (run_dir / "metrics.csv").rename(run_dir / f"metrics.before-{now}.csv")
+                print(f"Resuming {run_dir} from {self.resume_ckpt}")
             config["logger"] = [CSVLogger(run_dir, name="", version="")]
             if not is_remote(run_dir):
                 config["logger"].append(
@@ -156,8 +202,22 @@ class HaliteCLI(LightningCLI):
                     monitor="val_loss",
                     save_top_k=-1,
                     save_last=True,
+                    enable_version_counter=False,  # both checkpoint callbacks write last.ckpt
                 )
             )
+            if cfg.ckpt_every_n_steps > 0:
+                callbacks.append(
+                    ModelCheckpoint(
+                        dirpath=join(run_dir, "ckpts"),
+                        every_n_train_steps=cfg.ckpt_every_n_steps,
+                        save_top_k=0,
+                        save_last=True,
+                        enable_version_counter=False,
+                    )
+                )
+            callbacks.append(ResumeState())
+            if not is_remote(run_dir):
+                callbacks.append(PreemptionCheckpoint(join(run_dir, "ckpts")))
         elif sub in ("test", "validate", "predict") and config.get("logger") in (None, True):
             config["logger"] = False
         if sub == "test":
@@ -167,8 +227,24 @@ class HaliteCLI(LightningCLI):
             config["plugins"] = [AtomicCheckpointIO()]
         return super()._instantiate_trainer(config, callbacks)
 
+    def _parse_ckpt_path(self) -> None:
+        """Read hyper-parameters from ``--ckpt_path`` with the safe loader (Lightning uses plain torch.load)."""
+        sub = self.config.get("subcommand")
+        ckpt_path = self.config[sub].get("ckpt_path") if sub else None
+        if not ckpt_path or ckpt_path in ("last", "best") or not Path(ckpt_path).is_file():
+            return
+        hparams = safe_load(ckpt_path).get("hyper_parameters", {})
+        hparams.pop("_instantiator", None)
+        if not hparams:
+            return
+        if "_class_path" in hparams:
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        self.config = self.parser.parse_object({sub: {"model": hparams}}, self.config)
+
     def _prepare_subcommand_kwargs(self, subcommand: str) -> dict[str, Any]:
         kwargs = super()._prepare_subcommand_kwargs(subcommand)
+        if subcommand == "fit" and getattr(self, "resume_ckpt", None) is not None:
+            kwargs["ckpt_path"] = str(self.resume_ckpt)
         if subcommand in ("test", "validate", "predict") and not kwargs.get("ckpt_path"):
             configs = self.config[subcommand].get("config") or []
             if configs:
@@ -177,6 +253,20 @@ class HaliteCLI(LightningCLI):
                     kwargs["ckpt_path"] = str(best_checkpoint(run_dir))
                     print(f"Using checkpoint {kwargs['ckpt_path']}")
         return kwargs
+
+
+def check_config_files(args: list[str]) -> None:
+    """Fail with the file and line when a ``--config`` file is missing or not valid YAML."""
+    for i, arg in enumerate(args):
+        path = args[i + 1] if arg in ("--config", "-c") and i + 1 < len(args) else None
+        if arg.startswith("--config="):
+            path = arg.split("=", 1)[1]
+        if path is None:
+            continue
+        if not Path(path).is_file():
+            msg = f"Config file not found: {path}. Check the path passed with --config."
+            raise FileNotFoundError(msg)
+        read_yaml(path)  # raises ValueError naming the file, line and column
 
 
 #: Lightning messages that are expected with halite's design and only confuse newcomers.
@@ -205,21 +295,26 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``halite`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     quiet_lightning()
+    if not (args and args[0] in TOOLS):  # tools check their own inputs
+        check_config_files(args)
     if args[:1] == ["fit"] and importlib.import_module("halite.continual.run").config_is_continual(args):
         args[0] = "continual"  # a config with a `continual` section trains a task sequence
     if args and args[0] in TOOLS:
         return _tool(args[0])(args[1:]) or 0
     if not args or args[0] in ("-h", "--help"):
         print("halite tools: " + "; ".join(f"`halite {k}`: {h}" for k, (_, h) in TOOLS.items()))
-    HaliteCLI(
-        LitModel,
-        JetDataModule,
-        args=None if argv is None else args,
-        save_config_callback=RunDirSaveConfig,
-        save_config_kwargs={"overwrite": True},
-        parser_kwargs={"parser_mode": "yaml"},
-        auto_configure_optimizers=False,
-    )
+    try:
+        HaliteCLI(
+            LitModel,
+            JetDataModule,
+            args=None if argv is None else args,
+            save_config_callback=RunDirSaveConfig,
+            save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
+            parser_kwargs={"parser_mode": "yaml"},
+            auto_configure_optimizers=False,
+        )
+    except SIGTERMException:
+        return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
     return 0
 
 

@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -42,6 +42,19 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def remote_writer(url: str) -> Iterator[IO[bytes]]:
+    """Open an fsspec URL (``s3://...``) for writing.
+
+    Object stores publish an object only once its upload completes, so readers never see
+    a partial file: the remote counterpart of ``atomic_path``.
+    """
+    import fsspec
+
+    with fsspec.open(url, "wb") as f:
+        yield f
+
+
 def write_yaml(path: str | os.PathLike[str], data: Any) -> None:
     """Write ``data`` as YAML atomically."""
     with atomic_path(path) as tmp:
@@ -64,4 +77,8 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
         msg = f"YAML file not found: {p}. Check the path in your config."
         raise FileNotFoundError(msg)
     with p.open() as f:
-        return yaml.safe_load(f)
+        try:
+            return yaml.safe_load(f)
+        except yaml.YAMLError as err:
+            msg = f"{p} is not valid YAML ({err}). Fix the syntax at the line and column named above."
+            raise ValueError(msg) from err

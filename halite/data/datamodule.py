@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 from halite.data.columnar.config import ColumnarConfig
 from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
+from halite.data.loader import ResumableLoader
 from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
 from halite.data.parameters import ParameterConfig, check_parameters
 from halite.data.readers import expand_files, read_label_names
@@ -56,7 +57,10 @@ class JetDataModule(L.LightningDataModule):
     pin_memory
         Pin batches for faster host-to-GPU copies (default: when CUDA is available).
     non_finite
-        ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
+        ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0; ``replace``: replace
+        them with ``non_finite_value``. Replacements are logged with counts per variable.
+    non_finite_value
+        Replacement value for ``non_finite: replace``.
     seed
         Shuffling seed.
     columnar
@@ -90,8 +94,9 @@ class JetDataModule(L.LightningDataModule):
         num_workers: int | None = None,
         bucket: bool = True,
         pin_memory: bool | None = None,
-        non_finite: Literal["error", "zero"] = "error",
+        non_finite: Literal["error", "zero", "replace"] = "error",
         seed: int = 42,
+        non_finite_value: float = 0.0,
         columnar: ColumnarConfig | None = None,
         PARAMETERS: dict[str, ParameterConfig] | None = None,
         download_s3: bool = False,
@@ -131,6 +136,7 @@ class JetDataModule(L.LightningDataModule):
         self.bucket = bucket
         self.pin_memory = pin_memory
         self.non_finite = non_finite
+        self.non_finite_value = non_finite_value
         self.seed = seed
         self.columnar = columnar
         if columnar is not None:
@@ -209,18 +215,20 @@ class JetDataModule(L.LightningDataModule):
             bucket=self.bucket,
             seed=self.seed,
             non_finite=self.non_finite,
+            non_finite_value=self.non_finite_value,
             parameters=self.parameter_configs,
             parameter_stage="test" if split == "test" else "train",
         )
 
-    def loader(self, dataset: JetDataset) -> DataLoader:
-        """A DataLoader passing whole batches through."""
+    def loader(self, dataset: JetDataset, resumable: bool = False) -> DataLoader:
+        """A DataLoader passing whole batches through (resumable mid-epoch for training)."""
         pin = self.pin_memory
         if pin is None:
             import torch
 
             pin = torch.cuda.is_available()
-        return DataLoader(
+        cls = ResumableLoader if resumable else DataLoader
+        return cls(
             dataset,
             batch_size=None,
             num_workers=self.num_workers,
@@ -231,7 +239,7 @@ class JetDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         self.train_dataset = self.dataset("train")
-        return self.loader(self.train_dataset)
+        return self.loader(self.train_dataset, resumable=True)
 
     def val_dataloader(self) -> DataLoader:
         return self.loader(self.dataset("val"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from halite.data.readers import Block, H5Reader, open_h5, stream_layout
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.typing import Batch
+
+log = logging.getLogger(__name__)
 
 
 class BlockReader(Protocol):
@@ -84,11 +87,22 @@ class JetDataset(IterableDataset):
     seed
         Base seed; the epoch is added.
     non_finite
-        ``"error"`` or ``"zero"``: what to do with NaN/inf inputs.
+        ``"error"``: stop on NaN/inf inputs; ``"zero"`` / ``"replace"``: replace them with
+        ``non_finite_value`` (0 for ``"zero"``) and log the counts per stream and variable.
+    non_finite_value
+        Replacement value for ``non_finite="replace"``.
     parameters
         Configs of the ``PARAMETERS`` stream's columns (parameterised networks).
     parameter_stage
         ``"train"``: background jets get sampled parameter values; ``"test"``: all get the test value.
+
+    Notes
+    -----
+    Resuming mid-epoch: :meth:`resume_at` makes the next iteration skip the batches
+    already consumed in that epoch. The skipped chunks are not read; the shuffling
+    random generators are advanced exactly as if they had been, so the remaining
+    batches are identical to those of an uninterrupted epoch. (With ``parameters``,
+    whose sampling draws per batch, skipped batches are built and dropped instead.)
     """
 
     def __init__(
@@ -102,6 +116,7 @@ class JetDataset(IterableDataset):
         chunk_batches: int = 16,
         seed: int = 42,
         non_finite: str = "error",
+        non_finite_value: float = 0.0,
         parameters: list[ParameterConfig] | None = None,
         parameter_stage: str = "train",
     ) -> None:
@@ -117,6 +132,7 @@ class JetDataset(IterableDataset):
         self.chunk_size = batch_size * (chunk_batches if shuffle else 1)
         self.seed = seed
         self.non_finite = non_finite
+        self.non_finite_value = 0.0 if non_finite == "zero" else float(non_finite_value)
         self.parameters = parameters
         self.parameter_stage = parameter_stage
         self.lengths = self.file_lengths()
@@ -129,6 +145,17 @@ class JetDataset(IterableDataset):
             msg = f"No jets to read in {[str(p) for p in self.files]}."
             raise ValueError(msg)
         self._epoch = mp.Value("q", 0)
+        self._skip = mp.Value("q", 0)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch seeding the shuffling."""
+        return int(self._epoch.value)
+
+    @property
+    def batches_skipped(self) -> int:
+        """Batches of the current epoch that the next iteration leaves out (see ``resume_at``)."""
+        return int(self._skip.value)
 
     def file_lengths(self) -> list[int]:
         """Jets per file, checking every stream's dataset and fields first."""
@@ -145,8 +172,21 @@ class JetDataset(IterableDataset):
         return H5Reader(self.files[file_index], self.specs)
 
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch used to seed the shuffling (shared with loader workers)."""
+        """Start epoch ``epoch`` from its first batch (shared with persistent loader workers)."""
         self._epoch.value = epoch
+        self._skip.value = 0
+
+    def resume_at(self, epoch: int, batches_done: int) -> None:
+        """Continue epoch ``epoch`` after the first ``batches_done`` batches (over all workers)."""
+        if not 0 <= batches_done <= len(self):
+            msg = (
+                f"Cannot resume after {batches_done} batches: an epoch of this dataset has {len(self)} "
+                f"batches. The checkpoint was made with different data settings (files, num_train, "
+                f"batch_size); resume with the settings saved in the run's config.yaml."
+            )
+            raise ValueError(msg)
+        self._epoch.value = epoch
+        self._skip.value = batches_done
 
     def rank_chunks(self, rank: int | None = None, world: int | None = None) -> list[Chunk]:
         """Chunks of a rank's share (default: this process's rank), in file order."""
@@ -188,32 +228,86 @@ class JetDataset(IterableDataset):
         """Batches this rank yields per epoch (over all its workers); equal on every rank."""
         return sum(k for _, k in self.rank_plan())
 
-    def worker_chunks(self, rng: np.random.Generator) -> list[tuple[Chunk, int]]:
-        """This worker's chunks (with their batch counts) for the current epoch."""
+    def worker_chunks(self, rng: np.random.Generator, role: int | None = None) -> list[tuple[Chunk, int]]:
+        """The chunks (with their batch counts) of worker ``role`` (default: this worker) this epoch."""
         chunks = self.rank_plan()
         if self.shuffle:
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
         info = get_worker_info()
         if info is not None:
-            chunks = chunks[info.id :: info.num_workers]
+            chunks = chunks[(info.id if role is None else role) :: info.num_workers]
         return chunks
+
+    def worker_role(self, epoch: int, skip: int) -> tuple[int, int]:
+        """(role, batches of the role already delivered) of this worker when resuming after ``skip``.
+
+        The DataLoader takes batches from its workers round-robin, starting at worker 0
+        and passing over workers that have run out. Worker ``w`` of the epoch that was
+        interrupted (its *role*: chunks and random stream) delivered the first
+        ``taken[w]`` of its batches. A new loader starts asking at worker 0 again, so
+        worker ``i`` takes the role ``(first + i) % num_workers``, where ``first`` is the
+        role whose turn came next: the batches then arrive in the uninterrupted order.
+        """
+        info = get_worker_info()
+        if info is None:
+            return 0, skip
+        if skip == 0:
+            return info.id, 0
+        workers = info.num_workers
+        counts = [
+            sum(k for _, k in self.worker_chunks(np.random.default_rng([self.seed, epoch]), w))
+            for w in range(workers)
+        ]
+        taken = [0] * workers
+        left, last = skip, workers - 1
+        while left > 0:
+            for w in range(workers):
+                if left > 0 and taken[w] < counts[w]:
+                    taken[w] += 1
+                    left -= 1
+                    last = w
+        role = (info.id + last + 1) % workers
+        return role, taken[role]
 
     def __iter__(self) -> Iterator[Batch]:
         rank, _ = dist_info()
-        epoch_rng = np.random.default_rng([self.seed, int(self._epoch.value)])
-        chunks = self.worker_chunks(epoch_rng)
-        info = get_worker_info()
-        rng = np.random.default_rng([self.seed, int(self._epoch.value), rank, info.id if info else 0, 1])
+        epoch = int(self._epoch.value)
+        role, skip = self.worker_role(epoch, int(self._skip.value))
+        chunks = self.worker_chunks(np.random.default_rng([self.seed, epoch]), role)
+        rng = np.random.default_rng([self.seed, epoch, rank, role, 1])
         readers: dict[int, BlockReader] = {}
         try:
-            for chunk, num_batches in chunks:
-                if chunk.file_index not in readers:
-                    readers[chunk.file_index] = self.open_reader(chunk.file_index)
-                block = readers[chunk.file_index].read(chunk.start, chunk.stop)
-                yield from self.batches(block, rng, num_batches)
+            for chunk, nb in chunks:
+                if self.parameters:  # per-batch draws: build the skipped batches to keep the stream exact
+                    for batch in self.batches(
+                        self.open_or_get(readers, chunk).read(chunk.start, chunk.stop), rng, nb
+                    ):
+                        if skip > 0:
+                            skip -= 1
+                            continue
+                        yield batch
+                    continue
+                if skip >= nb and self.shuffle:
+                    # advance the generator as batch_order would, without reading the chunk
+                    rng.permutation(chunk.stop - chunk.start)
+                    rng.permutation(nb)
+                    skip -= nb
+                    continue
+                if skip >= nb:
+                    skip -= nb
+                    continue
+                block = self.open_or_get(readers, chunk).read(chunk.start, chunk.stop)
+                yield from self.batches(block, rng, nb, skip)
+                skip = 0
         finally:
             for r in readers.values():
                 r.close()
+
+    def open_or_get(self, readers: dict[int, BlockReader], chunk: Chunk) -> BlockReader:
+        """The reader of ``chunk``'s file, opened on first use."""
+        if chunk.file_index not in readers:
+            readers[chunk.file_index] = self.open_reader(chunk.file_index)
+        return readers[chunk.file_index]
 
     def batch_order(
         self, block: Block, rng: np.random.Generator, num_batches: int | None = None
@@ -234,22 +328,35 @@ class JetDataset(IterableDataset):
         return [batches[i] for i in rng.permutation(len(batches))]
 
     def batches(
-        self, block: Block, rng: np.random.Generator, num_batches: int | None = None
+        self, block: Block, rng: np.random.Generator, num_batches: int | None = None, skip: int = 0
     ) -> Iterator[Batch]:
-        """Slice ``block`` into (at least ``num_batches``) trimmed batches."""
-        for idx in self.batch_order(block, rng, num_batches):
+        """Slice ``block`` into (at least ``num_batches``) trimmed batches, leaving out the first ``skip``."""
+        replaced: dict[str, int] = {}
+        for idx in self.batch_order(block, rng, num_batches)[skip:]:
             if self.shuffle:
                 idx = np.sort(idx)  # memory locality; order inside a batch does not matter
-            batch = self.make_batch(block, idx)
+            batch = self.make_batch(block, idx, replaced)
             if self.parameters and PARAMETERS in batch.inputs:
                 values = sample_parameters(
                     batch.inputs[PARAMETERS].numpy(), self.parameters, self.parameter_stage, rng
                 )
                 batch.inputs[PARAMETERS] = torch.from_numpy(values)
             yield batch
+        if replaced:
+            log.warning(
+                "%s: replaced non-finite (NaN/inf) inputs with %s in jets %d:%d: %s",
+                block.path,
+                self.non_finite_value,
+                block.start,
+                block.start + next(iter(block.values.values())).shape[0],
+                replaced,
+            )
 
-    def make_batch(self, block: Block, idx: np.ndarray) -> Batch:
-        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream)."""
+    def make_batch(self, block: Block, idx: np.ndarray, replaced: dict[str, int] | None = None) -> Batch:
+        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream).
+
+        ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
+        """
         inputs, masks, labels = {}, {}, {}
         for spec in self.specs:
             vals = block.values[spec.name]
@@ -264,7 +371,13 @@ class JetDataset(IterableDataset):
                 rows = vals[idx, :n]
                 masks[spec.name] = torch.from_numpy(~valid)
             x = np.ascontiguousarray(rows[..., :nvar])
-            check_finite(x, spec.variables, spec.name, block.path, self.non_finite)
+            counts = check_finite(
+                x, spec.variables, spec.name, block.path, self.non_finite, self.non_finite_value
+            )
+            if counts and replaced is not None:
+                for var, c in counts.items():
+                    key = f"{spec.name}.{var}"
+                    replaced[key] = replaced.get(key, 0) + c
             inputs[spec.name] = torch.from_numpy(x)
             if spec.labels:
                 fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))

@@ -16,7 +16,7 @@ from typing import Any
 import fsspec
 from jsonargparse.typing import SecretStr
 
-from halite.io import atomic_path
+from halite.io import atomic_path, remote_writer
 
 
 @dataclass
@@ -121,7 +121,7 @@ def copy_file(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
     with fsspec.open(str(src), "rb") as f:
         data = f.read()
     if is_remote(dst):
-        with fsspec.open(str(dst), "wb") as g:
+        with remote_writer(str(dst)) as g:
             g.write(data)
         return
     with atomic_path(dst) as tmp:

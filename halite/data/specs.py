@@ -96,6 +96,12 @@ def check_norm_dict(norm: Mapping, variables: Mapping[str, list[str]], source: s
 
     Raises ``ValueError`` naming ``source`` (the file), the stream and the variable.
     """
+    if not isinstance(norm, Mapping):
+        msg = (
+            f"Norm dict {source} must map stream -> variable -> {{mean, std}}; it holds a "
+            f"{type(norm).__name__}. Re-create it with `halite prep`."
+        )
+        raise ValueError(msg)
     for stream, names in variables.items():
         if stream not in norm:
             msg = (

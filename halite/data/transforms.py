@@ -19,25 +19,26 @@ def trim_length(valid: np.ndarray) -> int:
 
 def check_finite(
     x: np.ndarray, variables: tuple[str, ...], stream: str, path: Path, policy: str, fill: float = 0.0
-) -> int:
+) -> dict[str, int]:
     """Check inputs ``(B, [N,] F)`` are finite; raise (policy ``"error"``) or replace with ``fill``.
 
-    Returns the number of replaced values.
+    Returns the number of replaced values per variable (empty when all are finite).
     """
     finite = np.isfinite(x)
     if finite.all():
-        return 0
+        return {}
     bad = ~finite.reshape(-1, x.shape[-1])
     counts = bad.sum(axis=0)
+    which = {variables[i]: int(c) for i, c in enumerate(counts) if c}
     if policy == "error":
-        which = {variables[i]: int(c) for i, c in enumerate(counts) if c}
         msg = (
             f"{path}: non-finite (NaN/inf) values in stream '{stream}': {which}. Clean the file, drop "
-            f"the variable, or set data.non_finite: zero to replace them with {fill}."
+            f"the variable, or set data.non_finite: replace (with data.non_finite_value) to replace "
+            f"them and report the counts."
         )
         raise ValueError(msg)
     np.copyto(x, fill, where=~finite)
-    return int(counts.sum())
+    return which
 
 
 def map_labels(

@@ -8,6 +8,8 @@ from typing import Any
 
 import onnx
 
+from halite.io import atomic_path
+
 KEY = "halite_metadata"
 
 
@@ -42,7 +44,8 @@ def write_metadata(path: Path, metadata: dict[str, Any]) -> None:
     entry = model.metadata_props.add()
     entry.key = KEY
     entry.value = json.dumps(metadata, default=str)
-    onnx.save(model, str(path))
+    with atomic_path(path) as tmp:
+        onnx.save(model, str(tmp))
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

@@ -46,7 +46,11 @@ class MultiTask(nn.Module):
                 if class_weights is None:
                     msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
                     raise ValueError(msg)
-                resolve_class_weights(task, class_weights)  # type: ignore[arg-type]
+                try:
+                    resolve_class_weights(task, class_weights)  # type: ignore[arg-type]
+                except ValueError as err:
+                    msg = f"Class dict {class_dict}: {err}"
+                    raise ValueError(msg) from err
 
     def required_labels(self) -> dict[str, list[LabelSpec]]:
         """Labels needed by the tasks, per stream (deduplicated by name)."""

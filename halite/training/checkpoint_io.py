@@ -1,18 +1,80 @@
-"""Checkpoint I/O that writes atomically (temporary name, then rename)."""
+"""Checkpoint I/O: atomic writes (temporary name, then rename) and safe loading.
+
+Loading uses ``torch.load(weights_only=True)``: only tensors, plain Python types and
+the classes in ``SAFE_GLOBALS`` can be unpickled, so a checkpoint cannot run code.
+"""
 
 from __future__ import annotations
 
+import collections
+import io
+import pickle
+import zipfile
+from pathlib import Path
 from typing import Any
 
+import fsspec
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from halite.data.remote import is_remote
 from halite.io import atomic_path
 
+#: Classes (besides tensors and builtins) that may appear in a halite checkpoint.
+#: Lightning stores the ``hparams`` of loggers/modules as ``AttributeDict``; optimiser
+#: states and loop progress are plain dicts.
+SAFE_GLOBALS: list[Any] = [collections.OrderedDict, collections.defaultdict]
+try:  # Lightning's AttributeDict (a dict subclass) appears in hyper_parameters
+    from lightning.fabric.utilities.data import AttributeDict
+
+    SAFE_GLOBALS.append(AttributeDict)
+except ImportError:  # pragma: no cover - depends on the Lightning version
+    pass
+
+
+def safe_load(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True`` and the ``SAFE_GLOBALS`` allow-list.
+
+    Raises ``FileNotFoundError`` / ``ValueError`` naming the file and what to do.
+    """
+    p: Any = str(path) if is_remote(path) else Path(path)
+    if is_remote(p):
+        fs, fs_path = fsspec.core.url_to_fs(p)
+        if not fs.isfile(fs_path):
+            msg = f"Checkpoint not found: {p}. Check --ckpt_path (runs keep theirs in <run>/ckpts/)."
+            raise FileNotFoundError(msg)
+    elif not p.is_file():
+        msg = f"Checkpoint not found: {p}. Check --ckpt_path (runs keep theirs in <run>/ckpts/)."
+        raise FileNotFoundError(msg)
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            if is_remote(p):
+                with fsspec.open(p, "rb") as f:
+                    ckpt = torch.load(io.BytesIO(f.read()), map_location=map_location, weights_only=True)
+            else:
+                ckpt = torch.load(p, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        msg = (
+            f"Refusing to load {p}: it contains Python objects outside halite's allow-list of safe "
+            f"types ({first}). Checkpoints are loaded with torch.load(weights_only=True) so that a file "
+            f"cannot run code. Use a checkpoint written by halite, or re-save only its state_dict."
+        )
+        raise ValueError(msg) from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        msg = (
+            f"Cannot read checkpoint {p}: the file is truncated or corrupted ({type(err).__name__}: "
+            f"{str(err).strip()[:200]}). Use an earlier checkpoint from the same folder."
+        )
+        raise ValueError(msg) from err
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        msg = f"{p} is not a Lightning checkpoint (no 'state_dict' entry). Pass a .ckpt written by `halite fit`."
+        raise ValueError(msg)
+    return ckpt
+
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Save checkpoints to a temporary file and rename; a kill mid-write keeps the old file."""
+    """Save checkpoints to a temporary file and rename; load them with the safe unpickler."""
 
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
@@ -22,3 +84,14 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             return
         with atomic_path(path) as tmp:
             torch.save(checkpoint, tmp)
+
+    def load_checkpoint(
+        self, path: Any, map_location: Any | None = None, weights_only: bool | None = None
+    ) -> dict[str, Any]:
+        if weights_only is False:
+            msg = (
+                "halite loads checkpoints with weights_only=True only (unpickling arbitrary objects can run "
+                "code); remove --weights_only false."
+            )
+            raise ValueError(msg)
+        return safe_load(path, map_location=map_location if map_location is not None else "cpu")

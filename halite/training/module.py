@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from halite.tasks.base import TaskBase
+from halite.training.compat import META_KEY, check_compatible, model_meta
 from halite.training.mup import MupConfig
 from halite.training.mup import apply as apply_mup
 from halite.training.pretrained import backbone_parameters, load_backbone
@@ -148,6 +149,17 @@ class LitModel(L.LightningModule):
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is not None and hasattr(dm, "require_labels"):
             dm.require_labels(self.model.required_labels())
+
+    def _meta(self) -> dict[str, Any]:
+        tasks = [str(t.name) for t in getattr(self.model, "tasks", [])]
+        return model_meta(getattr(self.model, "variables", {}), tasks)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[META_KEY] = self._meta()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        source = str(getattr(self._trainer, "ckpt_path", None) or "<checkpoint>")
+        check_compatible(checkpoint, self.state_dict(), self._meta(), source)
 
     def on_train_epoch_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
