@@ -12,6 +12,7 @@ from halite.data.specs import LabelSpec, check_norm_dict
 from halite.io import read_yaml
 from halite.nn.init_nets import InitNet, InitNetConfig
 from halite.nn.layers.norm import InputNorm
+from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
 from halite.nn.pooling import Pooling
 from halite.tasks.base import TaskBase
 from halite.tasks.classification import ClassificationTask, resolve_class_weights
@@ -41,6 +42,9 @@ class Model(nn.Module):
         with ``use_class_dict``.
     global_object
         Name of the global stream (linked from ``data.global_object``).
+    packed
+        Run the init nets and per-constituent task heads on valid constituents only
+        (numerically the same as over every slot; see ``halite.nn.layers.packing``).
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class Model(nn.Module):
         norm_dict: str | dict | None = None,
         class_dict: str | None = None,
         global_object: str = "jets",
+        packed: bool = True,
     ) -> None:
         super().__init__()
         if not variables:
@@ -60,6 +65,7 @@ class Model(nn.Module):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
+        self.packed = packed
         norm = self._load_norm(norm_dict)
         self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
         global_size = len(self.variables.get(global_object, []))
@@ -127,15 +133,32 @@ class Model(nn.Module):
                 out[task.input_name][spec.name] = spec
         return {s: list(d.values()) for s, d in out.items()}
 
-    def embed(self, inputs: Tensors, pad_masks: Masks) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
+    def packings(self, pad_masks: Masks) -> dict[str, Packing | None]:
+        """Per encoded stream, its packing of valid constituents (None when not packing)."""
+        on = packing_enabled(self.packed)
+        return {name: Packing.from_mask(pad_masks[name]) if on else None for name in self.init_nets}
+
+    def embed(
+        self, inputs: Tensors, pad_masks: Masks, packings: dict[str, Packing | None] | None = None
+    ) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
         """Normalise, embed and encode; return per-stream embeddings, pooled vector and global input."""
+        packings = self.packings(pad_masks) if packings is None else packings
         glob = inputs.get(self.global_object)
         glob = self.norms[self.global_object](glob) if glob is not None else None
+        (first, packing), *more = packings.items()
+        if not more and packing is not None and hasattr(self.encoder, "forward_packed"):
+            # one stream: stay packed from the init net through the encoder
+            x = self.norms[first](packing.pack(inputs[first]))
+            x = self.init_nets[first](x, packing.per_constituent(glob) if glob is not None else None)
+            mask = pad_masks[first]
+            x = packing.unpack(self.encoder.forward_packed(x, packing))
+            pooled = self.pool_net(x, mask)
+            return {first: x}, pooled, glob
         embs, masks = [], []
         for name, net in self.init_nets.items():
             mask = pad_masks[name]
             x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
-            embs.append(net(x, glob))
+            embs.append(tokenwise(net, x, packings[name], glob))
             masks.append(mask)
         x = torch.cat(embs, dim=1) if len(embs) > 1 else embs[0]
         mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
@@ -166,7 +189,8 @@ class Model(nn.Module):
         losses
             Task name -> unweighted scalar loss (empty without labels).
         """
-        per_stream, pooled, _ = self.embed(inputs, pad_masks)
+        packings = self.packings(pad_masks)
+        per_stream, pooled, _ = self.embed(inputs, pad_masks, packings)
         outputs: dict[str, Tensor] = {}
         losses: dict[str, Tensor] = {}
         for task in self.tasks:
@@ -175,7 +199,8 @@ class Model(nn.Module):
                 out = task(pooled)
                 mask = None
             else:
-                out = task(per_stream[task.input_name], context=pooled)
+                packing = packings[task.input_name] if task.tokenwise else None
+                out = tokenwise(task, per_stream[task.input_name], packing, pooled)
                 mask = pad_masks[task.input_name]
             outputs[task.name] = out
             if labels is not None:

@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
 from halite.nn.layers.dense import Activation, Dense
+from halite.nn.layers.packing import Packing, packing_enabled
 
 
 class EncoderLayer(nn.Module):
@@ -46,6 +47,11 @@ class EncoderLayer(nn.Module):
         x = x + self.attention(self.norm1(x), attn_mask=attn_mask)
         return x + self.dense(self.norm2(x))
 
+    def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
+        """The same block on packed valid constituents ``x`` ``(T, D)`` -> ``(T, D)``."""
+        x = x + self.attention.forward_packed(self.norm1(x), packing)
+        return x + self.dense(self.norm2(x))
+
 
 class TransformerEncoder(nn.Module):
     """Stack of pre-norm self-attention blocks with an optional output projection.
@@ -68,6 +74,10 @@ class TransformerEncoder(nn.Module):
         Dropout inside the blocks.
     out_dim
         If set, a final ``LayerNorm`` + linear projection to this width.
+    packed
+        Run the per-constituent work (projections, MLPs, norms) on the valid
+        constituents only (see ``halite.nn.layers.packing``); numerically the same as
+        the padded computation. Padded output slots are then zero.
     """
 
     def __init__(
@@ -79,6 +89,7 @@ class TransformerEncoder(nn.Module):
         activation: Activation = "SiLU",
         dropout: float = 0.0,
         out_dim: int | None = None,
+        packed: bool = True,
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
@@ -91,13 +102,25 @@ class TransformerEncoder(nn.Module):
         self.final_norm = nn.LayerNorm(embed_dim)
         self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.out_features = out_dim or embed_dim
+        self.packed = packed
 
     def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
         """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N, out_features)``."""
+        if pad_mask is not None and packing_enabled(self.packed):
+            packing = Packing.from_mask(pad_mask)
+            return packing.unpack(self.forward_packed(packing.pack(x), packing))
         attn_mask = key_mask_for_attention(pad_mask)
         for layer in self.layers:
             x = layer(x, attn_mask)
+        return self.project(x)
+
+    def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
+        """Encode packed valid constituents ``x`` ``(T, D)`` -> ``(T, out_features)``."""
+        for layer in self.layers:
+            x = layer.forward_packed(x, packing)
+        return self.project(x)
+
+    def project(self, x: Tensor) -> Tensor:
+        """Final norm and optional output projection, ``(..., D)`` -> ``(..., out_features)``."""
         x = self.final_norm(x)
-        if self.out_proj is not None:
-            x = self.out_proj(x)
-        return x
+        return self.out_proj(x) if self.out_proj is not None else x
