@@ -20,19 +20,17 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import h5py
-import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.vs_salt import make_data  # noqa: E402
-from halite.cli import HaliteCLI  # noqa: E402
-from halite.data.datamodule import JetDataModule  # noqa: E402
-from halite.training.module import LitModel  # noqa: E402
+if TYPE_CHECKING:
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
 
 
 def matmul_gflops(repeats: int = 5) -> dict[str, float]:
@@ -53,6 +51,11 @@ def matmul_gflops(repeats: int = 5) -> dict[str, float]:
 
 
 def build(paths: dict[str, Path], batch_size: int) -> tuple[LitModel, JetDataModule]:
+    """The GN2 config's LitModel and data module on ``paths`` (no loader workers)."""
+    from halite.cli import HaliteCLI
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
+
     args = [
         f"--config={ROOT / 'configs' / 'GN2.yaml'}",
         f"--data.train_file={paths['train']}",
@@ -69,8 +72,10 @@ def build(paths: dict[str, Path], batch_size: int) -> tuple[LitModel, JetDataMod
     return cli.model, cli.datamodule
 
 
-def flops_per_jet(lit: LitModel, batch, backward: bool) -> float:
+def flops_per_jet(lit: LitModel, batch: Any, backward: bool) -> float:
     """FLOPs per jet of one forward (and backward) pass on ``batch``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
     with FlopCounterMode(display=False) as counter:
         _, losses = lit(batch)
         if backward:
@@ -79,7 +84,7 @@ def flops_per_jet(lit: LitModel, batch, backward: bool) -> float:
     return counter.get_total_flops() / batch.batch_size
 
 
-def untrimmed(batch, width: int):
+def untrimmed(batch: Any, width: int) -> Any:
     """``batch`` with constituent streams padded back to ``width`` slots."""
     pad = {k: width - m.shape[1] for k, m in batch.pad_masks.items()}
     inputs = {
@@ -113,6 +118,9 @@ def main() -> None:
     ap.add_argument("--train-batches", type=int, default=4)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
+    from bench.vs_salt import make_data
+    from halite.training.module import LitModel
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     paths = make_data(args.num_jets, args.num_test)
@@ -151,7 +159,7 @@ def main() -> None:
     it = iter(dm.train_dataloader())
     batches = [next(it) for _ in range(args.train_batches + 1)]
 
-    def step(b) -> None:
+    def step(b: Any) -> None:
         _, losses = lit(b)
         lit.model.total_loss(losses).backward()
         opt.step()
@@ -185,7 +193,6 @@ def main() -> None:
     )
     print(f"  halite loader (training mode)           : {h:9.0f} jets/s = {h / r:5.1%} of the raw read rate")
     print(f"  medians of {args.reps}; loader file {args.num_jets} jets, {size_mb:.0f} MiB")
-    _ = np
 
 
 if __name__ == "__main__":
