@@ -83,7 +83,7 @@ class ScaledDotProductAttention(nn.Module):
             ks, vs = kv[rows].view(num, length, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
             out = F.scaled_dot_product_attention(qs, ks, vs, dropout_p=dropout)
             outs.append(out.transpose(1, 2).reshape(num * length, self.embed_dim))
-        out = torch.cat(outs) if len(outs) != 1 else outs[0]
+        out = torch.cat(outs) if len(outs) > 1 else outs[0] if outs else x[:0]  # x[:0]: no constituents
         return self.out_proj(out)
 
 

@@ -62,6 +62,15 @@ def test_packed_encoder_equals_padded_encoder() -> None:
     torch.testing.assert_close(grad, x.grad, atol=1e-5, rtol=1e-4)
 
 
+def test_batch_without_constituents_is_finite() -> None:
+    enc = TransformerEncoder(embed_dim=16, num_layers=1, num_heads=4)
+    x = torch.randn(2, 3, 16, requires_grad=True)
+    out = enc(x, torch.ones(2, 3, dtype=torch.bool))
+    assert out.shape == (2, 3, 16) and torch.count_nonzero(out) == 0
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
+
+
 def small_model(tiny_data: dict[str, Path]) -> Model:
     dense = DenseConfig(hidden_layers=[16], activation="ReLU")
     tasks = [
