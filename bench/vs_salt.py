@@ -104,13 +104,29 @@ def make_data(num_jets: int, num_test: int) -> dict[str, Path]:
 
 
 # ----------------------------------------------------------------------------- workers
-def timed_training(step: Any, batches: list, size: Any) -> float:
-    """jets/s of ``step`` over ``batches`` after one warm-up step."""
+class Clock:
+    """Wall-clock and process CPU seconds of a ``with`` block (CPU time is less sensitive to other load)."""
+
+    def __enter__(self) -> Clock:
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.t0
+        self.cpu = time.process_time() - self.c0
+
+    def rates(self, out: dict, key: str, n: int) -> None:
+        """Store ``n / wall`` as ``out[key]`` and ``n / cpu`` as ``out[key + '_cpu']``."""
+        out[key], out[f"{key}_cpu"] = n / self.wall, n / self.cpu
+
+
+def timed_training(step: Any, batches: list, size: Any, out: dict) -> None:
+    """jets/s of ``step`` over ``batches`` after one warm-up step, into ``out['train']``."""
     step(batches[0])
-    t0 = time.perf_counter()
-    for b in batches:
-        step(b)
-    return sum(size(b) for b in batches) / (time.perf_counter() - t0)
+    with Clock() as clock:
+        for b in batches:
+            step(b)
+    clock.rates(out, "train", sum(size(b) for b in batches))
 
 
 def salt_worker(cfg: dict) -> dict:
@@ -138,9 +154,9 @@ def salt_worker(cfg: dict) -> dict:
         return dm.get_dataloader(stage, SaltDataset(path, stage=stage, num=num, **common), shuffle)
 
     out: dict[str, float] = {}
-    t0 = time.perf_counter()
-    n = sum(len(b[0]["jets"]) for b in loader(p["train"], "fit", -1, True))
-    out["loader"] = n / (time.perf_counter() - t0)
+    with Clock() as clock:
+        n = sum(len(b[0]["jets"]) for b in loader(p["train"], "fit", -1, True))
+    clock.rates(out, "loader", n)
 
     class_w = yaml.safe_load(Path(p["class_dict"]).read_text())["jets"]["flavour_label"]
     head = {"hidden_layers": [128, 64, 32], "activation": "ReLU", "input_size": 128}
@@ -187,17 +203,16 @@ def salt_worker(cfg: dict) -> dict:
 
     wrapper.train()
     batches = list(loader(p["train"], "fit", cfg["num_train"], True))
-    out["train"] = timed_training(step, batches, lambda b: len(b[0]["jets"]))
+    timed_training(step, batches, lambda b: len(b[0]["jets"]), out)
     out["train_slots"] = float(np.mean([b[1]["tracks"].shape[1] for b in batches]))
 
     wrapper.eval()
-    t0 = time.perf_counter()
     n = 0
-    with torch.inference_mode():
+    with Clock() as clock, torch.inference_mode():
         for inputs, masks, _ in loader(p["test"], "test", -1, False):
             wrapper(inputs, dict(masks), None)
             n += len(inputs["jets"])
-    out["infer"] = n / (time.perf_counter() - t0)
+    clock.rates(out, "infer", n)
     out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -229,9 +244,9 @@ def halite_worker(cfg: dict) -> dict:
     lit, dm = cli.model, cli.datamodule
     dm.require_labels(lit.model.required_labels())
     out: dict[str, float] = {}
-    t0 = time.perf_counter()
-    n = sum(b.batch_size for b in dm.train_dataloader())
-    out["loader"] = n / (time.perf_counter() - t0)
+    with Clock() as clock:
+        n = sum(b.batch_size for b in dm.train_dataloader())
+    clock.rates(out, "loader", n)
     out["params"] = sum(q.numel() for q in lit.parameters())
     opt = torch.optim.AdamW(lit.parameters(), lr=1e-4)
 
@@ -244,17 +259,16 @@ def halite_worker(cfg: dict) -> dict:
     lit.train()
     dm.num_train = cfg["num_train"]
     batches = list(dm.train_dataloader())
-    out["train"] = timed_training(step, batches, lambda b: b.batch_size)
+    timed_training(step, batches, lambda b: b.batch_size, out)
     out["train_slots"] = float(np.mean([b.pad_masks["tracks"].shape[1] for b in batches]))
 
     lit.eval()
-    t0 = time.perf_counter()
     n = 0
-    with torch.inference_mode():
+    with Clock() as clock, torch.inference_mode():
         for b in dm.test_dataloader():
             lit.model(b.inputs, b.pad_masks)
             n += b.batch_size
-    out["infer"] = n / (time.perf_counter() - t0)
+    clock.rates(out, "infer", n)
     out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -325,16 +339,21 @@ def main() -> None:
             )
     med = {fw: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for fw, rs in results.items()}
     print(f"\nparameters: salt {med['salt']['params']:,.0f}, halite {med['halite']['params']:,.0f}")
-    print(f"{'median':24s} {'salt':>10s} {'halite':>10s} {'halite/salt':>12s}")
+    print(f"{'median':26s} {'salt':>10s} {'halite':>10s} {'halite/salt':>12s}")
     rows = [
         ("data loader  [jets/s]", "loader"),
         ("training     [jets/s]", "train"),
         ("inference    [jets/s]", "infer"),
         ("peak RSS     [MiB]", "rss"),
+        ("data loader  [jets/CPU-s]", "loader_cpu"),
+        ("training     [jets/CPU-s]", "train_cpu"),
+        ("inference    [jets/CPU-s]", "infer_cpu"),
     ]
     for label, key in rows:
         s, h = med["salt"][key], med["halite"][key]
-        print(f"{label:24s} {s:10.1f} {h:10.1f} {h / s:11.2f}x")
+        print(f"{label:26s} {s:10.1f} {h:10.1f} {h / s:11.2f}x")
+    print("jets/s: wall clock; jets/CPU-s: per second of process CPU time (all threads), less")
+    print("sensitive to other load on the machine.")
 
 
 if __name__ == "__main__":
