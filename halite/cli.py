@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import shutil
 import sys
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +26,8 @@ from halite.training.module import LitModel
 TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
+    "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
+    "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
 }
 
 
@@ -119,9 +123,34 @@ class HaliteCLI(LightningCLI):
         return kwargs
 
 
+#: Lightning messages that are expected with halite's design and only confuse newcomers.
+QUIET_WARNINGS = (
+    r".*IterableDataset.*has `__len__` defined.*",  # our __len__ is exact per rank
+    r".*overridden `transfer_batch_to_device`.*",  # Batch moves itself
+    r".*isinstance\(treespec, LeafSpec\).*",
+    r".*callbacks used to create the checkpoint need to be provided.*",
+    r".*does not have many workers which may be a bottleneck.*",
+)
+
+
+class _DropTips(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in record.getMessage()
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning messages that do not apply to halite runs."""
+    for pattern in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``halite`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    quiet_lightning()
+    if args[:1] == ["fit"] and importlib.import_module("halite.continual.run").config_is_continual(args):
+        args[0] = "continual"  # a config with a `continual` section trains a task sequence
     if args and args[0] in TOOLS:
         return _tool(args[0])(args[1:]) or 0
     if not args or args[0] in ("-h", "--help"):

@@ -8,6 +8,8 @@ from typing import Literal
 import lightning as L
 from torch.utils.data import DataLoader
 
+from halite.data.columnar.config import ColumnarConfig
+from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
 from halite.data.readers import expand_files
 from halite.data.specs import InputSpec, LabelSpec
@@ -51,6 +53,9 @@ class JetDataModule(L.LightningDataModule):
         ``error``: stop on NaN/inf inputs; ``zero``: replace them with 0.
     seed
         Shuffling seed.
+    columnar
+        How jets are built from ROOT / parquet files (``.root`` / ``.parquet``): streams from
+        branches, layout (one jet or one event per entry), selection, new variables, labels.
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class JetDataModule(L.LightningDataModule):
         pin_memory: bool | None = None,
         non_finite: Literal["error", "zero"] = "error",
         seed: int = 42,
+        columnar: ColumnarConfig | None = None,
     ) -> None:
         super().__init__()
         if global_object not in variables:
@@ -101,6 +107,9 @@ class JetDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.non_finite = non_finite
         self.seed = seed
+        self.columnar = columnar
+        if columnar is not None:
+            columnar.check(global_object)
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
 
@@ -133,10 +142,12 @@ class JetDataModule(L.LightningDataModule):
             msg = f"data.{split}_file is not set; pass --data.{split}_file PATH."
             raise ValueError(msg)
         num = {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
-        return JetDataset(
+        return make_dataset(
             expand_files(files),
             self.input_specs(),
-            self.batch_size,
+            self.columnar,
+            self.global_object,
+            batch_size=self.batch_size,
             num_jets=num,
             shuffle=split == "train",
             bucket=self.bucket,

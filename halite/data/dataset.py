@@ -6,6 +6,7 @@ import multiprocessing as mp
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -15,6 +16,14 @@ from halite.data.readers import Block, H5Reader, open_h5, stream_layout
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.typing import Batch
+
+
+class BlockReader(Protocol):
+    """What the dataset reads blocks with (HDF5 or columnar)."""
+
+    def read(self, start: int, stop: int) -> Block: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -101,12 +110,7 @@ class JetDataset(IterableDataset):
         self.chunk_size = batch_size * (chunk_batches if shuffle else 1)
         self.seed = seed
         self.non_finite = non_finite
-        self.lengths = []
-        for path in self.files:
-            with open_h5(path) as f:
-                for spec in self.specs:
-                    stream_layout(f, path, spec)  # fail early with a clear message
-                self.lengths.append(len(f[self.specs[0].dataset]))
+        self.lengths = self.file_lengths()
         total = sum(self.lengths)
         if num_jets is not None and num_jets > total:
             msg = f"Requested {num_jets} jets but {[str(p) for p in self.files]} hold only {total}."
@@ -116,6 +120,20 @@ class JetDataset(IterableDataset):
             msg = f"No jets to read in {[str(p) for p in self.files]}."
             raise ValueError(msg)
         self._epoch = mp.Value("q", 0)
+
+    def file_lengths(self) -> list[int]:
+        """Jets per file, checking every stream's dataset and fields first."""
+        lengths = []
+        for path in self.files:
+            with open_h5(path) as f:
+                for spec in self.specs:
+                    stream_layout(f, path, spec)  # fail early with a clear message
+                lengths.append(len(f[self.specs[0].dataset]))
+        return lengths
+
+    def open_reader(self, file_index: int) -> BlockReader:
+        """A block reader of file ``file_index`` (``read(start, stop) -> Block``, ``close()``)."""
+        return H5Reader(self.files[file_index], self.specs, packed=True)
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch used to seed the shuffling (shared with loader workers)."""
@@ -148,11 +166,11 @@ class JetDataset(IterableDataset):
         chunks = self.worker_chunks(epoch_rng)
         info = get_worker_info()
         rng = np.random.default_rng([self.seed, int(self._epoch.value), rank, info.id if info else 0, 1])
-        readers: dict[int, H5Reader] = {}
+        readers: dict[int, BlockReader] = {}
         try:
             for chunk in chunks:
                 if chunk.file_index not in readers:
-                    readers[chunk.file_index] = H5Reader(self.files[chunk.file_index], self.specs)
+                    readers[chunk.file_index] = self.open_reader(chunk.file_index)
                 block = readers[chunk.file_index].read(chunk.start, chunk.stop)
                 yield from self.batches(block, rng)
         finally:

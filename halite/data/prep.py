@@ -25,6 +25,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from halite.data.columnar.sources import is_columnar
+from halite.data.columnar.stats import prep_columnar
 from halite.io import read_yaml, write_yaml
 
 __all__ = [
@@ -588,16 +590,21 @@ def _run(args: argparse.Namespace) -> int:
         variables = {k: list(v) for k, v in DEFAULT_VARIABLES.items()}
     input_map = data.get("input_map") or {}
 
-    labels = _parse_labels(args.labels or DEFAULT_LABELS)
-    if not args.labels:
-        labels = _available_labels(file, {s: v for s, v in labels.items() if s in variables}, input_map)
-
     norm_path = Path(args.norm_dict or data.get("norm_dict") or file.parent / "norm_dict.yaml")
     class_path = Path(args.class_dict or data.get("class_dict") or file.parent / "class_dict.yaml")
 
     t0 = time.perf_counter()
-    norm = compute_norm_dict(file, variables, input_map, args.num_jets, args.block_size)
-    classes = compute_class_dict(file, labels, input_map, args.num_jets, args.block_size) if labels else {}
+    if is_columnar(file):  # ROOT / parquet, described by data.columnar
+        given = _parse_labels(args.labels) if args.labels else None
+        norm, classes = prep_columnar(file, data, variables, given, args.num_jets)
+    else:
+        labels = _parse_labels(args.labels or DEFAULT_LABELS)
+        if not args.labels:
+            labels = _available_labels(file, {s: v for s, v in labels.items() if s in variables}, input_map)
+        norm = compute_norm_dict(file, variables, input_map, args.num_jets, args.block_size)
+        classes = (
+            compute_class_dict(file, labels, input_map, args.num_jets, args.block_size) if labels else {}
+        )
     write_yaml(norm_path, norm)
     n_vars = sum(len(v) for v in norm.values())
     print(f"norm dict: {n_vars} variables in streams {list(norm)} -> {norm_path}")
@@ -629,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
         print(f"halite prep: error: {err}", file=sys.stderr)
         return 1
 

@@ -139,10 +139,14 @@ class H5Reader:
         The file.
     specs
         Streams to read.
+    packed
+        Keep only the valid constituents of constituent streams (``Block.rows``); the
+        default gives padded ``(n, N, C)`` values.
     """
 
-    def __init__(self, path: Path, specs: Sequence[InputSpec]) -> None:
+    def __init__(self, path: Path, specs: Sequence[InputSpec], packed: bool = False) -> None:
         self.path = path
+        self.packed = packed
         self.file = open_h5(path)
         self.layouts = {s.name: stream_layout(self.file, path, s) for s in specs}
         lengths = {s.dataset: len(self.file[s.dataset]) for s in specs}
@@ -179,15 +183,16 @@ class H5Reader:
                 raise OSError(msg) from err
             if lay.has_valid:
                 valid[name] = raw["valid"].astype(bool)
+            if lay.has_valid and self.packed:
                 where = np.flatnonzero(valid[name])
                 rows[name] = np.full(shape, -1, dtype=np.int64)
                 rows[name].reshape(-1)[where] = np.arange(len(where))
                 raw = np.take(raw.reshape(-1), where)  # far faster than boolean indexing of records
-            # field-major casts write contiguously; values[name] is the (rows, C) transpose
-            out = np.empty((len(lay.fields), len(raw)), dtype=np.float32)
+            # field-major casts write contiguously; values[name] is a fields-last view of them
+            out = np.empty((len(lay.fields), *raw.shape), dtype=np.float32)
             for i, field_name in enumerate(lay.fields):
                 out[i] = raw[field_name]
-            values[name] = out.T
+            values[name] = np.moveaxis(out, 0, -1)
         return Block(self.path, start, values, valid, rows)
 
     def attrs(self, dataset: str) -> dict:

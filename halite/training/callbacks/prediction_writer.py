@@ -72,16 +72,23 @@ class PredictionWriter(L.Callback):
         dataset = dm.dataset("test")
         global_name = dm.global_object
         widths = {}
-        with h5py.File(dataset.files[0], "r") as f:
-            for spec in dataset.specs:
-                if not spec.is_global:
-                    slots = f[spec.dataset].shape[1]
-                    widths[spec.name] = min(slots, spec.max_length or slots)
+        columnar = hasattr(dataset, "global_records")  # ROOT / parquet inputs
+        if columnar:
+            widths = dataset.slot_widths()
+        else:
+            with h5py.File(dataset.files[0], "r") as f:
+                for spec in dataset.specs:
+                    if not spec.is_global:
+                        slots = f[spec.dataset].shape[1]
+                        widths[spec.name] = min(slots, spec.max_length or slots)
         stream_cols = self.collect(global_name, widths)
         num = dataset.num_jets
         path = self.target_path(trainer, dataset.files[0])
         with atomic_path(path) as tmp, h5py.File(tmp, "w") as out:
-            jets = self.read_global(dataset.files, dm.input_map.get(global_name, global_name), num)
+            if columnar:
+                jets = dataset.global_records(num)
+            else:
+                jets = self.read_global(dataset.files, dm.input_map.get(global_name, global_name), num)
             cols = stream_cols.pop(global_name, {})
             extra = [(k, np.asarray(v, dtype=np.float32)) for k, v in cols.items()]
             if extra:

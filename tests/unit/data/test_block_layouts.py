@@ -21,14 +21,19 @@ def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Pa
         ),
     ]  # fmt: skip
     ds = JetDataset([tiny_data["train"]], specs, batch_size=64, shuffle=True, bucket=True)
-    reader = H5Reader(tiny_data["train"], specs)
+    reader = H5Reader(tiny_data["train"], specs, packed=True)
     packed = reader.read(100, 400)
+    reader.close()
+    reader = H5Reader(tiny_data["train"], specs)
+    from_reader = reader.read(100, 400)
     reader.close()
     rows, valid = packed.rows["tracks"], packed.valid["tracks"]
     assert packed.values["tracks"].shape == (int(valid.sum()), 4)  # only valid constituents are kept
     padded_tracks = np.zeros((*valid.shape, 4), dtype=np.float32)
     padded_tracks[valid] = packed.values["tracks"][rows[valid]]
     padded = Block(packed.path, packed.start, {**packed.values, "tracks": padded_tracks}, packed.valid)
+    assert not from_reader.rows  # the default reader gives padded values, as built here
+    np.testing.assert_array_equal(from_reader.values["tracks"], padded_tracks)
     for idx in ds.batch_order(packed, np.random.default_rng(0)):
         idx = np.sort(idx)
         a, b = ds.make_batch(packed, idx), ds.make_batch(padded, idx)

@@ -12,7 +12,6 @@ import torch
 from halite.data import dataset as dataset_mod
 from halite.data.datamodule import JetDataModule
 from halite.data.prep import DEFAULT_VARIABLES
-from halite.data.readers import H5Reader
 from halite.nn.encoders.transformer import TransformerEncoder
 from halite.nn.init_nets import InitNetConfig
 from halite.nn.layers.dense import Dense, DenseConfig
@@ -112,7 +111,7 @@ def test_trimmed_bucketed_packed_loss_equals_untrimmed(
     dm.require_labels(model.required_labels())
     ds = dm.dataset("train")
     assert ds.bucket
-    reader = H5Reader(ds.files[0], ds.specs)
+    reader = ds.open_reader(0)
     block = reader.read(0, ds.chunk_size)
     reader.close()
     full_width = block.valid["tracks"].shape[1]

@@ -1,0 +1,157 @@
+"""Training over a task sequence (plain torch loop) and evaluation after every task."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from halite.continual.algorithms.base import ContinualAlgorithm
+from halite.continual.data import Samples, TaskData
+from halite.continual.learner import Learner
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation of every task.
+
+    Parameters
+    ----------
+    epochs
+        Passes over each task's training samples.
+    batch_size
+        Samples per step (before replayed samples are added).
+    optimizer
+        ``adam`` or ``sgd``; a fresh optimiser per task.
+    lr
+        Learning rate.
+    momentum
+        SGD momentum.
+    weight_decay
+        L2 weight decay.
+    eval_batch_size
+        Samples per evaluation step.
+    device
+        Torch device (``cpu``, ``cuda``, ``cuda:1``...).
+    """
+
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    eval_batch_size: int = 1024
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
+            msg = (
+                f"continual.training needs epochs, batch_size and eval_batch_size >= 1; got "
+                f"{self.epochs}, {self.batch_size}, {self.eval_batch_size}."
+            )
+            raise ValueError(msg)
+        if self.lr <= 0:
+            msg = f"continual.training.lr must be > 0, got {self.lr}."
+            raise ValueError(msg)
+
+
+def make_optimizer(learner: Learner, cfg: TrainingConfig) -> torch.optim.Optimizer:
+    """A fresh optimiser over all trainable parameters of ``learner``."""
+    params = [p for p in learner.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def train_task(
+    learner: Learner, algorithm: ContinualAlgorithm, train: Samples, task_id: int, cfg: TrainingConfig
+) -> float:
+    """Train ``learner`` on ``train`` for ``cfg.epochs``; return the mean loss of the last epoch."""
+    opt = make_optimizer(learner, cfg)
+    learner.train()
+    device = torch.device(cfg.device)
+    mean = float("nan")
+    for _ in range(cfg.epochs):
+        perm = torch.randperm(len(train))
+        total, steps = 0.0, 0
+        for start in range(0, len(train), cfg.batch_size):
+            batch = algorithm.augment(learner, train.take(perm[start : start + cfg.batch_size]).to(device))
+            feats = learner.features(batch)
+            loss = learner.loss(feats, batch) + algorithm.regularizer(learner, batch, feats, task_id)
+            if not torch.isfinite(loss):
+                msg = f"Non-finite loss ({float(loss)}) in task {task_id}; lower continual.training.lr or the algorithm's strength."
+                raise FloatingPointError(msg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+            steps += 1
+        mean = total / max(steps, 1)
+    return mean
+
+
+def run_sequence(
+    learner: Learner,
+    algorithm: ContinualAlgorithm,
+    tasks: list[TaskData],
+    cfg: TrainingConfig,
+    log: Callable[[str], None] = print,
+) -> np.ndarray:
+    """Train tasks ``0..T-1`` in turn (til, cil, dil); return the accuracy matrix ``(T, T)``.
+
+    ``acc[t, i]`` is the test accuracy on task ``i`` after training task ``t``; ``NaN`` for
+    ``i > t``.
+    """
+    learner.to(cfg.device)
+    acc = np.full((len(tasks), len(tasks)), np.nan)
+    for t, task in enumerate(tasks):
+        t0 = time.perf_counter()
+        learner.setup_task(t, task.num_classes)
+        learner.to(cfg.device)
+        algorithm.before_task(learner, t, task.train)
+        loss = train_task(learner, algorithm, task.train, t, cfg)
+        algorithm.after_task(learner, t, task.train)
+        for i in range(t + 1):
+            acc[t, i] = algorithm.learner_for(learner, i).accuracy(tasks[i].test, i, cfg.eval_batch_size)
+        row = " ".join(f"{a:.3f}" for a in acc[t, : t + 1])
+        log(
+            f"task {t + 1}/{len(tasks)} '{task.name}': loss {loss:.4f}, accuracy on tasks 1..{t + 1}: [{row}], "
+            f"average {np.mean(acc[t, : t + 1]):.3f} ({time.perf_counter() - t0:.1f} s)"
+        )
+    return acc
+
+
+def run_multitask(
+    learner: Learner, tasks: list[TaskData], cfg: TrainingConfig, log: Callable[[str], None] = print
+) -> list[float]:
+    """Train all tasks jointly (mtl), samples routed to their heads; return per-task accuracy."""
+    learner.setup_tasks(list(range(len(tasks))), [t.num_classes for t in tasks])
+    learner.to(cfg.device)
+    loss = train_task(learner, ContinualAlgorithm(), Samples.cat([t.train for t in tasks]), -1, cfg)
+    accuracy = [learner.accuracy(t.test, i, cfg.eval_batch_size) for i, t in enumerate(tasks)]
+    log(f"multi-task: loss {loss:.4f}, accuracy per task {[round(a, 3) for a in accuracy]}")
+    return accuracy
+
+
+def run_single_tasks(
+    make_learner: Callable[[], Learner],
+    tasks: list[TaskData],
+    cfg: TrainingConfig,
+    log: Callable[[str], None] = print,
+) -> tuple[list[float], list[Learner]]:
+    """Train one single-task model per task (stl); return per-task accuracy and the models."""
+    accuracy, learners = [], []
+    for i, task in enumerate(tasks):
+        learner = make_learner()
+        learner.setup_task(i, task.num_classes)
+        learner.to(cfg.device)
+        loss = train_task(learner, ContinualAlgorithm(), task.train, i, cfg)
+        accuracy.append(learner.accuracy(task.test, i, cfg.eval_batch_size))
+        learners.append(learner)
+        log(f"single task '{task.name}': loss {loss:.4f}, accuracy {accuracy[-1]:.3f}")
+    return accuracy, learners

@@ -1,0 +1,180 @@
+"""``halite continual`` (and ``halite fit`` on a config with a ``continual`` section).
+
+A config has a top-level ``name``, ``seed_everything`` and a ``continual`` section: the
+paradigm, the benchmark (the task sequence), the backbone, the algorithm and the
+training options. Outputs go to ``<continual.output_dir>/<name>_<time>/``: the resolved
+``config.yaml``, the metrics (CSV + PNG, see ``halite.continual.metrics``) and the final
+model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from jsonargparse import ActionConfigFile, ArgumentParser
+
+from halite.continual.algorithms import ContinualAlgorithm, Finetuning
+from halite.continual.backbones import Backbone
+from halite.continual.data import Benchmark
+from halite.continual.learner import Learner, Paradigm
+from halite.continual.loop import TrainingConfig, run_multitask, run_sequence, run_single_tasks
+from halite.continual.metrics import (
+    average_accuracy,
+    average_forgetting,
+    backward_transfer,
+    write_continual_metrics,
+    write_task_accuracy,
+)
+from halite.io import atomic_path
+
+
+class ContinualRun:
+    """The ``continual`` section of a config.
+
+    Parameters
+    ----------
+    paradigm
+        ``til`` / ``cil`` / ``dil`` (tasks in sequence), ``mtl`` (all tasks jointly) or
+        ``stl`` (one model per task).
+    benchmark
+        The tasks in order, e.g. ``halite.continual.digits.SplitDigits``.
+    backbone
+        Feature extractor shared by the heads, e.g. ``halite.continual.backbones.MLPBackbone``.
+    algorithm
+        Continual-learning algorithm (default: ``Finetuning``); ``mtl``/``stl`` take only
+        ``Finetuning``.
+    training
+        Optimisation of every task.
+    output_dir
+        Parent folder of the run directory.
+    """
+
+    def __init__(
+        self,
+        paradigm: Paradigm,
+        benchmark: Benchmark,
+        backbone: Backbone,
+        algorithm: ContinualAlgorithm | None = None,
+        training: TrainingConfig | None = None,
+        output_dir: str = "logs",
+    ) -> None:
+        self.paradigm = paradigm
+        self.benchmark = benchmark
+        self.backbone = backbone
+        self.algorithm = algorithm or Finetuning()
+        self.training = training or TrainingConfig()
+        self.output_dir = output_dir
+        if paradigm in ("mtl", "stl") and type(self.algorithm) is not Finetuning:
+            msg = (
+                f"continual.algorithm {type(self.algorithm).__name__} needs a task sequence; the '{paradigm}' "
+                f"paradigm trains without one. Remove continual.algorithm or use til, cil or dil."
+            )
+            raise ValueError(msg)
+
+    def make_learner(self) -> Learner:
+        """A fresh learner: a copy of the (unbuilt) backbone, built for the benchmark's inputs."""
+        backbone = copy.deepcopy(self.backbone)
+        backbone.build(self.benchmark.input_info())
+        return Learner(backbone, self.paradigm)
+
+    def run(self, run_dir: Path) -> dict[str, float]:
+        """Train, evaluate and write the metrics into ``run_dir``; return the final summary."""
+        tasks = self.benchmark.tasks()
+        names = [t.name for t in tasks]
+        if len(set(names)) != len(names):
+            msg = f"Task names must be unique, got {names}. Set a distinct name per task."
+            raise ValueError(msg)
+        if self.paradigm == "dil" and len({t.num_classes for t in tasks}) > 1:
+            msg = (
+                f"The dil paradigm needs the same classes in every task; got {[t.class_names for t in tasks]}. "
+                f"Use cil for new classes."
+            )
+            raise ValueError(msg)
+        print(f"continual {self.paradigm} / {type(self.algorithm).__name__}: {len(tasks)} tasks {names}")
+        if self.paradigm == "stl":
+            accuracy, learners = run_single_tasks(self.make_learner, tasks, self.training)
+            write_task_accuracy(run_dir, accuracy, names)
+            for i, single in enumerate(learners):
+                with atomic_path(run_dir / f"model_task{i}.pt") as tmp:
+                    torch.save(single.state_dict(), tmp)
+            return {"average_accuracy": float(np.mean(accuracy))}
+        learner = self.make_learner()
+        if self.paradigm == "mtl":
+            accuracy = run_multitask(learner, tasks, self.training)
+            write_task_accuracy(run_dir, accuracy, names)
+            summary = {"average_accuracy": float(np.mean(accuracy))}
+        else:
+            acc = run_sequence(learner, self.algorithm, tasks, self.training)
+            write_continual_metrics(run_dir, acc, names)
+            summary = {
+                "average_accuracy": float(average_accuracy(acc)[-1]),
+                "backward_transfer": float(backward_transfer(acc)[-1]),
+                "average_forgetting": float(average_forgetting(acc)[-1]),
+            }
+        with atomic_path(run_dir / "model.pt") as tmp:
+            torch.save(learner.state_dict(), tmp)
+        return summary
+
+
+def build_parser() -> ArgumentParser:
+    """The parser of continual configs."""
+    parser = ArgumentParser(
+        prog="halite continual",
+        description="Train a task sequence (continual learning) or several tasks jointly (mtl/stl).",
+        parser_mode="yaml",
+    )
+    parser.add_argument("--config", action=ActionConfigFile, help="YAML config with a `continual` section.")
+    parser.add_argument("--name", type=str, default="continual", help="Run name (run directory prefix).")
+    parser.add_argument("--seed_everything", type=int, default=0, help="Seed of torch and numpy.")
+    parser.add_class_arguments(ContinualRun, "continual")
+    return parser
+
+
+def config_is_continual(argv: list[str]) -> bool:
+    """Whether any ``--config`` file in ``argv`` has a top-level ``continual`` section."""
+    paths = [b for a, b in itertools.pairwise(argv) if a == "--config"]
+    paths += [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
+    for path in paths:
+        p = Path(path)
+        if p.is_file():
+            try:
+                data = yaml.safe_load(p.read_text())
+            except yaml.YAMLError:
+                continue
+            if isinstance(data, dict) and "continual" in data:
+                return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``halite continual``."""
+    parser = build_parser()
+    cfg = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    torch.manual_seed(cfg.seed_everything)
+    np.random.seed(cfg.seed_everything)
+    init: Any = parser.instantiate_classes(cfg)
+    run: ContinualRun = init.continual
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = base = Path(run.output_dir) / f"{cfg.name}_{stamp}"
+    k = 1
+    while run_dir.exists():
+        run_dir, k = Path(f"{base}-{k}"), k + 1
+    run_dir.mkdir(parents=True)
+    with atomic_path(run_dir / "config.yaml") as tmp:
+        tmp.write_text(parser.dump(cfg, skip_none=False))
+    summary = run.run(run_dir)
+    print(f"run directory: {run_dir}")
+    print("final: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""ROOT (uproot) and parquet (awkward) inputs: configuration, readers, dataset."""
