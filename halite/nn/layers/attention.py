@@ -77,10 +77,13 @@ class ScaledDotProductAttention(nn.Module):
         kv = self.kv_proj(x).view(t, 2, self.num_heads, self.head_dim)
         dropout = self.dropout if self.training else 0.0
         outs = []
-        for start, num, length in packing.segments:
-            rows = slice(start, start + num * length)
-            qs = q[rows].view(num, length, self.num_heads, self.head_dim).transpose(1, 2)
-            ks, vs = kv[rows].view(num, length, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        sizes = [num * length for _, num, length in packing.segments]
+        # split (not slicing): its backward is one cat instead of a zero-filled (T, D) per segment
+        for (_, num, length), q_seg, kv_seg in zip(
+            packing.segments, q.split(sizes), kv.split(sizes), strict=True
+        ):
+            qs = q_seg.view(num, length, self.num_heads, self.head_dim).transpose(1, 2)
+            ks, vs = kv_seg.view(num, length, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
             out = F.scaled_dot_product_attention(qs, ks, vs, dropout_p=dropout)
             outs.append(out.transpose(1, 2).reshape(num * length, self.embed_dim))
         out = torch.cat(outs) if len(outs) > 1 else outs[0] if outs else x[:0]  # x[:0]: no constituents
