@@ -58,12 +58,13 @@ def matmul_gflops(repeats: int = 5) -> dict[str, tuple[float, float]]:
 
 def build(paths: dict[str, Path], batch_size: int) -> tuple[LitModel, JetDataModule]:
     """The GN2 config's LitModel and data module on ``paths`` (no loader workers)."""
+    from bench.vs_salt import gn2_config
     from halite.cli import HaliteCLI
     from halite.data.datamodule import JetDataModule
     from halite.training.module import LitModel
 
     args = [
-        f"--config={ROOT / 'configs' / 'GN2.yaml'}",
+        f"--config={gn2_config()}",
         f"--data.train_file={paths['train']}",
         f"--data.val_file={paths['train']}",
         f"--data.test_file={paths['test']}",

@@ -5,7 +5,8 @@ Usage: python bench/vs_salt.py [--reps 3] [--threads 2] [--num-jets 20000]
 Installs ``salt-ml==0.13.0`` into ``bench/.venv-salt`` (``--no-deps`` plus the packages it
 imports, keeping ``torch==2.13.0``), writes one salt-layout dataset with ``halite synth``'s
 generator and runs salt and halite alternately, each measurement in a fresh process with
-the same data, model sizes (``configs/GN2.yaml``), batch size and torch thread count.
+the same data, model (``configs/GN2.yaml`` sizes, jet-flavour and track-origin tasks), batch size
+and torch thread count.
 Prints medians and the ratios halite/salt. Never part of ``make test``.
 """
 
@@ -101,6 +102,21 @@ def make_data(num_jets: int, num_test: int) -> dict[str, Path]:
         paths["norm_dict"].write_text(yaml.safe_dump(compute_norm_dict(paths["train"], VARIABLES)))
         paths["class_dict"].write_text(yaml.safe_dump(compute_class_dict(paths["train"], LABELS)))
     return paths
+
+
+def gn2_config() -> Path:
+    """``configs/GN2.yaml`` with the jet-flavour and track-origin tasks only (the benchmarked model)."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "configs" / "GN2.yaml").read_text())
+    tasks = cfg["model"]["model"]["init_args"]["tasks"]
+    cfg["model"]["model"]["init_args"]["tasks"] = [
+        t for t in tasks if t["init_args"]["name"] in ("jets_classification", "track_origin")
+    ]
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / "GN2_jets_tracks.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
 
 
 # ----------------------------------------------------------------------------- workers
@@ -230,7 +246,7 @@ def halite_worker(cfg: dict) -> dict:
     torch.set_num_threads(cfg["threads"])
     p = cfg["paths"]
     args = [
-        f"--config={ROOT / 'configs' / 'GN2.yaml'}",
+        f"--config={gn2_config()}",
         f"--data.train_file={p['train']}",
         f"--data.val_file={p['train']}",
         f"--data.test_file={p['test']}",

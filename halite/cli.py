@@ -28,6 +28,17 @@ TOOLS: dict[str, tuple[str, str]] = {
     "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
     "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
     "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
+    "export": ("halite.export.command", "export a checkpoint to ONNX and check parity with PyTorch"),
+    "evaluate": (
+        "halite.evaluate.report",
+        "write a report (plots, index.html, summary.json) from predictions",
+    ),
+    "compare": ("halite.evaluate.compare", "per-jet agreement of two prediction files"),
+    "grid": ("halite.training.grid", "run and compare a grid of point-cloud models on one sample and task"),
+    "synth-points": (
+        "halite.data.synthetic_points",
+        "write synthetic point-cloud samples (detector events, top/QCD jets)",
+    ),
 }
 
 
@@ -80,6 +91,8 @@ class HaliteCLI(LightningCLI):
         parser.link_arguments("data.norm_dict", "model.model.init_args.norm_dict")
         parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
         parser.link_arguments("data.global_object", "model.model.init_args.global_object")
+        parser.link_arguments("data.label_names", "model.model.init_args.label_names", apply_on="instantiate")
+        parser.link_arguments("data.PARAMETERS", "model.model.init_args.parameters")
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Trainer:
         sub = self.subcommand

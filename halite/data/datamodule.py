@@ -11,8 +11,10 @@ from torch.utils.data import DataLoader
 from halite.data.columnar.config import ColumnarConfig
 from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
-from halite.data.readers import expand_files
-from halite.data.specs import InputSpec, LabelSpec
+from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
+from halite.data.parameters import ParameterConfig, check_parameters
+from halite.data.readers import expand_files, read_label_names
+from halite.data.specs import GLOBAL, InputSpec, LabelSpec
 
 
 def default_num_workers() -> int:
@@ -28,7 +30,10 @@ class JetDataModule(L.LightningDataModule):
     train_file, val_file, test_file
         A path, a glob, or a list of them.
     variables
-        Input variables per stream, e.g. ``{"jets": [...], "tracks": [...]}``.
+        Input variables per stream, e.g. ``{"jets": [...], "tracks": [...]}``. Two special
+        entries read from the global object's dataset (unless ``input_map`` says otherwise):
+        ``GLOBAL`` (features concatenated to the pooled representation) and ``PARAMETERS``
+        (parameterised networks, configured by ``PARAMETERS``).
     norm_dict
         Salt norm dict (``{stream: {var: {mean, std}}}``), e.g. from ``halite prep``.
     class_dict
@@ -56,6 +61,9 @@ class JetDataModule(L.LightningDataModule):
     columnar
         How jets are built from ROOT / parquet files (``.root`` / ``.parquet``): streams from
         branches, layout (one jet or one event per entry), selection, new variables, labels.
+    PARAMETERS
+        Per parameter of ``variables.PARAMETERS``: ``train`` values, ``test`` value, optional
+        ``prob`` (see ``halite.data.parameters``).
     """
 
     def __init__(
@@ -79,8 +87,17 @@ class JetDataModule(L.LightningDataModule):
         non_finite: Literal["error", "zero"] = "error",
         seed: int = 42,
         columnar: ColumnarConfig | None = None,
+        PARAMETERS: dict[str, ParameterConfig] | None = None,
     ) -> None:
         super().__init__()
+        self.PARAMETERS = PARAMETERS
+        has_params = PARAMETERS_STREAM in variables
+        self.parameter_configs = (
+            check_parameters(list(variables[PARAMETERS_STREAM]), PARAMETERS) if has_params else None
+        )
+        if PARAMETERS and not has_params:
+            msg = "data.PARAMETERS is set but data.variables has no PARAMETERS entry; list the parameters there."
+            raise ValueError(msg)
         if global_object not in variables:
             msg = (
                 f"data.global_object '{global_object}' has no entry in data.variables "
@@ -121,14 +138,40 @@ class JetDataModule(L.LightningDataModule):
             raise ValueError(msg)
         self.labels = labels
 
+    @property
+    def label_names(self) -> dict[str, dict[str, list[str]]]:
+        """Class names stored as dataset attributes, ``{stream: {label: [names]}}``.
+
+        Read from the first file of the training split (else validation, else test)
+        that exists; salt's dumps store e.g. ``f["jets"].attrs["flavour_label"]``.
+        Attributes that are not lists of strings are skipped; ROOT / parquet inputs
+        (``columnar``) carry none.
+        """
+        if self.columnar is not None:
+            return {}
+        for files in (self.train_file, self.val_file, self.test_file):
+            if files is None:
+                continue
+            try:
+                path = expand_files(files)[0]
+            except (FileNotFoundError, IndexError):
+                continue
+            glob = self.input_map.get(self.global_object, self.global_object)
+            special = {GLOBAL: glob, PARAMETERS_STREAM: glob}
+            datasets = {s: special.get(s, self.input_map.get(s, s)) for s in self.variables}
+            return read_label_names(path, datasets)
+        return {}
+
     def input_specs(self) -> list[InputSpec]:
         """The streams to read, with their labels."""
+        glob = self.input_map.get(self.global_object, self.global_object)
+        special = {GLOBAL: glob, PARAMETERS_STREAM: glob}
         return [
             InputSpec(
                 name=name,
-                dataset=self.input_map.get(name, name),
+                dataset=self.input_map.get(name, special.get(name, name)),
                 variables=tuple(vars_),
-                is_global=name == self.global_object,
+                is_global=name == self.global_object or name in special,
                 max_length=self.num_inputs.get(name),
                 labels=tuple(self.labels.get(name, [])),
             )
@@ -153,6 +196,8 @@ class JetDataModule(L.LightningDataModule):
             bucket=self.bucket,
             seed=self.seed,
             non_finite=self.non_finite,
+            parameters=self.parameter_configs,
+            parameter_stage="test" if split == "test" else "train",
         )
 
     def loader(self, dataset: JetDataset) -> DataLoader:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
 from halite.data.readers import Block, H5Reader, open_h5, stream_layout
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
@@ -84,6 +85,10 @@ class JetDataset(IterableDataset):
         Base seed; the epoch is added.
     non_finite
         ``"error"`` or ``"zero"``: what to do with NaN/inf inputs.
+    parameters
+        Configs of the ``PARAMETERS`` stream's columns (parameterised networks).
+    parameter_stage
+        ``"train"``: background jets get sampled parameter values; ``"test"``: all get the test value.
     """
 
     def __init__(
@@ -97,6 +102,8 @@ class JetDataset(IterableDataset):
         chunk_batches: int = 16,
         seed: int = 42,
         non_finite: str = "error",
+        parameters: list[ParameterConfig] | None = None,
+        parameter_stage: str = "train",
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -110,6 +117,8 @@ class JetDataset(IterableDataset):
         self.chunk_size = batch_size * (chunk_batches if shuffle else 1)
         self.seed = seed
         self.non_finite = non_finite
+        self.parameters = parameters
+        self.parameter_stage = parameter_stage
         self.lengths = self.file_lengths()
         total = sum(self.lengths)
         if num_jets is not None and num_jets > total:
@@ -179,7 +188,7 @@ class JetDataset(IterableDataset):
 
     def batch_order(self, block: Block, rng: np.random.Generator) -> list[np.ndarray]:
         """Index arrays of the batches of ``block``."""
-        n = next(iter(block.values.values())).shape[0]
+        n = block.num_jets
         if not self.shuffle:
             return [np.arange(s, min(n, s + self.batch_size)) for s in range(0, n, self.batch_size)]
         order = rng.permutation(n)
@@ -194,7 +203,13 @@ class JetDataset(IterableDataset):
         for idx in self.batch_order(block, rng):
             if self.shuffle:
                 idx = np.sort(idx)  # memory locality; order inside a batch does not matter
-            yield self.make_batch(block, idx)
+            batch = self.make_batch(block, idx)
+            if self.parameters and PARAMETERS in batch.inputs:
+                values = sample_parameters(
+                    batch.inputs[PARAMETERS].numpy(), self.parameters, self.parameter_stage, rng
+                )
+                batch.inputs[PARAMETERS] = torch.from_numpy(values)
+            yield batch
 
     def make_batch(self, block: Block, idx: np.ndarray) -> Batch:
         """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream)."""

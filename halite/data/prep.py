@@ -588,7 +588,11 @@ def _run(args: argparse.Namespace) -> int:
         variables = _check_variables(data["variables"], f"config {args.config} (data.variables)")
     else:
         variables = {k: list(v) for k, v in DEFAULT_VARIABLES.items()}
-    input_map = data.get("input_map") or {}
+    input_map = dict(data.get("input_map") or {})
+    glob = input_map.get(data.get("global_object", "jets"), data.get("global_object", "jets"))
+    for special in ("GLOBAL", "PARAMETERS"):  # read from the global object's dataset by default
+        if special in variables:
+            input_map.setdefault(special, glob)
 
     norm_path = Path(args.norm_dict or data.get("norm_dict") or file.parent / "norm_dict.yaml")
     class_path = Path(args.class_dict or data.get("class_dict") or file.parent / "class_dict.yaml")

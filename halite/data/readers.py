@@ -53,6 +53,28 @@ def open_h5(path: Path) -> h5py.File:
         raise OSError(msg) from err
 
 
+def read_label_names(path: Path, datasets: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """Class names stored as string-list attributes of each stream's dataset.
+
+    ``datasets`` maps stream names to dataset names; returns ``{stream: {attr: [names]}}``
+    (empty for a file that is not HDF5).
+    """
+    out: dict[str, dict[str, list[str]]] = {}
+    if not h5py.is_hdf5(path):
+        return out
+    with open_h5(path) as f:
+        for stream, name in datasets.items():
+            if name not in f:
+                continue
+            names: dict[str, list[str]] = {}
+            for key, value in f[name].attrs.items():
+                arr = np.asarray(value)
+                if arr.ndim == 1 and arr.size and arr.dtype.kind in "OSU":
+                    names[key] = [v.decode() if isinstance(v, bytes) else str(v) for v in arr.tolist()]
+            out[stream] = names
+    return out
+
+
 @dataclass(frozen=True)
 class StreamLayout:
     """Read layout of one stream: the fields to read (inputs, then labels) and the slots."""
@@ -128,6 +150,12 @@ class Block:
     values: dict[str, np.ndarray]
     valid: dict[str, np.ndarray]
     rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
+
+    @property
+    def num_jets(self) -> int:
+        """Jets in the block (packed values hold constituents, so count them from ``valid``)."""
+        first = next(iter(self.valid.values())) if self.valid else next(iter(self.values.values()))
+        return int(first.shape[0])
 
 
 class H5Reader:

@@ -8,6 +8,10 @@ from typing import Literal
 
 import numpy as np
 
+#: ``data.variables`` entry whose variables (read from the global object's dataset) are concatenated
+#: to the pooled representation instead of to every constituent
+GLOBAL = "GLOBAL"
+
 #: Class names of labels known to halite (salt conventions), index = label value.
 KNOWN_CLASS_NAMES: dict[str, list[str]] = {
     "flavour_label": ["bjets", "cjets", "ujets"],

@@ -41,6 +41,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from halite.data import synthetic_extras as extras
 from halite.io import atomic_path
 
 __all__ = [
@@ -162,9 +163,16 @@ def _sample_pt(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _generate_chunk(
-    rng: np.random.Generator, num_jets: int, num_tracks: int, first_event: int
+    rng: np.random.Generator,
+    num_jets: int,
+    num_tracks: int,
+    first_event: int,
+    lifetime_scale: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Generate ``num_jets`` jets with their tracks (the vectorised core)."""
+    """Generate ``num_jets`` jets with their tracks (the vectorised core).
+
+    ``lifetime_scale`` ``(num_jets,)`` scales the true displacement of b-jet tracks (``--parameters``).
+    """
     n_jets = int(num_jets)
     # ---------------------------------------------------------------- jets
     flavour = rng.choice(3, size=n_jets, p=_FLAVOUR_FRACTIONS).astype(np.int32)
@@ -259,6 +267,9 @@ def _generate_chunk(
     lifetime_sign = np.where(rng.random(n_flat) < _POSITIVE_SIGN[o], 1.0, -1.0)
     d0_true = _D0_SCALE[o] * rng.exponential(1.0, n_flat)
     z0_true = 0.8 * _D0_SCALE[o] * rng.exponential(1.0, n_flat)
+    if lifetime_scale is not None:
+        factor = np.where(jflav == 0, lifetime_scale[jet_idx], 1.0)
+        d0_true, z0_true = d0_true * factor, z0_true * factor
     d0_life = lifetime_sign * d0_true + sigma_d0 * rng.standard_normal(n_flat)
     z0_life = lifetime_sign * z0_true + sigma_z0 * rng.standard_normal(n_flat)
     # fakes: broad, non-Gaussian tails in both projections; pileup: other vertex in z
@@ -360,7 +371,40 @@ def _check_sizes(num_jets: int, num_tracks: int) -> None:
         raise ValueError(msg)
 
 
-def generate_jets(num_jets: int, seed: int, num_tracks: int = 40) -> dict[str, np.ndarray]:
+def _generate_with_extras(
+    seed: int,
+    chunk: int,
+    num_jets: int,
+    num_tracks: int,
+    first_event: int,
+    electrons: bool = False,
+    soft_muons: bool = False,
+    parameters: bool = False,
+    num_electrons: int = 10,
+) -> dict[str, np.ndarray]:
+    """One chunk of the default output plus the requested extras (see ``synthetic_extras``)."""
+    xrng = extras.extras_rng(seed, chunk)
+    masses = extras.sample_masses(xrng, num_jets) if parameters else None
+    scale = masses / extras.MASS_REF if masses is not None else None
+    data = _generate_chunk(_chunk_rng(seed, chunk), num_jets, num_tracks, first_event, scale)
+    if masses is not None:
+        data["parameters"] = extras.parameters(masses, data["jets"]["flavour_label"])
+    if electrons:
+        data["electrons"] = extras.electrons(xrng, data["jets"], num_electrons)
+    if soft_muons:
+        data["jets"] = extras.add_soft_muons(xrng, data["jets"], extras.jet_dtype(JET_DTYPE, True))
+    return data
+
+
+def generate_jets(
+    num_jets: int,
+    seed: int,
+    num_tracks: int = 40,
+    electrons: bool = False,
+    soft_muons: bool = False,
+    parameters: bool = False,
+    num_electrons: int = 10,
+) -> dict[str, np.ndarray]:
     """Generate synthetic jets and their tracks in memory.
 
     Parameters
@@ -371,16 +415,29 @@ def generate_jets(num_jets: int, seed: int, num_tracks: int = 40) -> dict[str, n
         Random seed; the same seed gives byte-identical arrays.
     num_tracks
         Number of track slots per jet (padding included).
+    electrons, soft_muons, parameters, num_electrons
+        Opt-in extras (``halite.data.synthetic_extras``).
 
     Returns
     -------
     dict[str, np.ndarray]
         ``{"jets": (num_jets,), "tracks": (num_jets, num_tracks)}`` structured
-        arrays with dtypes :data:`JET_DTYPE` and :data:`TRACK_DTYPE`. The result
-        equals the first chunk of :func:`write_file` with the same seed.
+        arrays with dtypes :data:`JET_DTYPE` and :data:`TRACK_DTYPE` (plus the
+        extras' datasets). The result equals the first chunk of :func:`write_file`
+        with the same seed.
     """
     _check_sizes(num_jets, num_tracks)
-    return _generate_chunk(_chunk_rng(seed, 0), int(num_jets), int(num_tracks), _event_offset(seed))
+    return _generate_with_extras(
+        seed,
+        0,
+        int(num_jets),
+        int(num_tracks),
+        _event_offset(seed),
+        electrons,
+        soft_muons,
+        parameters,
+        num_electrons,
+    )
 
 
 def write_file(
@@ -389,6 +446,10 @@ def write_file(
     seed: int,
     num_tracks: int = 40,
     chunk_size: int = 200_000,
+    electrons: bool = False,
+    soft_muons: bool = False,
+    parameters: bool = False,
+    num_electrons: int = 10,
 ) -> Path:
     """Write a synthetic HDF5 file with ``jets`` and ``tracks`` datasets.
 
@@ -408,6 +469,8 @@ def write_file(
         Number of track slots per jet.
     chunk_size
         Jets generated and written per step.
+    electrons, soft_muons, parameters, num_electrons
+        Opt-in extras (``halite.data.synthetic_extras``).
 
     Returns
     -------
@@ -422,17 +485,40 @@ def write_file(
     out = Path(path)
     offset = _event_offset(seed)
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
-        jets_ds = f.create_dataset("jets", shape=(num_jets,), dtype=JET_DTYPE)
+        jet_dtype = extras.jet_dtype(JET_DTYPE, soft_muons)
+        jets_ds = f.create_dataset("jets", shape=(num_jets,), dtype=jet_dtype)
         tracks_ds = f.create_dataset("tracks", shape=(num_jets, num_tracks), dtype=TRACK_DTYPE)
+        extra_ds = {}
+        if electrons:
+            extra_ds["electrons"] = f.create_dataset(
+                "electrons", shape=(num_jets, num_electrons), dtype=extras.ELECTRON_DTYPE
+            )
+            extra_ds["electrons"].attrs["ftagTruthOriginLabel"] = TRACK_ORIGIN_NAMES
+        if parameters:
+            extra_ds["parameters"] = f.create_dataset(
+                "parameters", shape=(num_jets,), dtype=extras.PARAMETER_DTYPE
+            )
         jets_ds.attrs["flavour_label"] = FLAVOUR_NAMES
         tracks_ds.attrs["ftagTruthOriginLabel"] = TRACK_ORIGIN_NAMES
         f.attrs["generator"] = "halite.data.synthetic"
         f.attrs["seed"] = int(seed)
         for chunk, start in enumerate(range(0, num_jets, chunk_size)):
             stop = min(start + chunk_size, num_jets)
-            data = _generate_chunk(_chunk_rng(seed, chunk), stop - start, num_tracks, offset + start)
+            data = _generate_with_extras(
+                seed,
+                chunk,
+                stop - start,
+                num_tracks,
+                offset + start,
+                electrons,
+                soft_muons,
+                parameters,
+                num_electrons,
+            )
             jets_ds[start:stop] = data["jets"]
             tracks_ds[start:stop] = data["tracks"]
+            for name, ds in extra_ds.items():
+                ds[start:stop] = data[name]
             del data
     return out
 
@@ -444,6 +530,7 @@ def write_splits(
     num_test: int,
     seed: int = 42,
     num_tracks: int = 40,
+    **extra: bool | int,
 ) -> dict[str, Path]:
     """Write ``train.h5``, ``val.h5`` and ``test.h5`` with independent seeds.
 
@@ -458,6 +545,8 @@ def write_splits(
         (so ``eventNumber`` ranges never overlap).
     num_tracks
         Number of track slots per jet.
+    extra
+        ``electrons``, ``soft_muons``, ``parameters``, ``num_electrons`` (see :func:`write_file`).
 
     Returns
     -------
@@ -468,7 +557,13 @@ def write_splits(
     sizes = {"train": num_train, "val": num_val, "test": num_test}
     paths: dict[str, Path] = {}
     for i, (split, n) in enumerate(sizes.items()):
-        paths[split] = write_file(out / f"{split}.h5", n, seed=seed + i, num_tracks=num_tracks)
+        paths[split] = write_file(
+            out / f"{split}.h5",
+            n,
+            seed=seed + i,
+            num_tracks=num_tracks,
+            **extra,  # type: ignore[arg-type]
+        )
     return paths
 
 
@@ -484,6 +579,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42, help="base random seed (default: %(default)s)")
     parser.add_argument(
         "--num-tracks", type=int, default=40, help="track slots per jet (default: %(default)s)"
+    )
+    parser.add_argument("--electrons", action="store_true", help="also write an `electrons` dataset")
+    parser.add_argument(
+        "--num-electrons", type=int, default=10, help="electron slots per jet (default: %(default)s)"
+    )
+    parser.add_argument("--soft-muons", action="store_true", help="add softMuon_* variables to `jets`")
+    parser.add_argument(
+        "--parameters",
+        action="store_true",
+        help="write a `parameters` dataset (b-jet `mass`) that changes the b-jet signal",
     )
     return parser
 
@@ -510,8 +615,20 @@ def main(argv: list[str] | None = None) -> int:
         print("halite synth: --num-tracks must be >= 1", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
+    if args.num_electrons < 1:
+        print("halite synth: --num-electrons must be >= 1", file=sys.stderr)
+        return 2
     paths = write_splits(
-        args.out_dir, args.num_train, args.num_val, args.num_test, seed=args.seed, num_tracks=args.num_tracks
+        args.out_dir,
+        args.num_train,
+        args.num_val,
+        args.num_test,
+        seed=args.seed,
+        num_tracks=args.num_tracks,
+        electrons=args.electrons,
+        soft_muons=args.soft_muons,
+        parameters=args.parameters,
+        num_electrons=args.num_electrons,
     )
     elapsed = time.perf_counter() - t0
     sizes = {"train": args.num_train, "val": args.num_val, "test": args.num_test}

@@ -8,18 +8,22 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from halite.data.specs import LabelSpec, check_norm_dict
+from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
+from halite.data.specs import GLOBAL, check_norm_dict
 from halite.io import read_yaml
 from halite.nn.init_nets import InitNet, InitNetConfig
+from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
+from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
+from halite.nn.multitask import MultiTask
 from halite.nn.pooling import Pooling
 from halite.tasks.base import TaskBase
 from halite.tasks.classification import ClassificationTask, resolve_class_weights
 from halite.typing import Labels, Masks, Tensors
 
 
-class Model(nn.Module):
+class Model(MultiTask):
     """A multi-task model over a global object and constituent streams.
 
     Parameters
@@ -28,7 +32,8 @@ class Model(nn.Module):
         One embedding network per constituent stream.
     encoder
         Module mapping ``(B, N, D)`` + pad mask to ``(B, N, D_out)``; exposes
-        ``embed_dim`` and ``out_features``.
+        ``embed_dim`` and ``out_features``. Several streams are concatenated along ``N``
+        unless the encoder has ``input_names`` (then it gets and returns dicts per stream).
     pool_net
         Pooling over all constituents -> ``(B, D_out)``.
     tasks
@@ -41,10 +46,25 @@ class Model(nn.Module):
         Path of a salt class dict (linked from ``data.class_dict``), used by tasks
         with ``use_class_dict``.
     global_object
-        Name of the global stream (linked from ``data.global_object``).
+        Name of the global stream (linked from ``data.global_object``). Its variables are
+        concatenated to every constituent in the init nets; those of a ``GLOBAL`` entry of
+        ``variables`` are concatenated to the pooled representation instead.
+    edge_features
+        Pairwise edge features of one stream, passed to the encoder (``EdgeTransformerEncoder``).
+    featurewise_nets
+        FiLM transformations conditioned on the ``PARAMETERS`` inputs; without them the
+        parameters are concatenated to the init-net inputs like global features.
+    parameters
+        ``train``/``test`` values of the ``PARAMETERS`` inputs (linked from ``data.PARAMETERS``);
+        their ``train`` values set the parameters' normalisation.
+    label_names
+        Class names stored as dataset attributes of the training file,
+        ``{stream: {label: [names]}}`` (linked from ``data.label_names``); default
+        class names of classification tasks.
     packed
-        Run the init nets and per-constituent task heads on valid constituents only
-        (numerically the same as over every slot; see ``halite.nn.layers.packing``).
+        Run the init nets, the encoder (when it supports it) and per-constituent task heads
+        on valid constituents only; numerically the same as over every slot (see
+        ``halite.nn.layers.packing``).
     """
 
     def __init__(
@@ -57,6 +77,10 @@ class Model(nn.Module):
         norm_dict: str | dict | None = None,
         class_dict: str | None = None,
         global_object: str = "jets",
+        edge_features: EdgeFeaturesConfig | None = None,
+        featurewise_nets: list[FeaturewiseConfig] | None = None,
+        parameters: dict[str, ParameterConfig] | None = None,
+        label_names: dict[str, dict[str, list[str]]] | None = None,
         packed: bool = True,
     ) -> None:
         super().__init__()
@@ -66,12 +90,24 @@ class Model(nn.Module):
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
         self.packed = packed
-        norm = self._load_norm(norm_dict)
+        norm = dict(self._load_norm(norm_dict))
+        if PARAMETERS in self.variables:
+            names = self.variables[PARAMETERS]
+            norm[PARAMETERS] = dict(zip(names, (c.norm() for c in check_parameters(names, parameters))))
         self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
-        global_size = len(self.variables.get(global_object, []))
+        num_params = len(self.variables.get(PARAMETERS, []))
+        self.film = bool(featurewise_nets)
+        if self.film and not num_params:
+            msg = "featurewise_nets need parameters to condition on: add data.variables.PARAMETERS."
+            raise ValueError(msg)
+        # parameters without FiLM are concatenated to the init-net inputs, like global features
+        global_size = len(self.variables.get(global_object, [])) + (0 if self.film else num_params)
         embed_dim = int(encoder.embed_dim)
         self.init_nets = nn.ModuleDict()
         for cfg in init_nets:
+            if cfg.input_name in (global_object, GLOBAL, PARAMETERS):
+                msg = f"Init net for '{cfg.input_name}': init nets are for constituent streams, not global inputs."
+                raise ValueError(msg)
             if cfg.input_name not in self.variables:
                 msg = (
                     f"Init net for '{cfg.input_name}' but data.variables has no such stream "
@@ -88,6 +124,23 @@ class Model(nn.Module):
         self.pool_net = pool_net
         enc_out = int(encoder.out_features)
         pool_net.build(enc_out)
+        self._check_multi_stream_encoder(encoder)
+        self.edge_features = self._build_edges(edge_features, encoder)
+        self.featurewise = nn.ModuleDict()
+        for i, fw in enumerate(featurewise_nets or []):
+            if fw.layer == "input":
+                for name in self.init_nets:
+                    size = len(self.variables[name])
+                    where = f"featurewise_nets[{i}] (layer=input, stream '{name}')"
+                    self.featurewise[f"{i}_input_{name}"] = FeaturewiseTransformation(
+                        fw, num_params, size, where
+                    )
+            else:
+                size = enc_out if fw.layer == "encoder" else pool_net.out_features
+                where = f"featurewise_nets[{i}] (layer={fw.layer})"
+                self.featurewise[f"{i}_{fw.layer}"] = FeaturewiseTransformation(fw, num_params, size, where)
+        # features of a GLOBAL entry are concatenated to the pooled representation
+        self.pooled_size = pool_net.out_features + len(self.variables.get(GLOBAL, []))
         names = [t.name for t in tasks]
         if len(set(names)) != len(names):
             msg = f"Task names must be unique, got {names}."
@@ -95,10 +148,12 @@ class Model(nn.Module):
         self.tasks = nn.ModuleList(tasks)
         class_weights = read_yaml(class_dict) if class_dict else None
         for task in tasks:
+            if isinstance(task, ClassificationTask):
+                task.resolve_class_names((label_names or {}).get(task.input_name, {}))
             if task.input_name == global_object:
-                task.build(pool_net.out_features)
+                task.build(self.pooled_size)
             elif task.input_name in self.init_nets:
-                task.build(enc_out, context_size=pool_net.out_features)
+                task.build(enc_out, context_size=self.pooled_size)
             else:
                 msg = (
                     f"Task '{task.name}' reads stream '{task.input_name}', which is neither the global "
@@ -111,27 +166,54 @@ class Model(nn.Module):
                     raise ValueError(msg)
                 resolve_class_weights(task, class_weights)
 
+    def _check_multi_stream_encoder(self, encoder: nn.Module) -> None:
+        names = getattr(encoder, "input_names", None)
+        if names is None:
+            return
+        if set(names) != set(self.init_nets):
+            msg = (
+                f"The encoder's input_names {list(names)} must be exactly the streams with init nets "
+                f"{list(self.init_nets)}; change one of them."
+            )
+            raise ValueError(msg)
+
+    def _build_edges(self, config: EdgeFeaturesConfig | None, encoder: nn.Module) -> EdgeFeatures | None:
+        if config is None:
+            return None
+        if config.input_name not in self.init_nets or len(self.init_nets) != 1:
+            msg = (
+                f"edge_features.input_name='{config.input_name}' must be the only encoded stream "
+                f"(init nets: {list(self.init_nets)})."
+            )
+            raise ValueError(msg)
+        if not hasattr(encoder, "build_edges"):
+            msg = (
+                f"edge_features are set but the encoder {type(encoder).__name__} does not use edges; use "
+                f"halite.nn.encoders.edge_transformer.EdgeTransformerEncoder."
+            )
+            raise ValueError(msg)
+        edges = EdgeFeatures(config, self.variables[config.input_name])
+        encoder.build_edges(edges.out_features)  # type: ignore[operator]
+        return edges
+
+    def _film(self, key: str, x: Tensor, condition: Tensor | None) -> Tensor:
+        for name, net in self.featurewise.items():
+            if name.split("_", 1)[1] == key:
+                assert condition is not None
+                x = net(x, condition)
+        return x
+
     def _load_norm(self, norm_dict: str | Mapping | None) -> Mapping:
         if norm_dict is None:
             msg = "Model needs a norm dict (data.norm_dict); create one with `halite prep`."
             raise ValueError(msg)
         source = str(norm_dict) if isinstance(norm_dict, (str, Path)) else "<dict>"
         norm = read_yaml(norm_dict) if isinstance(norm_dict, (str, Path)) else norm_dict
-        check_norm_dict(norm, self.variables, source)
+        if GLOBAL in self.variables and GLOBAL not in norm and self.global_object in norm:
+            norm = {**norm, GLOBAL: norm[self.global_object]}  # GLOBAL reads the global object
+        checked = {k: v for k, v in self.variables.items() if k != PARAMETERS}
+        check_norm_dict(norm, checked, source)
         return norm
-
-    def required_labels(self) -> dict[str, list[LabelSpec]]:
-        """Labels needed by the tasks, per stream (deduplicated by name)."""
-        out: dict[str, dict[str, LabelSpec]] = {}
-        for task in self.tasks:
-            assert isinstance(task, TaskBase)
-            for spec in task.required_labels():
-                have = out.setdefault(task.input_name, {}).get(spec.name)
-                if have is not None and have != spec:
-                    msg = f"Label '{spec.name}' of '{task.input_name}' is requested with two different settings."
-                    raise ValueError(msg)
-                out[task.input_name][spec.name] = spec
-        return {s: list(d.values()) for s, d in out.items()}
 
     def packings(self, pad_masks: Masks) -> dict[str, Packing | None]:
         """Per encoded stream, its packing of valid constituents (None when not packing)."""
@@ -145,25 +227,54 @@ class Model(nn.Module):
         packings = self.packings(pad_masks) if packings is None else packings
         glob = inputs.get(self.global_object)
         glob = self.norms[self.global_object](glob) if glob is not None else None
+        params = self.norms[PARAMETERS](inputs[PARAMETERS]) if PARAMETERS in self.norms else None
+        context = glob
+        if params is not None and not self.film:
+            context = params if glob is None else torch.cat([glob, params], dim=-1)
         (first, packing), *more = packings.items()
-        if not more and packing is not None and hasattr(self.encoder, "forward_packed"):
+        packed_encoder = getattr(self.encoder, "packed", False) and hasattr(self.encoder, "forward_packed")
+        if (
+            not more
+            and packing is not None
+            and packed_encoder
+            and not self.film
+            and self.edge_features is None
+        ):
             # one stream: stay packed from the init net through the encoder
             x = self.norms[first](packing.pack(inputs[first]))
-            x = self.init_nets[first](x, packing.per_constituent(glob) if glob is not None else None)
-            mask = pad_masks[first]
+            x = self.init_nets[first](x, packing.per_constituent(context) if context is not None else None)
             x = packing.unpack(self.encoder.forward_packed(x, packing))
-            pooled = self.pool_net(x, mask)
-            return {first: x}, pooled, glob
-        embs, masks = [], []
-        for name, net in self.init_nets.items():
-            mask = pad_masks[name]
-            x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
-            embs.append(tokenwise(net, x, packings[name], glob))
-            masks.append(mask)
-        x = torch.cat(embs, dim=1) if len(embs) > 1 else embs[0]
-        mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
-        x = self.encoder(x, mask)
+            mask, masks = pad_masks[first], [pad_masks[first]]
+        else:
+            embs, masks = [], []
+            for name, net in self.init_nets.items():
+                mask = pad_masks[name]
+                x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
+                if self.film:
+                    x = self._film(f"input_{name}", x, params).masked_fill(mask.unsqueeze(-1), 0.0)
+                embs.append(tokenwise(net, x, packings[name], context))
+                masks.append(mask)
+            mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
+            if hasattr(self.encoder, "input_names"):
+                encoded = self.encoder(
+                    dict(zip(self.init_nets.keys(), embs)), dict(zip(self.init_nets.keys(), masks))
+                )
+                x = torch.cat([encoded[name] for name in self.init_nets], dim=1)
+            else:
+                x = torch.cat(embs, dim=1) if len(embs) > 1 else embs[0]
+                if self.edge_features is not None:
+                    name = self.edge_features.input_name
+                    edges = self.edge_features(inputs[name], pad_masks[name])
+                    x = self.encoder(x, mask, edge_x=edges)
+                else:
+                    x = self.encoder(x, mask)
+        if self.film:
+            x = self._film("encoder", x, params)
         pooled = self.pool_net(x, mask)
+        if self.film:
+            pooled = self._film("global", pooled, params)
+        if GLOBAL in self.norms:
+            pooled = torch.cat([pooled, self.norms[GLOBAL](inputs[GLOBAL])], dim=-1)
         sizes = [m.shape[1] for m in masks]
         per_stream = dict(zip(self.init_nets.keys(), torch.split(x, sizes, dim=1)))
         return per_stream, pooled, glob
@@ -199,15 +310,13 @@ class Model(nn.Module):
                 out = task(pooled)
                 mask = None
             else:
-                packing = packings[task.input_name] if task.tokenwise else None
-                out = tokenwise(task, per_stream[task.input_name], packing, pooled)
                 mask = pad_masks[task.input_name]
+                packing = packings.get(task.input_name) if task.tokenwise else None
+                if packing is None:
+                    out = task(per_stream[task.input_name], context=pooled, pad_mask=mask)
+                else:
+                    out = tokenwise(task, per_stream[task.input_name], packing, pooled)
             outputs[task.name] = out
             if labels is not None:
                 losses[task.name] = task.loss(out, labels, mask)
         return outputs, losses
-
-    def total_loss(self, losses: dict[str, Tensor]) -> Tensor:
-        """Weighted sum of per-task losses."""
-        weights = {t.name: t.weight for t in self.tasks}  # type: ignore[union-attr]
-        return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))

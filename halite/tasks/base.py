@@ -67,16 +67,20 @@ class TaskBase(nn.Module):
         if self.net.out_features != self.output_size:
             msg = (
                 f"Task '{self.name}': dense_config.output_size={self.net.out_features} but the task needs "
-                f"{self.output_size} outputs. Remove output_size or set it to {self.output_size}."
+                f"{self.describe_outputs()}. Remove output_size or set it to {self.output_size}."
             )
             raise ValueError(msg)
+
+    def describe_outputs(self) -> str:
+        """What the head outputs are, for error messages (e.g. ``3 outputs, one per class [...]``)."""
+        return f"{self.output_size} outputs"
 
     def required_labels(self) -> list[LabelSpec]:
         """Labels this task reads from its ``input_name`` stream."""
         raise NotImplementedError
 
-    def forward(self, x: Tensor, context: Tensor | None = None) -> Tensor:
-        """Head output for ``x`` ``(B, D)`` or ``(B, N, D)``."""
+    def forward(self, x: Tensor, context: Tensor | None = None, pad_mask: Tensor | None = None) -> Tensor:
+        """Head output for ``x`` ``(B, D)`` or ``(B, N, D)`` (``pad_mask`` ``(B, N)`` for constituents)."""
         if self.net is None:
             msg = f"Task '{self.name}' was used before the model built it."
             raise RuntimeError(msg)
@@ -86,6 +90,36 @@ class TaskBase(nn.Module):
         """Scalar (unweighted) loss of ``output`` against the labels of ``input_name``."""
         raise NotImplementedError
 
-    def predictions(self, output: Tensor, model_name: str) -> dict[str, Tensor]:
-        """Output columns for the predictions file, ``(B,)`` or ``(B, N)`` each."""
+    def predictions(
+        self,
+        output: Tensor,
+        model_name: str,
+        labels: Labels | None = None,
+        pad_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """Output columns for the predictions file, ``(B,)`` or ``(B, N)`` each.
+
+        Parameters
+        ----------
+        output
+            This task's head output (from ``forward``).
+        model_name
+            Prefix of the column names (``<model>_pb``, ...).
+        labels
+            The batch's labels; tasks with ratio targets read their denominators here.
+        pad_mask
+            ``(B, N)`` pad mask of ``input_name`` for constituent tasks.
+        """
         raise NotImplementedError
+
+
+def require_unreduced(task_name: str, loss: nn.Module) -> None:
+    """Raise unless ``loss`` returns per-element values (``reduction="none"``)."""
+    reduction = getattr(loss, "reduction", "none")
+    if reduction != "none":
+        msg = (
+            f"Task '{task_name}': the loss {type(loss).__name__} must have reduction='none' (got "
+            f"'{reduction}'); halite masks padding and applies weights itself. Set `reduction: none` "
+            f"in the loss init_args."
+        )
+        raise ValueError(msg)

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from halite.data.specs import KNOWN_CLASS_NAMES, LabelSpec
 from halite.nn.layers.dense import DenseConfig
-from halite.tasks.base import TaskBase
+from halite.tasks.base import TaskBase, require_unreduced
 from halite.typing import Labels
 
 
@@ -19,25 +19,31 @@ def short_class_name(name: str) -> str:
 
 
 class ClassificationTask(TaskBase):
-    """Multi-class classification with a cross-entropy style loss.
+    """Multi-class (or binary) classification of jets or of each constituent.
 
-    Padded constituents and labels equal to ``-1`` are ignored.
+    Padded constituents and labels equal to ``-1`` are ignored, not trained on.
+    The loss is the weighted mean over the remaining entries.
 
     Parameters
     ----------
     label
         Label field in the ``input_name`` stream.
     class_names
-        Class names in label order; default from the table of known labels.
+        Class names in label order. Default: the training file's attribute named
+        like the label (``f["jets"].attrs["flavour_label"]``, resolved when the model
+        is built), else the table of known labels (``KNOWN_CLASS_NAMES``).
     label_map
-        Raw label value -> class index (requires ``class_names``).
+        Raw label value -> class index, e.g. ``{0: 0, 4: 1, 5: 2}`` on
+        ``HadronConeExclTruthLabelID`` (requires ``class_names``).
     sample_weight
         Name of a per-sample weight field in the ``input_name`` stream.
     use_class_dict
         Weight classes with the class dict's weights.
     loss
-        Defaults to ``CrossEntropyLoss(reduction="none")``; a given loss must use
-        ``reduction="none"``.
+        Defaults to ``CrossEntropyLoss(reduction="none")``. A given loss must use
+        ``reduction="none"``; a loss with ``ignore_index`` gets ``-1``.
+        ``BCEWithLogitsLoss`` makes a binary task with a single output: give one
+        class name (the positive class) or two (negative, positive).
     """
 
     def __init__(
@@ -55,86 +61,158 @@ class ClassificationTask(TaskBase):
     ) -> None:
         loss = loss if loss is not None else nn.CrossEntropyLoss(reduction="none")
         super().__init__(name, input_name, dense_config, loss, weight)
-        if getattr(loss, "reduction", "none") != "none":
-            msg = (
-                f"Task '{name}': the loss must have reduction='none' (got '{loss.reduction}'); halite "
-                f"masks padding and applies weights itself. Set `reduction: none` in the loss init_args."
-            )
-            raise ValueError(msg)
+        require_unreduced(name, loss)
+        if hasattr(loss, "ignore_index"):
+            setattr(loss, "ignore_index", -1)  # noqa: B010 (not every loss declares the attribute)
         if label_map is not None and class_names is None:
-            msg = f"Task '{name}': specify class_names when using label_map."
-            raise ValueError(msg)
-        if class_names is None:
-            if label not in KNOWN_CLASS_NAMES:
-                msg = (
-                    f"Task '{name}': no class_names given and '{label}' is not a known label "
-                    f"({sorted(KNOWN_CLASS_NAMES)}). Add class_names to the task."
-                )
-                raise ValueError(msg)
-            class_names = KNOWN_CLASS_NAMES[label]
-        if label_map is not None and sorted(set(label_map.values())) != list(range(len(class_names))):
             msg = (
-                f"Task '{name}': label_map values {sorted(set(label_map.values()))} must be exactly the "
-                f"class indices 0..{len(class_names) - 1} of class_names {class_names}."
+                f"Task '{name}': specify class_names when using label_map (label_map {label_map} "
+                f"maps '{label}' to class indices; class_names names them)."
             )
             raise ValueError(msg)
         self.label = label
-        self.class_names = list(class_names)
         self.label_map = label_map
         self.sample_weight = sample_weight
         self.use_class_dict = use_class_dict
+        self.explicit_class_names = class_names is not None
+        self.class_names: list[str] | None = None
         self.register_buffer("class_weights", None)
+        if class_names is not None:
+            self.set_class_names(list(class_names))
+        elif label in KNOWN_CLASS_NAMES:
+            self.set_class_names(list(KNOWN_CLASS_NAMES[label]))
+        # otherwise resolved from the training file by ``resolve_class_names`` before ``build``
+
+    @property
+    def binary(self) -> bool:
+        """True for a single-output task trained with ``BCEWithLogitsLoss``."""
+        return isinstance(self.loss_fn, nn.BCEWithLogitsLoss)
+
+    def set_class_names(self, class_names: list[str]) -> None:
+        """Set and check the class names (count against the loss and the label map)."""
+        if not class_names:
+            msg = f"Task '{self.name}': class_names is empty; give one name per class of '{self.label}'."
+            raise ValueError(msg)
+        if self.binary and len(class_names) > 2:
+            msg = (
+                f"Task '{self.name}': BCEWithLogitsLoss trains one output (binary), but {len(class_names)} "
+                f"class names were given {class_names}. Use CrossEntropyLoss for more than two classes."
+            )
+            raise ValueError(msg)
+        num_classes = 2 if self.binary else len(class_names)
+        if self.label_map is not None and sorted(set(self.label_map.values())) != list(range(num_classes)):
+            msg = (
+                f"Task '{self.name}': label_map values {sorted(set(self.label_map.values()))} must be exactly "
+                f"the class indices 0..{num_classes - 1} of class_names {class_names}."
+            )
+            raise ValueError(msg)
+        self.class_names = list(class_names)
+
+    def resolve_class_names(self, file_names: Mapping[str, list[str]]) -> None:
+        """Take default class names from the training file's attributes of ``input_name``.
+
+        ``file_names`` maps label names to class names (the dataset attributes). Names
+        given in the config are kept; the file wins over the built-in table.
+        """
+        if self.explicit_class_names:
+            return
+        if self.label in file_names:
+            self.set_class_names(list(file_names[self.label]))
+        if self.class_names is None:
+            msg = (
+                f"Task '{self.name}': no class_names given, '{self.label}' is not a known label "
+                f"{sorted(KNOWN_CLASS_NAMES)} and the training file has no attribute '{self.label}' on "
+                f"its '{self.input_name}' dataset. Add class_names to the task."
+            )
+            raise ValueError(msg)
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes the labels may take."""
+        if self.class_names is None:
+            self.resolve_class_names({})  # raises the error explaining how to name the classes
+        assert self.class_names is not None
+        return 2 if self.binary else len(self.class_names)
 
     @property
     def output_size(self) -> int:
-        return len(self.class_names)
+        return 1 if self.binary else self.num_classes
+
+    def describe_outputs(self) -> str:
+        if self.binary:
+            return f"1 output (binary BCEWithLogitsLoss) for classes {self.class_names}"
+        return f"{self.output_size} outputs, one per class {self.class_names}"
 
     def set_class_weights(self, weights: list[float]) -> None:
         """Use ``weights`` (one per class, from the class dict) in the loss."""
-        if len(weights) != self.output_size:
+        if len(weights) != self.num_classes:
             msg = (
                 f"Task '{self.name}': class dict has {len(weights)} weights for label '{self.label}' but "
-                f"the task has {self.output_size} classes {self.class_names}. Re-run `halite prep`."
+                f"the task has {self.num_classes} classes {self.class_names}. Re-run `halite prep`."
             )
             raise ValueError(msg)
         self.class_weights = torch.tensor(weights, dtype=torch.float32)
 
     def required_labels(self) -> list[LabelSpec]:
-        specs = [LabelSpec(self.label, "class", self.label_map, self.output_size)]
+        specs = [LabelSpec(self.label, "class", self.label_map, self.num_classes)]
         if self.sample_weight:
             specs.append(LabelSpec(self.sample_weight, "value"))
         return specs
+
+    def per_entry_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        """Unreduced loss ``(B,)`` or ``(B, N)``; ``target`` holds ``-1`` where ignored."""
+        safe = target.clamp(min=0)
+        flat_out = output.reshape(-1, output.shape[-1])
+        if isinstance(self.loss_fn, nn.BCEWithLogitsLoss):
+            per = self.loss_fn(flat_out.squeeze(-1), safe.reshape(-1).to(flat_out.dtype))
+        elif isinstance(self.loss_fn, nn.CrossEntropyLoss) and self.loss_fn.weight is None:
+            per = nn.functional.cross_entropy(
+                flat_out, safe.reshape(-1), reduction="none", label_smoothing=self.loss_fn.label_smoothing
+            )
+        else:
+            assert self.loss_fn is not None
+            given = target if hasattr(self.loss_fn, "ignore_index") else safe
+            per = self.loss_fn(flat_out, given.reshape(-1))
+        return per.view(target.shape)
 
     def loss(self, output: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
         target = labels[self.input_name][self.label]
         if pad_mask is not None:
             target = target.masked_fill(pad_mask, -1)
         valid = target >= 0
-        safe_target = target.clamp(min=0)
-        if isinstance(self.loss_fn, nn.CrossEntropyLoss):
-            per = nn.functional.cross_entropy(
-                output.reshape(-1, output.shape[-1]),
-                safe_target.reshape(-1),
-                reduction="none",
-                label_smoothing=self.loss_fn.label_smoothing,
-            ).view(target.shape)
-        else:
-            assert self.loss_fn is not None
-            per = self.loss_fn(output.reshape(-1, output.shape[-1]), safe_target.reshape(-1)).view(
-                target.shape
-            )
+        per = self.per_entry_loss(output, target)
         w = valid.to(per.dtype)
         if self.class_weights is not None:
-            w = w * self.class_weights[safe_target]
+            w = w * self.class_weights[target.clamp(min=0)]
         if self.sample_weight:
             sw = labels[self.input_name][self.sample_weight]
             w = w * (sw if sw.dim() == per.dim() else sw.unsqueeze(-1))
         # weighted mean over non-ignored entries (as CrossEntropyLoss(weight=...) does)
-        return (per * w).sum() / w.sum().clamp(min=1e-12)
+        return (per.masked_fill(~valid, 0.0) * w).sum() / w.sum().clamp(min=1e-12)
 
-    def predictions(self, output: Tensor, model_name: str) -> dict[str, Tensor]:
-        probs = torch.softmax(output.float(), dim=-1)
-        return {f"{model_name}_p{short_class_name(c)}": probs[..., i] for i, c in enumerate(self.class_names)}
+    def probabilities(self, output: Tensor) -> Tensor:
+        """Class probabilities ``(..., num_classes)`` from the head output."""
+        if self.binary:
+            p = torch.sigmoid(output.float())
+            return torch.cat([1.0 - p, p], dim=-1)
+        return torch.softmax(output.float(), dim=-1)
+
+    def predictions(
+        self,
+        output: Tensor,
+        model_name: str,
+        labels: Labels | None = None,
+        pad_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        probs = self.probabilities(output)
+        assert self.class_names is not None
+        # a binary task with one name writes only the positive class
+        names = self.class_names if len(self.class_names) == probs.shape[-1] else [None, *self.class_names]
+        return {
+            f"{model_name}_p{short_class_name(c)}": probs[..., i]
+            for i, c in enumerate(names)
+            if c is not None
+        }
 
 
 def resolve_class_weights(task: ClassificationTask, class_dict: Mapping) -> None:

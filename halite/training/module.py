@@ -7,9 +7,11 @@ from typing import Any
 
 import lightning as L
 import torch
+from torch import nn
 
-from halite.nn.model import Model
-from halite.typing import Batch
+from halite.tasks.base import TaskBase
+from halite.training.pretrained import backbone_parameters, load_backbone
+from halite.typing import Batch, Labels, Masks
 
 
 @dataclass
@@ -59,13 +61,36 @@ class LitModel(L.LightningModule):
         Optimiser and learning-rate schedule.
     name
         Model name used in output columns (``<name>_pb``); linked from the top-level ``name``.
+    pretrained
+        Local checkpoint whose backbone weights (matching names and shapes) initialise the
+        model; task heads are new. A report of loaded / skipped / mismatched tensors is printed.
+    freeze_backbone
+        Train only the task heads.
+    backbone_lr_scale
+        Learning-rate multiplier of the backbone relative to the heads (layer-wise fine-tuning).
     """
 
-    def __init__(self, model: Model, lrs_config: LRSConfig | None = None, name: str = "halite") -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        lrs_config: LRSConfig | None = None,
+        name: str = "halite",
+        pretrained: str | None = None,
+        freeze_backbone: bool = False,
+        backbone_lr_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.model = model
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
+        self.backbone_lr_scale = backbone_lr_scale
+        if pretrained:
+            report = load_backbone(model, pretrained)
+            print(report.summary())
+            self.pretrained_report = report
+        if freeze_backbone:
+            for _, p in backbone_parameters(model):
+                p.requires_grad_(False)
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -121,27 +146,76 @@ class LitModel(L.LightningModule):
         outputs, losses = self(batch)
         loss = self.model.total_loss(losses)
         self.log("test_loss", loss, batch_size=batch.batch_size, sync_dist=True)
-        return {"predictions": self.predictions(outputs), "pad_masks": batch.pad_masks}
+        preds = self.predictions(outputs, batch.labels, batch.pad_masks)
+        for stream, labels in batch.labels.items():  # constituent truth for per-track evaluation
+            if stream in batch.pad_masks and stream in preds:
+                preds[stream].update({k: v.cpu() for k, v in labels.items() if k not in preds[stream]})
+        return {"predictions": preds, "pad_masks": batch.pad_masks}
 
     def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         outputs, _ = self.model(batch.inputs, batch.pad_masks)
-        return {"predictions": self.predictions(outputs), "pad_masks": batch.pad_masks}
+        return {
+            "predictions": self.predictions(outputs, batch.labels, batch.pad_masks),
+            "pad_masks": batch.pad_masks,
+        }
 
-    def predictions(self, outputs: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-        """Per stream, the output columns of every task."""
+    def predictions(
+        self,
+        outputs: dict[str, torch.Tensor],
+        labels: Labels | None = None,
+        pad_masks: Masks | None = None,
+    ) -> dict[str, dict[str, torch.Tensor]]:
+        """Per stream, the output columns of every task (``labels`` give ratio denominators)."""
         out: dict[str, dict[str, torch.Tensor]] = {}
         for task in self.model.tasks:
-            cols = task.predictions(outputs[task.name], self.name)  # type: ignore[operator]
-            out.setdefault(task.input_name, {}).update({k: v.detach().cpu() for k, v in cols.items()})
+            assert isinstance(task, TaskBase)
+            mask = (pad_masks or {}).get(task.input_name)
+            cols = task.predictions(outputs[task.name], self.name, labels=labels, pad_mask=mask)
+            stream = out.setdefault(task.input_name, {})
+            clash = sorted(set(cols) & set(stream))
+            if clash:
+                msg = (
+                    f"Task '{task.name}' writes prediction columns {clash} that an earlier task already wrote. "
+                    f"Set custom_output_names (regression) or a different label/class names."
+                )
+                raise ValueError(msg)
+            stream.update({k: v.detach().cpu() for k, v in cols.items()})
         return out
+
+    def task_metadata(self) -> list[dict[str, Any]]:
+        """Name, kind, stream and label/target information of every task (stored with predictions)."""
+        meta = []
+        for task in self.model.tasks:
+            entry: dict[str, Any] = {
+                "name": task.name,
+                "type": type(task).__name__,
+                "input_name": task.input_name,
+            }
+            for key in ("label", "class_names", "targets"):
+                if hasattr(task, key):
+                    entry[key] = getattr(task, key)
+            meta.append(entry)
+        return meta
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config
-        opt = torch.optim.AdamW(self.parameters(), lr=cfg.max, weight_decay=cfg.weight_decay)
+        backbone = {id(p) for _, p in backbone_parameters(self.model)}
+        groups = [
+            {
+                "params": [p for p in self.parameters() if p.requires_grad and id(p) in backbone],
+                "lr_scale": self.backbone_lr_scale,
+            },
+            {
+                "params": [p for p in self.parameters() if p.requires_grad and id(p) not in backbone],
+                "lr_scale": 1.0,
+            },
+        ]
+        groups = [g for g in groups if g["params"]]
+        opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         total = int(self.trainer.estimated_stepping_batches)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt,
-            max_lr=cfg.max,
+            max_lr=[cfg.max * g["lr_scale"] for g in groups],
             total_steps=max(total, 2),
             pct_start=cfg.pct_start,
             div_factor=cfg.max / cfg.initial,

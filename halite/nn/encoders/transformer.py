@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import Tensor, nn
 
 from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
 from halite.nn.layers.dense import Activation, Dense
 from halite.nn.layers.packing import Packing, packing_enabled
+
+#: Builds an attention module for a given ``embed_dim``; in YAML a ``class_path`` with ``init_args``
+#: (without ``embed_dim``), e.g. ``halite.nn.layers.gatv2.GATv2Attention``.
+AttentionFactory = Callable[[int], nn.Module]
+
+
+def build_attention(
+    factory: AttentionFactory | None, embed_dim: int, num_heads: int, dropout: float, owner: str
+) -> nn.Module:
+    """Build one attention module and check that its heads agree with the owner's ``num_heads``."""
+    if factory is None:
+        return ScaledDotProductAttention(embed_dim, num_heads, dropout)
+    attention = factory(embed_dim)
+    heads = getattr(attention, "num_heads", None)
+    if heads != num_heads:
+        msg = (
+            f"{owner}: the attention {type(attention).__name__} has num_heads={heads} but the {owner} has "
+            f"num_heads={num_heads}. Set the same num_heads in the attention init_args (e.g. the "
+            f"config fragment) and in the {owner}."
+        )
+        raise ValueError(msg)
+    return attention
 
 
 class EncoderLayer(nn.Module):
@@ -24,6 +48,8 @@ class EncoderLayer(nn.Module):
         MLP activation.
     dropout
         Dropout on the attention weights and MLP hidden layer.
+    attention
+        Attention builder (default: ``ScaledDotProductAttention``).
     """
 
     def __init__(
@@ -33,18 +59,19 @@ class EncoderLayer(nn.Module):
         hidden_dim_scale: int = 2,
         activation: Activation = "SiLU",
         dropout: float = 0.0,
+        attention: AttentionFactory | None = None,
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(embed_dim)
-        self.attention = ScaledDotProductAttention(embed_dim, num_heads, dropout)
+        self.attention = build_attention(attention, embed_dim, num_heads, dropout, "encoder")
         self.norm2 = nn.LayerNorm(embed_dim)
         self.dense = Dense(
             embed_dim, embed_dim, [embed_dim * hidden_dim_scale], activation=activation, dropout=dropout
         )
 
-    def forward(self, x: Tensor, attn_mask: Tensor | None) -> Tensor:
-        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``."""
-        x = x + self.attention(self.norm1(x), attn_mask=attn_mask)
+    def forward(self, x: Tensor, attn_mask: Tensor | None, attn_bias: Tensor | None = None) -> Tensor:
+        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``; optional logit bias."""
+        x = x + self.attention(self.norm1(x), attn_mask=attn_mask, attn_bias=attn_bias)
         return x + self.dense(self.norm2(x))
 
     def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
@@ -74,10 +101,15 @@ class TransformerEncoder(nn.Module):
         Dropout inside the blocks.
     out_dim
         If set, a final ``LayerNorm`` + linear projection to this width.
+    attention
+        Attention builder for every block (default: ``ScaledDotProductAttention``); e.g.
+        ``GATv2Attention`` from the ``configs/GATv2.yaml`` fragment. Its ``num_heads`` must
+        equal ``num_heads``.
     packed
-        Run the per-constituent work (projections, MLPs, norms) on the valid
-        constituents only (see ``halite.nn.layers.packing``); numerically the same as
-        the padded computation. Padded output slots are then zero.
+        Run the per-constituent work (projections, MLPs, norms) and attention on the
+        valid constituents only (see ``halite.nn.layers.packing``); numerically the same
+        as the padded computation, padded output slots are then zero. Used when the
+        attention supports it (``forward_packed``, as ``ScaledDotProductAttention``).
     """
 
     def __init__(
@@ -89,20 +121,21 @@ class TransformerEncoder(nn.Module):
         activation: Activation = "SiLU",
         dropout: float = 0.0,
         out_dim: int | None = None,
+        attention: AttentionFactory | None = None,
         packed: bool = True,
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
         self.layers = nn.ModuleList(
             [
-                EncoderLayer(embed_dim, num_heads, hidden_dim_scale, activation, dropout)
+                EncoderLayer(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
                 for _ in range(num_layers)
             ]
         )
         self.final_norm = nn.LayerNorm(embed_dim)
         self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.out_features = out_dim or embed_dim
-        self.packed = packed
+        self.packed = packed and all(hasattr(layer.attention, "forward_packed") for layer in self.layers)
 
     def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
         """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N, out_features)``."""

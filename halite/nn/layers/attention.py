@@ -18,10 +18,31 @@ def key_mask_for_attention(pad_mask: Tensor | None) -> Tensor | None:
     if pad_mask is None:
         return None
     attend = ~pad_mask
-    empty = ~attend.any(dim=-1)
-    attend = attend.clone()
-    attend[:, 0] |= empty
+    empty = ~attend.any(dim=-1, keepdim=True)
+    first = torch.arange(pad_mask.shape[-1], device=pad_mask.device) == 0
+    attend = attend | (empty & first)  # out of place and valid for zero slots (ONNX export)
     return attend[:, None, None, :]
+
+
+def check_heads(embed_dim: int, num_heads: int, head_dim: int | None) -> int:
+    """Validate the head layout and return the width per head."""
+    if num_heads < 1 or embed_dim % num_heads:
+        msg = f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; change one of them."
+        raise ValueError(msg)
+    if head_dim is not None and head_dim * num_heads != embed_dim:
+        msg = (
+            f"Attention head_dim={head_dim} with num_heads={num_heads} gives {head_dim * num_heads} but "
+            f"embed_dim={embed_dim}; set head_dim to {embed_dim // num_heads} or leave it out."
+        )
+        raise ValueError(msg)
+    return embed_dim // num_heads
+
+
+def combine_mask_and_bias(attn_mask: Tensor | None, attn_bias: Tensor) -> Tensor:
+    """Float logit bias ``(B, H, Nq, Nk)`` with ``-inf``-like values where ``attn_mask`` is False."""
+    if attn_mask is None:
+        return attn_bias
+    return attn_bias.masked_fill(~attn_mask, torch.finfo(attn_bias.dtype).min)
 
 
 class ScaledDotProductAttention(nn.Module):
@@ -35,32 +56,42 @@ class ScaledDotProductAttention(nn.Module):
         Number of heads; must divide ``embed_dim``.
     dropout
         Attention dropout (training only).
+    head_dim
+        Optional width per head; must equal ``embed_dim / num_heads`` when given.
     """
 
-    def __init__(self, embed_dim: int, num_heads: int = 8, dropout: float = 0.0) -> None:
+    def __init__(
+        self, embed_dim: int, num_heads: int = 8, dropout: float = 0.0, head_dim: int | None = None
+    ) -> None:
         super().__init__()
-        if embed_dim % num_heads:
-            msg = f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; change one of them."
-            raise ValueError(msg)
+        self.head_dim = check_heads(embed_dim, num_heads, head_dim)
         self.embed_dim = embed_dim
         self.num_heads = num_heads
-        self.head_dim = embed_dim // num_heads
         self.dropout = dropout
         self.q_proj = nn.Linear(embed_dim, embed_dim)
         self.kv_proj = nn.Linear(embed_dim, 2 * embed_dim)
         self.out_proj = nn.Linear(embed_dim, embed_dim)
 
-    def forward(self, x: Tensor, kv: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        kv: Tensor | None = None,
+        attn_mask: Tensor | None = None,
+        attn_bias: Tensor | None = None,
+    ) -> Tensor:
         """Attend from ``x`` ``(B, Nq, D)`` to ``kv`` ``(B, Nk, D)`` (default ``x``).
 
         ``attn_mask`` is boolean, broadcastable to ``(B, H, Nq, Nk)``, True = attend
-        (see ``key_mask_for_attention``).
+        (see ``key_mask_for_attention``). ``attn_bias`` ``(B, H, Nq, Nk)`` is added to
+        the attention logits (edge features).
         """
         kv = x if kv is None else kv
         b, nq, _ = x.shape
         nk = kv.shape[1]
         q = self.q_proj(x).view(b, nq, self.num_heads, self.head_dim).transpose(1, 2)
         k, v = self.kv_proj(kv).view(b, nk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        if attn_bias is not None:
+            attn_mask = combine_mask_and_bias(attn_mask, attn_bias)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
         )

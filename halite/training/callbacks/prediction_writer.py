@@ -99,6 +99,7 @@ class PredictionWriter(L.Callback):
                     out.create_dataset(stream, data=self.pack_stream(scols))
             out.attrs["halite_model"] = pl_module.name  # type: ignore[attr-defined]
             out.attrs["checkpoint"] = str(trainer.ckpt_path or "")
+            out.attrs["tasks"] = json.dumps(pl_module.task_metadata())  # type: ignore[operator]
         self.written = path
         print(f"Predictions written to {path}\nRun directory: {path.parent.parent}")
         summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
@@ -153,11 +154,16 @@ class PredictionWriter(L.Callback):
 
     @staticmethod
     def pack_stream(cols: dict[str, np.ndarray]) -> np.ndarray:
-        """Structured ``(jets, slots)`` array of per-constituent outputs."""
+        """Structured ``(jets, slots)`` array of per-constituent outputs.
+
+        Float outputs are ``f4`` (0 in padding); integer outputs such as
+        ``<model>_VertexIndex`` are ``i4`` (-1 in padding).
+        """
         valid = cols.pop("valid")
-        dtype = [("valid", "?")] + [(k, "f4") for k in cols]
+        is_int = {k: np.issubdtype(v.dtype, np.integer) for k, v in cols.items()}
+        dtype = [("valid", "?")] + [(k, "i4" if is_int[k] else "f4") for k in cols]
         arr = np.zeros(valid.shape, dtype=dtype)
         arr["valid"] = valid
         for k, v in cols.items():
-            arr[k] = np.where(valid, v, 0.0)
+            arr[k] = np.where(valid, v, -1 if is_int[k] else 0.0)
         return arr

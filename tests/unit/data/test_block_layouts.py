@@ -45,3 +45,13 @@ def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Pa
         assert torch.equal(a.pad_masks["tracks"], b.pad_masks["tracks"])
         assert torch.count_nonzero(a.inputs["tracks"][a.pad_masks["tracks"]]) == 0
         assert (a.labels["tracks"]["ftagTruthOriginLabel"][a.pad_masks["tracks"]] == -1).all()
+
+
+def test_every_jet_is_read_when_a_constituent_stream_comes_first(tiny_data: dict[str, Path]) -> None:
+    specs = [
+        InputSpec("tracks", "tracks", ("d0",), max_length=20),
+        InputSpec("jets", "jets", ("pt_btagJes",), is_global=True),
+    ]
+    for shuffle in (False, True):
+        ds = JetDataset([tiny_data["train"]], specs, batch_size=100, num_jets=700, shuffle=shuffle)
+        assert sum(b.batch_size for b in ds) == 700

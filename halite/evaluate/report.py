@@ -1,0 +1,318 @@
+"""``halite evaluate``: a report folder (PNG plots, index.html, summary.json) from prediction files."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from halite.evaluate import plots
+from halite.evaluate.metrics import btag_discriminant, rejection_at, roc_auc
+from halite.io import atomic_path
+
+WORKING_POINTS = (0.60, 0.70, 0.77, 0.85)
+FLAVOURS = {"b": 0, "c": 1, "light": 2}
+
+
+def load_predictions(paths: list[Path]) -> tuple[np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
+    """Concatenate the ``jets`` (and ``tracks``, when present in all files) of prediction files."""
+    jets, tracks, tasks = [], [], []
+    for p in paths:
+        if not p.is_file():
+            msg = f"Prediction file not found: {p}. Run `halite test` first."
+            raise FileNotFoundError(msg)
+        with h5py.File(p, "r") as f:
+            if "jets" not in f:
+                msg = f"{p} has no 'jets' dataset; is it a halite/salt prediction file? It has {sorted(f)}."
+                raise KeyError(msg)
+            jets.append(f["jets"][:])
+            tracks.append(f["tracks"][:] if "tracks" in f else None)
+            tasks = json.loads(f.attrs.get("tasks", "[]"))
+    trk = np.concatenate(tracks) if all(t is not None for t in tracks) else None
+    return np.concatenate(jets), trk, tasks
+
+
+def rejection_curve(disc_sig: np.ndarray, disc_bkg: np.ndarray, effs: np.ndarray) -> np.ndarray:
+    """Background rejection at each signal efficiency in ``effs`` (inf where nothing passes)."""
+    cuts = np.quantile(disc_sig, 1.0 - effs)
+    bkg = np.sort(disc_bkg)
+    passing = len(bkg) - np.searchsorted(bkg, cuts, side="right")
+    with np.errstate(divide="ignore"):
+        return len(bkg) / passing.astype(np.float64)
+
+
+def flavour_section(
+    jets: np.ndarray, taggers: list[str], out: Path, fc: float, fb: float, label: str = "flavour_label"
+) -> tuple[dict, list[Path]]:
+    """b- and c-tagging discriminants, rejection curves and working-point tables."""
+    y = jets[label]
+    effs = np.linspace(0.5, 0.95, 60)
+    summary: dict[str, Any] = {}
+    figs: list[Path] = []
+    for sig, bkgs, other_frac in (("b", ("c", "light"), fc), ("c", ("b", "light"), fb)):
+        curves = {}
+        for tagger in taggers:
+            pb, pc, pu = (jets[f"{tagger}_p{c}"].astype(np.float64) for c in "bcu")
+            if sig == "b":
+                disc = btag_discriminant(pb, pc, pu, other_frac)
+            else:
+                disc = btag_discriminant(pc, pb, pu, other_frac)
+            discs = {f: disc[y == i] for f, i in FLAVOURS.items()}
+            if tagger == taggers[0]:
+                figs.append(
+                    plots.discriminant(discs, f"$D_{sig}$ ({tagger})", out / f"disc_{sig}_{tagger}.png")
+                )
+            curves[tagger] = {b: (effs, rejection_curve(discs[sig], discs[b], effs)) for b in bkgs}
+            table = {}
+            for wp in WORKING_POINTS:
+                entry = {}
+                for b in bkgs:
+                    rej, err = rejection_at(discs[sig], discs[b], wp)
+                    entry[f"{b}_rejection"], entry[f"{b}_rejection_err"] = rej, err
+                table[f"{round(wp * 100)}"] = entry
+            summary.setdefault(tagger, {})[f"{sig}_tagging"] = {
+                "other_fraction": other_frac,
+                "working_points": table,
+            }
+        ref = taggers[1] if len(taggers) > 1 else None
+        figs.append(plots.rejection_curves(curves, sig, out / f"rejection_{sig}.png", ref=ref))
+    return summary, figs
+
+
+def roc_points(scores: np.ndarray, truth: np.ndarray, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates at ``n`` thresholds."""
+    cuts = np.quantile(scores, np.linspace(0, 1, n))
+    pos, neg = np.sort(scores[truth]), np.sort(scores[~truth])
+    tpr = 1 - np.searchsorted(pos, cuts, side="right") / max(len(pos), 1)
+    fpr = 1 - np.searchsorted(neg, cuts, side="right") / max(len(neg), 1)
+    return fpr, tpr
+
+
+def classification_section(
+    arr: np.ndarray, task: dict, tagger: str, out: Path, valid: np.ndarray | None = None
+) -> tuple[dict, list[Path]]:
+    """ROC curves with AUC per class, confusion matrix and per-class accuracy of one task."""
+    from halite.tasks.classification import short_class_name
+
+    label, names = task["label"], task["class_names"]
+    cols = [f"{tagger}_p{short_class_name(c)}" for c in names]
+    if label not in (arr.dtype.names or ()) or any(c not in arr.dtype.names for c in cols):
+        return {}, []
+    sel = np.ones(arr.shape, dtype=bool) if valid is None else valid
+    y = arr[label][sel].astype(np.int64)
+    keep = y >= 0
+    probs = np.stack([arr[c][sel] for c in cols], axis=-1)[keep]
+    y = y[keep]
+    pred = probs.argmax(-1)
+    k = len(names)
+    matrix = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    curves, aucs = {}, {}
+    for i, name in enumerate(names):
+        if (y == i).any() and (y != i).any():
+            aucs[name] = roc_auc(probs[:, i], y == i)
+            fpr, tpr = roc_points(probs[:, i], y == i)
+            curves[name] = (fpr, tpr, aucs[name])
+    per_class = {
+        n: float(matrix[i, i] / matrix[i].sum()) if matrix[i].sum() else float("nan")
+        for i, n in enumerate(names)
+    }
+    purity = {
+        n: float(matrix[i, i] / matrix[:, i].sum()) if matrix[:, i].sum() else float("nan")
+        for i, n in enumerate(names)
+    }
+    figs = [
+        plots.roc(curves, task["name"], out / f"roc_{task['name']}.png"),
+        plots.confusion(matrix, names, task["name"], out / f"confusion_{task['name']}.png"),
+    ]
+    summary = {
+        "accuracy": float((pred == y).mean()) if len(y) else float("nan"),
+        "auc": aucs,
+        "efficiency": per_class,
+        "purity": purity,
+        "confusion_matrix": matrix.tolist(),
+    }
+    return summary, figs
+
+
+def binned_stats(
+    x: np.ndarray, ratio: np.ndarray, nbins: int = 8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and IQR/2 of ``ratio`` in quantile bins of ``x``."""
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, nbins + 1)))
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    centres, med, width = [], [], []
+    for b in range(len(edges) - 1):
+        r = ratio[idx == b]
+        if len(r) < 5:
+            continue
+        q25, q50, q75 = np.percentile(r, [25, 50, 75])
+        centres.append(0.5 * (edges[b] + edges[b + 1]))
+        med.append(q50)
+        width.append(0.5 * (q75 - q25))
+    return np.array(centres), np.array(med), np.array(width)
+
+
+def regression_section(jets: np.ndarray, task: dict, tagger: str, out: Path) -> tuple[dict, list[Path]]:
+    """Response and resolution vs the true value and vs pt; pulls when a stddev is predicted."""
+    summary, figs = {}, []
+    names = jets.dtype.names or ()
+    for target in task.get("targets") or []:
+        col = f"{tagger}_{target}"
+        if target not in names or col not in names:
+            continue
+        true, pred = jets[target].astype(np.float64), jets[col].astype(np.float64)
+        ok = np.isfinite(true) & np.isfinite(pred) & (true != 0)
+        ratio = pred[ok] / true[ok]
+        q25, q50, q75 = np.percentile(ratio, [25, 50, 75])
+        entry: dict[str, Any] = {
+            "median_response": float(q50),
+            "resolution_iqr_half": float(0.5 * (q75 - q25)),
+        }
+        for xname in dict.fromkeys([target, "pt"]):
+            if xname in names:
+                c, m, w = binned_stats(jets[xname].astype(np.float64)[ok], ratio)
+                figs.append(
+                    plots.binned_response(
+                        jets[xname][ok],
+                        c,
+                        m,
+                        w,
+                        xname,
+                        f"{col} vs {xname}",
+                        out / f"response_{col}_vs_{xname}.png",
+                    )
+                )
+        std_col = f"{col}_stddev"
+        if std_col in names:
+            pulls = (pred - true)[ok] / jets[std_col].astype(np.float64)[ok]
+            entry["pull_mean"] = float(np.mean(pulls))
+            entry["pull_width"] = float(np.std(pulls))
+            figs.append(
+                plots.histogram(
+                    pulls, "(pred - true) / stddev", f"pulls of {col}", out / f"pulls_{col}.png", gauss=True
+                )
+            )
+        summary[target] = entry
+    return summary, figs
+
+
+def vertexing_section(tracks: np.ndarray, out: Path) -> dict:
+    """Pair efficiency and purity of predicted vertex indices against ``ftagTruthVertexIndex``."""
+    names = tracks.dtype.names or ()
+    pred_cols = [n for n in names if n.endswith("VertexIndex") and n != "ftagTruthVertexIndex"]
+    if "ftagTruthVertexIndex" not in names or not pred_cols:
+        return {}
+    valid = tracks["valid"]
+    truth = tracks["ftagTruthVertexIndex"].astype(np.int64)
+    pred = tracks[pred_cols[0]].astype(np.int64)
+    pair = valid[:, :, None] & valid[:, None, :]
+    n = valid.shape[1]
+    pair &= ~np.eye(n, dtype=bool)[None]
+    same_true = (truth[:, :, None] == truth[:, None, :]) & (truth[:, :, None] >= 0) & pair
+    same_pred = (pred[:, :, None] == pred[:, None, :]) & (pred[:, :, None] >= 0) & pair
+    tp = int((same_true & same_pred).sum())
+    return {
+        "column": pred_cols[0],
+        "pair_efficiency": tp / max(int(same_true.sum()), 1),
+        "pair_purity": tp / max(int(same_pred.sum()), 1),
+    }
+
+
+def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
+    """A self-contained index.html listing the plots and the summary."""
+    imgs = "\n".join(
+        f'<figure><img src="{f.name}" width="520"><figcaption>{html.escape(f.stem)}</figcaption></figure>'
+        for f in figs
+    )
+    body = (
+        f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif} figure{display:inline-block;margin:8px}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{imgs}<h2>Summary</h2>"
+        f"<pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>"
+    )
+    path = out / "index.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(body)
+    return path
+
+
+def evaluate(
+    paths: list[Path], tagger: str, out: Path, ref: str | None = None, fc: float = 0.2, fb: float = 0.2
+) -> dict:
+    """Write the report for ``tagger`` (and ``ref``) into ``out``; return the summary."""
+    jets, tracks, tasks = load_predictions(paths)
+    names = jets.dtype.names or ()
+    taggers = [tagger] + ([ref] if ref else [])
+    for t in taggers:
+        if not any(n.startswith(f"{t}_") for n in names):
+            cols = sorted({n.rsplit("_", 1)[0] for n in names if n.endswith(("_pb", "_pu"))})
+            msg = f"No outputs of tagger '{t}' in {[str(p) for p in paths]}; taggers found: {cols}."
+            raise ValueError(msg)
+    out.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {
+        "files": [str(p) for p in paths],
+        "num_jets": len(jets),
+        "tagger": tagger,
+        "ref": ref,
+    }
+    figs: list[Path] = []
+    if "flavour_label" in names and all(f"{t}_p{c}" in names for t in taggers for c in "bcu"):
+        flav, f = flavour_section(jets, taggers, out, fc, fb)
+        summary["flavour_tagging"] = flav
+        figs += f
+    for task in tasks:
+        kind = task.get("type", "")
+        if "Classification" in kind and task.get("class_names"):
+            arr, valid = (
+                (jets, None)
+                if task["input_name"] not in ("tracks",)
+                else (tracks, None if tracks is None else tracks["valid"])
+            )
+            if arr is None:
+                continue
+            s, f = classification_section(arr, task, tagger, out, valid)
+            if s:
+                summary.setdefault("tasks", {})[task["name"]] = s
+                figs += f
+        elif "Regression" in kind:
+            s, f = regression_section(jets, task, tagger, out)
+            if s:
+                summary.setdefault("tasks", {})[task["name"]] = s
+                figs += f
+    if tracks is not None:
+        vtx = vertexing_section(tracks, out)
+        if vtx:
+            summary["vertexing"] = vtx
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, default=float))
+    write_html(out, f"halite evaluation: {tagger}", summary, figs)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="halite evaluate", description="Plots and numbers from `halite test` prediction files."
+    )
+    ap.add_argument("files", nargs="+", type=Path, help="prediction HDF5 file(s)")
+    ap.add_argument("--tagger", required=True, help="model name of the outputs (<tagger>_pb, ...)")
+    ap.add_argument("--ref", default=None, help="reference tagger in the same files, for ratios")
+    ap.add_argument("--fc", type=float, default=0.2, help="c fraction in the b-tagging discriminant")
+    ap.add_argument("--fb", type=float, default=0.2, help="b fraction in the c-tagging discriminant")
+    ap.add_argument("--out", type=Path, default=None, help="report folder (default: <first file>_report/)")
+    args = ap.parse_args(argv)
+    out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
+    summary = evaluate(args.files, args.tagger, out, args.ref, args.fc, args.fb)
+    wp = (
+        summary.get("flavour_tagging", {}).get(args.tagger, {}).get("b_tagging", {}).get("working_points", {})
+    )
+    for eff, v in wp.items():
+        print(
+            f"  b-eff {eff}%: light rejection {v['light_rejection']:.1f} ± {v['light_rejection_err']:.1f}, c rejection {v['c_rejection']:.2f} ± {v['c_rejection_err']:.2f}"
+        )
+    print(f"Report written to {out / 'index.html'}")
+    return 0

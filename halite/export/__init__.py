@@ -1,0 +1,1 @@
+"""Deployment: ONNX export with normalisation in the graph, metadata, parity check."""

@@ -1,0 +1,97 @@
+"""Activation and weight-initialisation look-ups for the lumin-style blocks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+from torch import Tensor, nn
+
+#: activation names accepted by ``lookup_act`` (lumin's names; ``swish`` is SiLU)
+BlockAct = Literal[
+    "relu",
+    "prelu",
+    "selu",
+    "swish",
+    "silu",
+    "gelu",
+    "elu",
+    "leakyrelu",
+    "tanh",
+    "sigmoid",
+    "softplus",
+    "linear",
+]
+
+_ACTS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "prelu": nn.PReLU,
+    "selu": nn.SELU,
+    "swish": nn.SiLU,
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "leakyrelu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "softplus": nn.Softplus,
+    "linear": nn.Identity,
+}
+
+#: activations initialised with He (Kaiming) normal weights
+_HE = {"relu", "prelu", "swish", "silu", "gelu", "elu", "leakyrelu"}
+
+
+def lookup_act(name: str) -> nn.Module:
+    """A fresh activation module called ``name`` (see ``BlockAct``)."""
+    key = name.lower()
+    if key not in _ACTS:
+        msg = f"Unknown activation '{name}'. Choose one of {sorted(_ACTS)}."
+        raise ValueError(msg)
+    return _ACTS[key]()
+
+
+def lookup_init(act: str, fan_in: int, fan_out: int) -> Callable[[Tensor], None]:
+    """Weight initialiser suiting ``act``.
+
+    He normal for the ReLU family (relu, prelu, swish/silu, gelu, elu, leakyrelu; He et al.,
+    arXiv:1502.01852), LeCun normal ``N(0, 1/fan_in)`` for selu (Klambauer et al.,
+    arXiv:1706.02515), Glorot normal otherwise (Glorot & Bengio 2010).
+
+    Parameters
+    ----------
+    act
+        Activation following the layer.
+    fan_in, fan_out
+        Layer input and output widths.
+    """
+    key = act.lower()
+    if key not in _ACTS:
+        msg = f"Unknown activation '{act}'. Choose one of {sorted(_ACTS)}."
+        raise ValueError(msg)
+    if key in _HE:
+
+        def he(w: Tensor) -> None:
+            nn.init.kaiming_normal_(w, nonlinearity="relu")
+
+        return he
+    if key == "selu":
+
+        def lecun(w: Tensor) -> None:
+            nn.init.normal_(w, std=1.0 / math.sqrt(max(fan_in, 1)))
+
+        return lecun
+
+    def glorot(w: Tensor) -> None:
+        nn.init.normal_(w, std=math.sqrt(2.0 / max(fan_in + fan_out, 1)))
+
+    return glorot
+
+
+def init_linear(layer: nn.Linear, act: str) -> nn.Linear:
+    """Initialise ``layer`` for ``act`` (zero bias) and return it."""
+    lookup_init(act, layer.in_features, layer.out_features)(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+    return layer

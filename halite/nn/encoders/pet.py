@@ -1,0 +1,137 @@
+"""PET2 point-edge transformer, after OmniLearned (Mikuni & Nachman, arXiv:2502.14652).
+
+Particles are embedded, enriched with local kNN (edge) features in ``(η, φ)``,
+conditioned on jet-level features, and encoded by transformer blocks whose attention
+carries a pairwise bias from ``ln m², ln ΔR, ln kT``; a class token is the readout.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from halite.nn.encoders.point_base import Kinematics, PointBackbone, column, prepend
+from halite.nn.layers.blocks import BiasedBlock, additive_mask
+from halite.nn.layers.pairwise import knn_indices, pair_features
+from halite.typing import Masks, Tensors
+
+#: preset -> (base_dim, num_heads, num_blocks)
+PET2_PRESETS: dict[str, tuple[int, int, int]] = {
+    "small": (128, 8, 8),
+    "medium": (512, 16, 12),
+    "large": (1024, 32, 28),
+}
+PAIR_IDX = [3, 0, 1]  # ln m², ln ΔR, ln kT from halite.nn.layers.pairwise.pair_features
+
+
+class PET2(PointBackbone):
+    """Point-edge transformer with pairwise attention bias and jet-level conditioning.
+
+    Parameters
+    ----------
+    stream
+        Particle stream.
+    preset
+        ``small`` (128, 8 heads, 8 blocks), ``medium`` (512, 16, 12) or ``large``
+        (1024, 32, 28); explicit sizes override it.
+    base_dim, num_heads, num_blocks
+        Sizes (default: from the preset).
+    kinematics
+        Variables holding the four-momentum (pairwise bias, neighbourhoods).
+    k
+        Neighbours in the local (edge) features.
+    pid, num_pid
+        Optional categorical particle id, embedded.
+    use_global
+        Condition every token on the global object's features.
+    mlp_ratio, dropout
+        Block MLP width ratio and dropout.
+    pair_hidden
+        Hidden width of the pairwise-bias MLP.
+    """
+
+    def __init__(
+        self,
+        stream: str = "particles",
+        preset: Literal["small", "medium", "large"] | None = "small",
+        base_dim: int | None = None,
+        num_heads: int | None = None,
+        num_blocks: int | None = None,
+        kinematics: Kinematics | None = None,
+        k: int = 10,
+        pid: str | None = None,
+        num_pid: int = 8,
+        use_global: bool = True,
+        mlp_ratio: float = 2.0,
+        dropout: float = 0.0,
+        pair_hidden: int = 64,
+    ) -> None:
+        super().__init__()
+        if preset is None and None in (base_dim, num_heads, num_blocks):
+            msg = "PET2 needs a preset (small|medium|large) or all of base_dim, num_heads, num_blocks."
+            raise ValueError(msg)
+        p = PET2_PRESETS[preset] if preset else (0, 0, 0)
+        self.base_dim = base_dim or p[0]
+        self.num_heads = num_heads or p[1]
+        self.num_blocks = num_blocks or p[2]
+        self.stream, self.k, self.pid, self.num_pid, self.use_global = stream, k, pid, num_pid, use_global
+        self.kin = kinematics or Kinematics()
+        d = self.base_dim
+        self.out_features = d
+        self.cls = nn.Parameter(torch.zeros(1, 1, d))
+        nn.init.trunc_normal_(self.cls, std=0.02)
+        self.local = nn.Sequential(nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, d))
+        self.pair = nn.Sequential(
+            nn.Linear(3, pair_hidden), nn.GELU(), nn.Linear(pair_hidden, self.num_heads)
+        )
+        self.blocks = nn.ModuleList(
+            [BiasedBlock(d, self.num_heads, mlp_ratio, dropout) for _ in range(self.num_blocks)]
+        )
+        self.norm = nn.LayerNorm(d)
+
+    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+        what = "PET2"
+        k = self.kin
+        self.kin_idx = tuple(column(variables, self.stream, v, what) for v in (k.pt, k.eta, k.phi, k.energy))
+        self.pid_idx = column(variables, self.stream, self.pid, what) if self.pid else None
+        n_in = len(variables[self.stream]) - (self.pid_idx is not None)
+        d = self.base_dim
+        self.embed = nn.Sequential(nn.Linear(n_in, d), nn.GELU(), nn.Linear(d, d))
+        self.pid_embed = nn.Embedding(self.num_pid, d) if self.pid else None
+        self.global_object = global_object
+        n_glob = len(variables.get(global_object, []))
+        self.cond = (
+            nn.Sequential(nn.Linear(n_glob, d), nn.GELU(), nn.Linear(d, d))
+            if self.use_global and n_glob
+            else None
+        )
+
+    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+        x, mask = normed[self.stream], pad_masks[self.stream]
+        cont = [i for i in range(x.shape[-1]) if i != self.pid_idx]
+        h = self.embed(x[..., cont])
+        if self.pid_embed is not None:
+            h = h + self.pid_embed(self.categorical(raw[self.stream], self.pid_idx, self.num_pid))
+        pt, eta, phi, e = self.kinematics(raw[self.stream], self.kin_idx, self.kin.angular_scale)
+        b, n, d = h.shape
+        if n > 1:  # local edge features: mean over the k nearest neighbours of MLP([h_i, h_j - h_i])
+            idx = knn_indices(eta, phi, mask, self.k)
+            neigh = torch.gather(
+                h.unsqueeze(1).expand(b, n, n, d), 2, idx.unsqueeze(-1).expand(-1, -1, -1, d)
+            )
+            hi = h.unsqueeze(2).expand_as(neigh)
+            h = h + self.local(torch.cat([hi, neigh - hi], dim=-1)).mean(2)
+        cls = self.cls.expand(b, -1, -1)
+        if self.cond is not None:
+            c = self.cond(normed[self.global_object]).unsqueeze(1)
+            h, cls = h + c, cls + c
+        bias = self.pair(pair_features(pt, eta, phi, e)[..., PAIR_IDX]).permute(0, 3, 1, 2)  # (B, H, N, N)
+        bias = nn.functional.pad(bias, (1, 0, 1, 0))  # class token: no pairwise bias
+        h = prepend(h, cls)
+        full_mask = torch.cat([torch.zeros_like(mask[:, :1]), mask], dim=1)
+        attn = additive_mask(full_mask, bias)
+        for block in self.blocks:
+            h = block(h, attn)
+        return self.norm(h[:, 0])

@@ -1,0 +1,89 @@
+"""Featurewise (FiLM) transformations conditioned on parameters (Perez et al., arXiv:1709.07871)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from torch import Tensor, nn
+
+from halite.nn.layers.dense import Dense, DenseConfig
+
+
+@dataclass
+class FeaturewiseConfig:
+    """One featurewise transformation, as written under ``featurewise_nets``.
+
+    Parameters
+    ----------
+    layer
+        What is transformed: ``input`` (each constituent stream's normalised inputs,
+        before its init net), ``encoder`` (the encoder output, before pooling) or
+        ``global`` (the pooled representation).
+    dense_config_scale
+        Network ``parameters -> scale``; its output size must be the width of the layer
+        (leave ``output_size`` out to get it).
+    dense_config_bias
+        Network ``parameters -> bias``; same size rule.
+    apply_norm
+        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting.
+    """
+
+    layer: Literal["input", "encoder", "global"]
+    dense_config_scale: DenseConfig | None = None
+    dense_config_bias: DenseConfig | None = None
+    apply_norm: bool = False
+
+
+class FeaturewiseTransformation(nn.Module):
+    """``x * (1 + scale(c)) + bias(c)`` for features ``x`` ``(B, [N,] F)`` and conditions ``c`` ``(B, P)``.
+
+    Parameters
+    ----------
+    config
+        The transformation.
+    condition_size
+        Width ``P`` of the conditioning vector (the parameters).
+    feature_size
+        Width ``F`` of the transformed layer.
+    where
+        Name of the transformed layer, used in errors.
+    """
+
+    def __init__(self, config: FeaturewiseConfig, condition_size: int, feature_size: int, where: str) -> None:
+        super().__init__()
+        if config.dense_config_scale is None and config.dense_config_bias is None:
+            msg = f"featurewise net at {where}: set dense_config_scale and/or dense_config_bias."
+            raise ValueError(msg)
+        self.scale = self._net(config.dense_config_scale, condition_size, feature_size, where, "scale")
+        self.bias = self._net(config.dense_config_bias, condition_size, feature_size, where, "bias")
+        self.norm = nn.LayerNorm(feature_size, elementwise_affine=False) if config.apply_norm else None
+
+    @staticmethod
+    def _net(cfg: DenseConfig | None, n_in: int, n_out: int, where: str, kind: str) -> Dense | None:
+        if cfg is None:
+            return None
+        net = Dense.from_config(cfg, n_in, n_out)
+        if net.out_features != n_out:
+            msg = (
+                f"featurewise net at {where}: dense_config_{kind}.output_size={net.out_features} but the "
+                f"transformed layer has {n_out} features. Remove output_size or set it to {n_out}."
+            )
+            raise ValueError(msg)
+        # start as the identity transformation
+        last = net.net[-1]
+        if isinstance(last, nn.Linear):
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+        return net
+
+    def forward(self, x: Tensor, condition: Tensor) -> Tensor:
+        """Transform ``x`` ``(B, F)`` or ``(B, N, F)`` given ``condition`` ``(B, P)``."""
+        if self.norm is not None:
+            x = self.norm(x)
+        expand = (slice(None),) + (None,) * (x.dim() - 2)
+        if self.scale is not None:
+            x = x * (1.0 + self.scale(condition)[expand])
+        if self.bias is not None:
+            x = x + self.bias(condition)[expand]
+        return x

@@ -1,0 +1,49 @@
+"""Pairwise interaction features of constituent four-momenta (ParT, arXiv:2202.03772)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+PAIR_FEATURES = ("ln_delta", "ln_kt", "ln_z", "ln_m2")
+
+
+def pair_features(pt: Tensor, eta: Tensor, phi: Tensor, energy: Tensor, eps: float = 1e-8) -> Tensor:
+    """``ln Δ, ln kT, ln z, ln m²`` for every pair of constituents.
+
+    Parameters
+    ----------
+    pt, eta, phi, energy
+        ``(B, N)`` each.
+
+    Returns
+    -------
+    Tensor
+        ``(B, N, N, 4)``; ``Δ = sqrt(Δη² + Δφ²)``, ``kT = min(pT) Δ``,
+        ``z = min(pT) / (pT_a + pT_b)``, ``m² = (E_a + E_b)² - |p_a + p_b|²``.
+    """
+    deta = eta.unsqueeze(-1) - eta.unsqueeze(-2)
+    dphi = torch.remainder(phi.unsqueeze(-1) - phi.unsqueeze(-2) + torch.pi, 2 * torch.pi) - torch.pi
+    delta = torch.sqrt(deta**2 + dphi**2 + eps)
+    ptmin = torch.minimum(pt.unsqueeze(-1), pt.unsqueeze(-2))
+    kt = ptmin * delta
+    z = ptmin / (pt.unsqueeze(-1) + pt.unsqueeze(-2) + eps)
+    px, py, pz = pt * torch.cos(phi), pt * torch.sin(phi), pt * torch.sinh(eta)
+    e = energy.unsqueeze(-1) + energy.unsqueeze(-2)
+    m2 = e**2 - (px.unsqueeze(-1) + px.unsqueeze(-2)) ** 2 - (py.unsqueeze(-1) + py.unsqueeze(-2)) ** 2
+    m2 = m2 - (pz.unsqueeze(-1) + pz.unsqueeze(-2)) ** 2
+    feats = [delta, kt, z, m2]
+    return torch.stack([torch.log(torch.clamp(f, min=eps)) for f in feats], dim=-1)
+
+
+def knn_indices(eta: Tensor, phi: Tensor, pad_mask: Tensor, k: int) -> Tensor:
+    """Indices ``(B, N, k)`` of the ``k`` nearest valid neighbours in ``(η, φ)`` (self excluded when possible)."""
+    deta = eta.unsqueeze(-1) - eta.unsqueeze(-2)
+    dphi = torch.remainder(phi.unsqueeze(-1) - phi.unsqueeze(-2) + torch.pi, 2 * torch.pi) - torch.pi
+    d2 = deta**2 + dphi**2
+    n = eta.shape[1]
+    big = torch.finfo(d2.dtype).max / 4
+    d2 = d2.masked_fill(pad_mask.unsqueeze(1), big)
+    d2 = d2 + torch.eye(n, device=eta.device, dtype=d2.dtype) * big / 2  # prefer others over self
+    k = min(k, n)
+    return torch.topk(d2, k, dim=-1, largest=False).indices

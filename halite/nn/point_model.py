@@ -1,0 +1,102 @@
+"""PointCloudModel: a whole-event backbone (ViT, PET2, ParT, CondOnlyMLP) plus task heads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import Tensor, nn
+
+from halite.data.specs import check_norm_dict
+from halite.io import read_yaml
+from halite.nn.encoders.point_base import PointBackbone
+from halite.nn.layers.norm import InputNorm
+from halite.nn.multitask import MultiTask
+from halite.tasks.base import TaskBase
+from halite.tasks.classification import ClassificationTask, resolve_class_weights
+from halite.typing import Labels, Masks, Tensors
+
+
+class PointCloudModel(MultiTask):
+    """Normalise inputs, run a backbone to one event representation, apply the tasks.
+
+    Tasks read the global object (one prediction per event / jet). The backbone's
+    parameters live under ``backbone.``; the heads under ``tasks.`` (what a
+    pretrained checkpoint replaces when fine-tuning on a new task).
+
+    Parameters
+    ----------
+    backbone
+        A ``PointBackbone``.
+    tasks
+        Prediction heads on the global object.
+    variables, norm_dict, class_dict, global_object, label_names
+        Linked from the data section.
+    parameters
+        Linked from ``data.PARAMETERS``; parameterised inputs are not supported here.
+    """
+
+    def __init__(
+        self,
+        backbone: PointBackbone,
+        tasks: list[TaskBase],
+        variables: dict[str, list[str]] | None = None,
+        norm_dict: str | dict | None = None,
+        class_dict: str | None = None,
+        global_object: str = "events",
+        label_names: dict[str, dict[str, list[str]]] | None = None,
+        parameters: dict | None = None,
+    ) -> None:
+        super().__init__()
+        if not variables:
+            msg = "PointCloudModel needs the input variables per stream (linked from data.variables)."
+            raise ValueError(msg)
+        if norm_dict is None:
+            msg = "PointCloudModel needs a norm dict (data.norm_dict); create one with `halite prep`."
+            raise ValueError(msg)
+        if parameters:
+            msg = "PointCloudModel does not support data.PARAMETERS; use halite.nn.model.Model for parameterised networks."
+            raise ValueError(msg)
+        self.variables = {k: list(v) for k, v in variables.items()}
+        self.global_object = global_object
+        norm = read_yaml(norm_dict) if isinstance(norm_dict, (str, Path)) else norm_dict
+        check_norm_dict(
+            norm, self.variables, str(norm_dict) if isinstance(norm_dict, (str, Path)) else "<dict>"
+        )
+        self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
+        backbone.build(self.variables, global_object)
+        self.backbone = backbone
+        class_weights = read_yaml(class_dict) if class_dict else None
+        for task in tasks:
+            if task.input_name != global_object:
+                msg = (
+                    f"Task '{task.name}' reads '{task.input_name}', but PointCloudModel predicts per "
+                    f"'{global_object}' only. Set input_name: {global_object}."
+                )
+                raise ValueError(msg)
+            if isinstance(task, ClassificationTask):
+                task.resolve_class_names((label_names or {}).get(task.input_name, {}))
+            task.build(backbone.out_features)
+            if isinstance(task, ClassificationTask) and task.use_class_dict:
+                if class_weights is None:
+                    msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
+                    raise ValueError(msg)
+                resolve_class_weights(task, class_weights)
+        self.tasks = nn.ModuleList(tasks)
+
+    def forward(
+        self, inputs: Tensors, pad_masks: Masks, labels: Labels | None = None
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Outputs and (with labels) unweighted losses per task; see ``Model.forward``."""
+        normed = {}
+        for s, x in inputs.items():
+            if s not in self.norms:
+                continue
+            z = self.norms[s](x)
+            normed[s] = z.masked_fill(pad_masks[s].unsqueeze(-1), 0.0) if s in pad_masks else z
+        rep = self.backbone(normed, inputs, pad_masks)
+        outputs, losses = {}, {}
+        for task in self.tasks:
+            outputs[task.name] = out = task(rep)
+            if labels is not None:
+                losses[task.name] = task.loss(out, labels, None)
+        return outputs, losses

@@ -1,0 +1,341 @@
+"""Regression of one or more targets, optionally with a Gaussian uncertainty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from halite.data.specs import LabelSpec
+from halite.nn.layers.dense import DenseConfig
+from halite.tasks.base import TaskBase, require_unreduced
+from halite.tasks.scalers import RegressionTargetScaler
+from halite.typing import Labels
+
+
+@dataclass
+class NormParams:
+    """Mean / std standardisation of the targets: ``(x - mean) / std``, one entry per target.
+
+    Parameters
+    ----------
+    mean
+        Means in target order.
+    std
+        Standard deviations in target order (> 0).
+    """
+
+    mean: list[float]
+    std: list[float]
+
+
+def _as_list(value: str | list[str] | None) -> list[str] | None:
+    return [value] if isinstance(value, str) else (list(value) if value is not None else None)
+
+
+class RegressionTaskBase(TaskBase):
+    """Common target handling of the regression heads.
+
+    At most one scaling method is used at a time; predictions are always written
+    de-scaled, in the physical units of the targets. Targets that are NaN (or
+    padded constituents) are masked out of the loss.
+
+    Parameters
+    ----------
+    targets
+        Target field(s) in the ``input_name`` stream, read as float values.
+    scaler
+        Invertible per-target functional scaling (log / exp / linear).
+    target_denominators
+        Regress ``target / denominator`` (one denominator field per target, read from
+        the same stream); predictions are multiplied back.
+    norm_params
+        Standardise each target with a mean and std.
+    custom_output_names
+        Column names (after the model prefix) instead of the target names.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        input_name: str,
+        targets: str | list[str],
+        scaler: RegressionTargetScaler | None = None,
+        target_denominators: str | list[str] | None = None,
+        norm_params: NormParams | None = None,
+        custom_output_names: str | list[str] | None = None,
+        dense_config: DenseConfig | None = None,
+        loss: nn.Module | None = None,
+        weight: float = 1.0,
+    ) -> None:
+        loss = loss if loss is not None else self.default_loss()
+        super().__init__(name, input_name, dense_config, loss, weight)
+        require_unreduced(name, loss)
+        self.check_loss(loss)
+        self.targets = _as_list(targets) or []
+        if not self.targets:
+            msg = f"Task '{name}': give at least one regression target in `targets`."
+            raise ValueError(msg)
+        given = [
+            k
+            for k, v in (
+                ("scaler", scaler),
+                ("target_denominators", target_denominators),
+                ("norm_params", norm_params),
+            )
+            if v is not None
+        ]
+        if len(given) > 1:
+            msg = f"Task '{name}': use a single scaling method at a time; got {given}. Keep one of them."
+            raise ValueError(msg)
+        self.scaler = scaler
+        if scaler is not None:
+            scaler.check_targets(self.targets, name)
+        self.target_denominators = _as_list(target_denominators)
+        n = len(self.targets)
+        if self.target_denominators is not None and len(self.target_denominators) != n:
+            msg = (
+                f"Task '{name}': {len(self.target_denominators)} target_denominators "
+                f"{self.target_denominators} for {n} targets {self.targets}; give one per target."
+            )
+            raise ValueError(msg)
+        self.norm_params = norm_params
+        if norm_params is not None:
+            for key in ("mean", "std"):
+                values = getattr(norm_params, key)
+                if len(values) != n:
+                    msg = (
+                        f"Task '{name}': norm_params.{key} has {len(values)} values {values} for {n} targets "
+                        f"{self.targets}; give one per target."
+                    )
+                    raise ValueError(msg)
+            if any(not s > 0 for s in norm_params.std):
+                msg = f"Task '{name}': norm_params.std must be > 0, got {norm_params.std}."
+                raise ValueError(msg)
+        self.custom_output_names = _as_list(custom_output_names)
+        if self.custom_output_names is not None and len(self.custom_output_names) != n:
+            msg = (
+                f"Task '{name}': {len(self.custom_output_names)} custom_output_names "
+                f"{self.custom_output_names} for {n} targets {self.targets}; give one per target."
+            )
+            raise ValueError(msg)
+
+    @staticmethod
+    def default_loss() -> nn.Module:
+        """Loss used when none is configured."""
+        return nn.MSELoss(reduction="none")
+
+    def check_loss(self, loss: nn.Module) -> None:
+        """Raise if ``loss`` cannot train this head (subclasses with special needs)."""
+
+    @property
+    def output_names(self) -> list[str]:
+        """Column names of the targets (without the model prefix)."""
+        return self.custom_output_names or self.targets
+
+    def required_labels(self) -> list[LabelSpec]:
+        names = [*self.targets, *(self.target_denominators or [])]
+        return [LabelSpec(n, "value") for n in dict.fromkeys(names)]
+
+    def _stack(self, labels: Labels | None, names: list[str], what: str) -> Tensor:
+        stream = (labels or {}).get(self.input_name, {})
+        missing = [n for n in names if n not in stream]
+        if missing:
+            msg = (
+                f"Task '{self.name}': {what} {missing} of stream '{self.input_name}' are not in the batch; "
+                f"they are read when the task's required_labels() reach the data module."
+            )
+            raise ValueError(msg)
+        return torch.stack([stream[n].float() for n in names], dim=-1)
+
+    def scale(self, raw: Tensor, labels: Labels | None) -> Tensor:
+        """Physical targets ``(..., R)`` -> network targets."""
+        if self.scaler is not None:
+            cols = [self.scaler.scale(t, raw[..., i]) for i, t in enumerate(self.targets)]
+            return torch.stack(cols, dim=-1)
+        if self.target_denominators is not None:
+            return raw / self._stack(labels, self.target_denominators, "target_denominators")
+        if self.norm_params is not None:
+            mean = raw.new_tensor(self.norm_params.mean)
+            std = raw.new_tensor(self.norm_params.std)
+            return (raw - mean) / std
+        return raw
+
+    def unscale(self, pred: Tensor, labels: Labels | None) -> Tensor:
+        """Network outputs ``(..., R)`` -> physical units (inverse of ``scale``)."""
+        pred = pred.float()
+        if self.scaler is not None:
+            cols = [self.scaler.inverse(t, pred[..., i]) for i, t in enumerate(self.targets)]
+            return torch.stack(cols, dim=-1)
+        if self.target_denominators is not None:
+            return pred * self._stack(labels, self.target_denominators, "target_denominators")
+        if self.norm_params is not None:
+            return pred * pred.new_tensor(self.norm_params.std) + pred.new_tensor(self.norm_params.mean)
+        return pred
+
+    def unscale_width(self, pred: Tensor, width: Tensor, labels: Labels | None) -> Tensor:
+        """A width (stddev) in target space at ``pred`` -> physical units (first-order propagation)."""
+        width = width.float()
+        if self.scaler is not None:
+            slopes = [self.scaler.inverse_slope(t, pred[..., i].float()) for i, t in enumerate(self.targets)]
+            return width * torch.stack(slopes, dim=-1)
+        if self.target_denominators is not None:
+            return width * self._stack(labels, self.target_denominators, "target_denominators").abs()
+        if self.norm_params is not None:
+            return width * width.new_tensor(self.norm_params.std)
+        return width
+
+    def scaled_targets(self, labels: Labels, pad_mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Network targets ``(..., R)`` (0 where invalid) and the validity mask.
+
+        NaN targets and padded constituents are invalid. A finite target that scaling
+        turns non-finite (log of a non-positive value, zero denominator) raises.
+        """
+        raw = self._stack(labels, self.targets, "targets")
+        valid = ~torch.isnan(raw)
+        if pad_mask is not None:
+            valid &= ~pad_mask.unsqueeze(-1)
+        scaled = self.scale(raw, labels)
+        bad = valid & ~torch.isfinite(scaled)
+        if bad.any():
+            idx = bad.nonzero()[0]
+            col = int(idx[-1])
+            value = float(raw[tuple(idx)])
+            msg = (
+                f"Task '{self.name}': target '{self.targets[col]}' = {value} becomes non-finite after "
+                f"scaling ({self._scaling_name()}). Fix the scaler offsets/denominators or the data."
+            )
+            raise ValueError(msg)
+        return torch.where(valid, scaled, torch.zeros_like(scaled)), valid
+
+    def _scaling_name(self) -> str:
+        if self.scaler is not None:
+            return repr(self.scaler)
+        if self.target_denominators is not None:
+            return f"target_denominators={self.target_denominators}"
+        return f"norm_params={self.norm_params}"
+
+    @staticmethod
+    def masked_mean(per: Tensor, valid: Tensor) -> Tensor:
+        """Mean of ``per`` over valid entries (0 when there are none)."""
+        return per.masked_fill(~valid, 0.0).sum() / valid.sum().clamp(min=1)
+
+    def check_per_entry(self, per: Tensor, target: Tensor) -> None:
+        if per.shape != target.shape:
+            msg = (
+                f"Task '{self.name}': the loss {type(self.loss_fn).__name__} returned shape "
+                f"{tuple(per.shape)}, expected per-entry values {tuple(target.shape)}."
+            )
+            raise ValueError(msg)
+
+
+class RegressionTask(RegressionTaskBase):
+    """Point regression: one output per target (default loss ``MSELoss(reduction="none")``).
+
+    Predictions: ``<model>_<target>`` in physical units.
+
+    Parameters
+    ----------
+    positive
+        Pass the head output through a softplus so the (scaled) prediction is positive,
+        e.g. for energies without a log scaler.
+    **kwargs
+        See ``RegressionTaskBase``.
+    """
+
+    def __init__(self, *args: Any, positive: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.positive = positive
+
+    def forward(self, x: Tensor, context: Tensor | None = None, pad_mask: Tensor | None = None) -> Tensor:
+        out = super().forward(x, context, pad_mask)
+        return nn.functional.softplus(out) if self.positive else out
+
+    @property
+    def output_size(self) -> int:
+        return len(self.targets)
+
+    def describe_outputs(self) -> str:
+        return f"{self.output_size} outputs, one per target {self.targets}"
+
+    def loss(self, output: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
+        target, valid = self.scaled_targets(labels, pad_mask)
+        pred = torch.where(valid, output, torch.zeros_like(output))
+        assert self.loss_fn is not None
+        per = self.loss_fn(pred, target)
+        self.check_per_entry(per, target)
+        return self.masked_mean(per, valid)
+
+    def predictions(
+        self,
+        output: Tensor,
+        model_name: str,
+        labels: Labels | None = None,
+        pad_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        values = self.unscale(output, labels)
+        return {f"{model_name}_{n}": values[..., i] for i, n in enumerate(self.output_names)}
+
+
+class GaussianRegressionTask(RegressionTaskBase):
+    """Regression with a Gaussian uncertainty (Nix & Weigend, ICNN 1994, doi:10.1109/ICNN.1994.374138).
+
+    The head gives a mean and a variance per target (``2 x targets`` outputs; the
+    variance is made positive with a softplus) and is trained with the Gaussian
+    negative log-likelihood (default ``GaussianNLLLoss(reduction="none")``).
+    Predictions: ``<model>_<target>`` and ``<model>_<target>_stddev``, both in
+    physical units (the stddev is propagated through the de-scaling to first order).
+    """
+
+    @staticmethod
+    def default_loss() -> nn.Module:
+        return nn.GaussianNLLLoss(reduction="none")
+
+    @property
+    def output_size(self) -> int:
+        return 2 * len(self.targets)
+
+    def describe_outputs(self) -> str:
+        return f"{self.output_size} outputs, a mean and a variance per target {self.targets}"
+
+    @staticmethod
+    def split(output: Tensor) -> tuple[Tensor, Tensor]:
+        """Means and positive variances ``(..., R)`` each from the head output ``(..., 2R)``."""
+        mean, raw_var = output.chunk(2, dim=-1)
+        return mean, nn.functional.softplus(raw_var)
+
+    def check_loss(self, loss: nn.Module) -> None:
+        if not isinstance(loss, nn.GaussianNLLLoss):
+            msg = (
+                f"Task '{self.name}': GaussianRegressionTask needs a loss of (mean, target, variance), "
+                f"torch.nn.GaussianNLLLoss, got {type(loss).__name__}."
+            )
+            raise ValueError(msg)
+
+    def loss(self, output: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
+        target, valid = self.scaled_targets(labels, pad_mask)
+        mean, var = self.split(output)
+        mean = torch.where(valid, mean, torch.zeros_like(mean))
+        var = torch.where(valid, var, torch.ones_like(var))
+        assert self.loss_fn is not None
+        per = self.loss_fn(mean, target, var)
+        self.check_per_entry(per, target)
+        return self.masked_mean(per, valid)
+
+    def predictions(
+        self,
+        output: Tensor,
+        model_name: str,
+        labels: Labels | None = None,
+        pad_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        mean, var = self.split(output.float())
+        values = self.unscale(mean, labels)
+        stddev = self.unscale_width(mean, var.sqrt(), labels)
+        out = {}
+        for i, n in enumerate(self.output_names):
+            out[f"{model_name}_{n}"] = values[..., i]
+            out[f"{model_name}_{n}_stddev"] = stddev[..., i]
+        return out

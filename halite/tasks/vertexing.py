@@ -1,0 +1,183 @@
+"""Vertexing: which constituents of a jet come from the same vertex."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from halite.data.specs import LabelSpec
+from halite.nn.layers.dense import DenseConfig
+from halite.tasks.base import TaskBase, require_unreduced
+from halite.typing import Labels
+
+#: head output of pairs that are not scored (padding, self pairs)
+NO_PAIR_LOGIT = -1.0e4
+
+
+def pair_mask(pad_mask: Tensor) -> Tensor:
+    """Ordered pairs ``(B, N, N)`` of two different valid constituents."""
+    valid = ~pad_mask
+    n = pad_mask.shape[1]
+    eye = torch.eye(n, dtype=torch.bool, device=pad_mask.device)
+    return valid.unsqueeze(-1) & valid.unsqueeze(-2) & ~eye
+
+
+def vertex_assignment(same: Tensor, pad_mask: Tensor) -> Tensor:
+    """Per-constituent vertex index from pair decisions (connected components).
+
+    Gives the same partition as a union-find over the pairs in ``same``: two
+    constituents share an index when a chain of selected pairs joins them. Computed
+    for the whole batch at once by minimum-label propagation with pointer jumping
+    (each step halves the remaining path length in practice; at most ``N`` steps).
+
+    Parameters
+    ----------
+    same
+        ``(B, N, N)`` bool, True where a pair is selected (made symmetric here).
+    pad_mask
+        ``(B, N)`` True for padding.
+
+    Returns
+    -------
+    Tensor
+        ``(B, N)`` int64: indices ``0, 1, ...`` per jet in order of each vertex's first
+        constituent; ``-1`` for padding.
+    """
+    b, n = pad_mask.shape
+    adj = (same | same.transpose(1, 2)) & pair_mask(pad_mask)
+    idx = torch.arange(n, device=pad_mask.device).expand(b, n)
+    labels = idx.clone()
+    for _ in range(max(n, 1)):
+        neighbour = torch.where(adj, labels.unsqueeze(1), n).amin(dim=-1)
+        new = torch.minimum(labels, neighbour)
+        new = new.gather(1, new)  # pointer jumping: adopt the label of the current label
+        if torch.equal(new, labels):
+            break
+        labels = new
+    roots = (labels == idx) & ~pad_mask
+    rank = torch.cumsum(roots.long(), dim=1) - 1
+    return rank.gather(1, labels).masked_fill(pad_mask, -1)
+
+
+class VertexingTask(TaskBase):
+    """Classify every ordered pair of constituents of a jet as same-vertex or not.
+
+    The pair head is a dense network on ``[x_i, x_j, context]`` (constituent
+    embeddings and the pooled jet representation), as in GN1/GN2 (ATL-PHYS-PUB-2022-027).
+    Its first layer is linear, so it is evaluated as ``W_i x_i + W_j x_j + W_c c``
+    from per-constituent projections, and only valid pairs go through the rest of
+    the network; memory is ``O(pairs x hidden)`` rather than ``O(pairs x 2D)``.
+
+    Training targets: a pair is positive when both constituents carry the same
+    non-negative ``label`` (e.g. ``ftagTruthVertexIndex``); ``-1`` (no truth vertex:
+    pileup, fakes) pairs with nothing. Padded constituents and self pairs are ignored.
+    At inference the pair probabilities are symmetrised, pairs above ``threshold``
+    are joined and each constituent gets ``<model>_VertexIndex`` (see
+    ``vertex_assignment``).
+
+    Parameters
+    ----------
+    label
+        Per-constituent truth vertex index in the ``input_name`` stream.
+    threshold
+        Pair probability above which two constituents are put in the same vertex.
+    loss
+        Defaults to ``BCEWithLogitsLoss(reduction="none")``; must be unreduced.
+    """
+
+    tokenwise = False  # pairs of constituents: never run on packed constituents
+
+    def __init__(
+        self,
+        name: str,
+        input_name: str,
+        label: str,
+        threshold: float = 0.5,
+        dense_config: DenseConfig | None = None,
+        loss: nn.Module | None = None,
+        weight: float = 1.0,
+    ) -> None:
+        loss = loss if loss is not None else nn.BCEWithLogitsLoss(reduction="none")
+        super().__init__(name, input_name, dense_config, loss, weight)
+        require_unreduced(name, loss)
+        if not 0.0 < threshold < 1.0:
+            msg = f"Task '{name}': threshold must be a probability in (0, 1), got {threshold}."
+            raise ValueError(msg)
+        self.label = label
+        self.threshold = threshold
+        self.embed_size = 0
+
+    @property
+    def output_size(self) -> int:
+        return 1
+
+    def describe_outputs(self) -> str:
+        return "1 output (the same-vertex logit of a pair)"
+
+    def build(self, input_size: int, context_size: int = 0) -> None:
+        super().build(2 * input_size, context_size)
+        assert self.net is not None
+        if not isinstance(self.net.net[0], nn.Linear):
+            msg = f"Task '{self.name}': the pair network must start with a linear layer."
+            raise ValueError(msg)
+        self.embed_size = input_size
+
+    def required_labels(self) -> list[LabelSpec]:
+        return [LabelSpec(self.label, "class")]
+
+    def forward(self, x: Tensor, context: Tensor | None = None, pad_mask: Tensor | None = None) -> Tensor:
+        """Same-vertex logits ``(B, N, N)`` for ``x`` ``(B, N, D)``; unscored pairs get ``NO_PAIR_LOGIT``.
+
+        ``context`` ``(B, C)`` is the pooled jet representation.
+        """
+        if self.net is None:
+            msg = f"Task '{self.name}' was used before the model built it."
+            raise RuntimeError(msg)
+        if x.dim() != 3:
+            msg = f"Task '{self.name}': vertexing needs constituents (B, N, D), got shape {tuple(x.shape)}."
+            raise ValueError(msg)
+        b, n, d = x.shape
+        if pad_mask is None:
+            pad_mask = torch.zeros(b, n, dtype=torch.bool, device=x.device)
+        first = self.net.net[0]
+        assert isinstance(first, nn.Linear)
+        w = first.weight
+        proj_i = x @ w[:, :d].T
+        proj_j = x @ w[:, d : 2 * d].T
+        bi, ii, jj = pair_mask(pad_mask).nonzero(as_tuple=True)
+        hidden = proj_i[bi, ii] + proj_j[bi, jj] + first.bias
+        if self.net.context_size:
+            if context is None:
+                msg = f"Task '{self.name}' was built with a context input but got none."
+                raise ValueError(msg)
+            hidden = hidden + (context @ w[:, 2 * d :].T)[bi]
+        logits = self.net.net[1:](hidden).squeeze(-1)
+        out = x.new_full((b, n, n), NO_PAIR_LOGIT)
+        return out.index_put((bi, ii, jj), logits.to(out.dtype))
+
+    def pair_targets(self, labels: Labels, pad_mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Same-vertex truth ``(B, N, N)`` float and the mask of scored pairs."""
+        vertex = labels[self.input_name][self.label].masked_fill(pad_mask, -1)
+        same = (vertex.unsqueeze(-1) == vertex.unsqueeze(-2)) & (vertex >= 0).unsqueeze(-1)
+        return same.float(), pair_mask(pad_mask)
+
+    def loss(self, output: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
+        if pad_mask is None:
+            pad_mask = torch.zeros(output.shape[:2], dtype=torch.bool, device=output.device)
+        target, mask = self.pair_targets(labels, pad_mask)
+        assert self.loss_fn is not None
+        per = self.loss_fn(output[mask], target[mask])
+        return per.sum() / mask.sum().clamp(min=1)
+
+    def predictions(
+        self,
+        output: Tensor,
+        model_name: str,
+        labels: Labels | None = None,
+        pad_mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        if pad_mask is None:
+            pad_mask = torch.zeros(output.shape[:2], dtype=torch.bool, device=output.device)
+        prob = torch.sigmoid(output.float())
+        same = 0.5 * (prob + prob.transpose(1, 2)) > self.threshold
+        return {f"{model_name}_VertexIndex": vertex_assignment(same, pad_mask)}

@@ -1,0 +1,329 @@
+"""``halite grid``: run a grid of point-cloud models on one sample and task, and compare them.
+
+Model identifiers expand into runs (``pet2-small`` fine-tunes a pretrained backbone,
+``pet2-small-scratch`` starts from random weights). Each run is ``halite fit`` then
+``halite test`` in its own process; the comparison table (metric, parameters, training
+time) is written as Markdown, JSON and a plot. With ``--submit slurm`` job scripts are
+written instead and ``--collect`` builds the table once they have run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import yaml
+
+from halite.evaluate.metrics import rejection_at, roc_auc
+from halite.io import atomic_path, write_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A grid entry: its config and whether it starts from a pretrained backbone."""
+
+    config: str
+    pretrained: bool = False
+
+
+MODELS: dict[str, ModelSpec] = {
+    "vit": ModelSpec("vit.yaml"),
+    "pet2-small": ModelSpec("pet2_small.yaml", pretrained=True),
+    "pet2-small-scratch": ModelSpec("pet2_small.yaml"),
+    "pet2-medium": ModelSpec("pet2_medium.yaml"),
+    "pet2-large": ModelSpec("pet2_large.yaml"),
+    "part": ModelSpec("part.yaml"),
+    "cond-only": ModelSpec("cond_only.yaml"),
+}
+
+#: sample -> (data section template config, task per task type)
+SAMPLE_CONFIG = {"events": "vit.yaml", "jets": "part.yaml"}
+TASKS: dict[tuple[str, str], dict[str, Any]] = {
+    ("events", "classification"): {
+        "class_path": "halite.tasks.ClassificationTask",
+        "init_args": {"name": "pion_count", "input_name": "events", "label": "pion_class",
+                      "class_names": ["0pi", "1pi", "2pi+"], "dense_config": {"hidden_layers": [128], "activation": "GELU"}},
+    },
+    ("events", "regression"): {
+        "class_path": "halite.tasks.RegressionTask",
+        "init_args": {"name": "available_energy", "input_name": "events", "targets": ["available_energy"], "positive": True,
+                      "dense_config": {"hidden_layers": [128], "activation": "GELU"}},
+    },
+    ("jets", "classification"): {
+        "class_path": "halite.tasks.ClassificationTask",
+        "init_args": {"name": "top_tagging", "input_name": "jets", "label": "is_top",
+                      "class_names": ["QCD", "top"], "dense_config": {"hidden_layers": [128], "activation": "GELU"}},
+    },
+}  # fmt: skip
+#: backbone class name -> sample -> init_args that adapt it to the sample's variables
+BACKBONE_ARGS: dict[str, dict[str, dict[str, Any]]] = {
+    "PointGlobalMixedViT": {
+        "events": {"stream": "hits", "coords": ["x", "z"], "pid": "pid", "num_pid": 5},
+        "jets": {"stream": "particles", "coords": ["deta", "dphi"], "pid": "pid", "num_pid": 3},
+    },
+    "PET2": {
+        "events": {"stream": "hits", "pid": "pid", "num_pid": 5,
+                   "kinematics": {"pt": "energy", "eta": "x", "phi": "z", "energy": "energy", "angular_scale": 100.0}},
+        "jets": {"stream": "particles", "pid": "pid", "num_pid": 3},
+    },
+    "ParticleTransformer": {
+        "events": {"stream": "hits", "kinematics": {"pt": "energy", "eta": "x", "phi": "z", "energy": "energy", "angular_scale": 100.0}},
+        "jets": {"stream": "particles"},
+    },
+    "CondOnlyMLP": {"events": {}, "jets": {}},
+}  # fmt: skip
+
+
+def run_config(
+    model_id: str, sample: str, task: str, data_dir: Path, run_dir: Path, overrides: dict[str, Any]
+) -> dict:
+    """The full training config of one grid entry."""
+    if model_id not in MODELS:
+        msg = f"Unknown model '{model_id}' in --models; choose from {sorted(MODELS)}."
+        raise ValueError(msg)
+    if (sample, task) not in TASKS:
+        msg = f"Task '{task}' is not defined for sample '{sample}'; choose from {sorted(TASKS)}."
+        raise ValueError(msg)
+    cfg = yaml.safe_load((ROOT / "configs" / MODELS[model_id].config).read_text())
+    data = yaml.safe_load((ROOT / "configs" / SAMPLE_CONFIG[sample]).read_text())["data"]
+    for key in ("train_file", "val_file", "test_file"):
+        data[key] = str(data_dir / sample / Path(data[key]).name)
+    data["norm_dict"] = str(data_dir / sample / "norm_dict.yaml")
+    data["class_dict"] = str(data_dir / sample / "class_dict.yaml")
+    data.update(overrides.get("data", {}))
+    cfg["data"] = data
+    backbone = cfg["model"]["model"]["init_args"]["backbone"]
+    kind = backbone["class_path"].rsplit(".", 1)[1]
+    backbone.setdefault("init_args", {}).update(copy.deepcopy(BACKBONE_ARGS[kind][sample]))
+    cfg["model"]["model"]["init_args"]["tasks"] = [copy.deepcopy(TASKS[(sample, task)])]
+    cfg["name"] = model_id.replace("-", "_")
+    cfg["trainer"] = {
+        **cfg.get("trainer", {}),
+        "default_root_dir": str(run_dir / "logs"),
+        **overrides.get("trainer", {}),
+    }
+    return cfg
+
+
+def ensure_data(data_dir: Path, sample: str, sizes: tuple[int, int, int]) -> None:
+    """Generate the sample and its norm/class dicts under ``data_dir/sample`` when missing."""
+    from halite.data.prep import compute_class_dict, compute_norm_dict
+    from halite.data.synthetic_points import write_sample_splits
+
+    out = data_dir / sample
+    if not (out / "train.h5").is_file():
+        write_sample_splits(out, sample, *sizes)
+    if not (out / "norm_dict.yaml").is_file():
+        data = yaml.safe_load((ROOT / "configs" / SAMPLE_CONFIG[sample]).read_text())["data"]
+        write_yaml(out / "norm_dict.yaml", compute_norm_dict(out / "train.h5", data["variables"]))
+        label = {"events": {"events": ["pion_class"]}, "jets": {"jets": ["is_top"]}}[sample]
+        write_yaml(out / "class_dict.yaml", compute_class_dict(out / "train.h5", label))
+
+
+def halite(*args: str) -> list[str]:
+    return [sys.executable, "-m", "halite.cli", *args]
+
+
+def metrics(pred: Path, name: str, sample: str, task: str) -> dict[str, float]:
+    """The comparison metrics of one predictions file."""
+    glob = "events" if sample == "events" else "jets"
+    with h5py.File(pred, "r") as f:
+        arr = f[glob][:]
+    if task == "regression":
+        true, reco = (
+            arr["available_energy"].astype(np.float64),
+            arr[f"{name}_available_energy"].astype(np.float64),
+        )
+        ok = true > 0.05
+        q25, q50, q75 = np.percentile(reco[ok] / true[ok], [25, 50, 75])
+        return {"median_response": float(q50), "resolution": float(0.5 * (q75 - q25) / q50)}
+    if sample == "events":
+        probs = np.stack([arr[f"{name}_p{c}"] for c in ("0pi", "1pi", "2pi+")], 1)
+        return {"accuracy": float((probs.argmax(1) == arr["pion_class"]).mean())}
+    y, p = arr["is_top"] == 1, arr[f"{name}_ptop"].astype(np.float64)
+    return {
+        "auc": roc_auc(p, y),
+        "rejection_at_30": rejection_at(p[y], p[~y], 0.3)[0],
+        "rejection_at_50": rejection_at(p[y], p[~y], 0.5)[0],
+    }
+
+
+def run_one(cfg: dict, run_dir: Path, pretrained: Path | None) -> dict[str, Any]:
+    """Fit then test one config in subprocesses; return its measurements."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_path = run_dir / "config.yaml"
+    write_yaml(cfg_path, cfg)
+    extra = ["--model.pretrained", str(pretrained)] if pretrained else []
+    t0 = time.perf_counter()
+    subprocess.run(halite("fit", "--config", str(cfg_path), *extra), check=True, cwd=ROOT)
+    train_time = time.perf_counter() - t0
+    (fit_dir,) = sorted((run_dir / "logs").glob(f"{cfg['name']}_*"))[-1:]
+    subprocess.run(halite("test", "--config", str(fit_dir / "config.yaml")), check=True, cwd=ROOT)
+    (pred,) = list((fit_dir / "predictions").glob("*.h5"))
+    import torch
+
+    state = torch.load(
+        sorted((fit_dir / "ckpts").glob("epoch=*.ckpt"))[-1], map_location="cpu", weights_only=True
+    )
+    params = sum(v.numel() for k, v in state["state_dict"].items() if not k.startswith("model.norms."))
+    return {
+        "run_dir": str(fit_dir),
+        "predictions": str(pred),
+        "parameters": int(params),
+        "train_time_s": train_time,
+    }
+
+
+def write_table(results: list[dict[str, Any]], out: Path, title: str) -> Path:
+    """Markdown + JSON + PNG comparison of the grid's results."""
+    keys = [k for k in results[0]["metrics"]] if results else []
+    lines = [f"# {title}", "", "| model | " + " | ".join(keys) + " | parameters | train time [s] |",
+             "|---|" + "---|" * (len(keys) + 2)]  # fmt: skip
+    for r in results:
+        vals = " | ".join(f"{r['metrics'][k]:.4g}" for k in keys)
+        lines.append(f"| {r['model']} | {vals} | {r['parameters']:,} | {r['train_time_s']:.0f} |")
+    md = out / "results.md"
+    with atomic_path(md) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    with atomic_path(out / "results.json") as tmp:
+        tmp.write_text(json.dumps(results, indent=2))
+    if results and keys:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for r in results:
+            ax.scatter(r["parameters"], r["metrics"][keys[-1] if "resolution" in keys else keys[0]], s=40)
+            ax.annotate(
+                r["model"],
+                (r["parameters"], r["metrics"][keys[-1] if "resolution" in keys else keys[0]]),
+                fontsize=8,
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("parameters")
+        ax.set_ylabel(keys[-1] if "resolution" in keys else keys[0])
+        ax.set_title(title)
+        with atomic_path(out / "results.png") as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+    return md
+
+
+SLURM = """#!/bin/bash
+#SBATCH --job-name=halite-{name}
+#SBATCH --nodes=1
+#SBATCH --gpus-per-node=1
+#SBATCH --time={hours}:00:00
+#SBATCH --output={run_dir}/slurm-%j.out
+cd {root}
+srun {python} -m halite.cli fit --config {config} {extra}
+srun {python} -m halite.cli test --config $(ls -td {run_dir}/logs/{name}_* | head -1)/config.yaml
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="halite grid", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default="vit,pet2-small,pet2-small-scratch,pet2-medium,part,cond-only",
+                    help=f"comma-separated identifiers from {sorted(MODELS)}")  # fmt: skip
+    ap.add_argument("--task", choices=["regression", "classification"], default="classification")
+    ap.add_argument("--sample", choices=["events", "jets"], default="events")
+    ap.add_argument("--out-dir", type=Path, default=Path("grid_runs"))
+    ap.add_argument("--data-dir", type=Path, default=Path("points_data"))
+    ap.add_argument("--num-train", type=int, default=20_000)
+    ap.add_argument("--num-eval", type=int, default=5_000)
+    ap.add_argument("--max-epochs", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--pretrained-ckpt", type=Path, default=None,
+                    help="backbone checkpoint for pretrained entries (default: pretrain on the other sample first)")  # fmt: skip
+    ap.add_argument(
+        "--submit", choices=["slurm"], default=None, help="write cluster job scripts instead of running"
+    )
+    ap.add_argument("--collect", action="store_true", help="build the table from finished (submitted) runs")
+    args = ap.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    out = args.out_dir / f"{args.sample}_{args.task}"
+    sizes = (args.num_train, args.num_eval, args.num_eval)
+    overrides = {"data": {"batch_size": args.batch_size}, "trainer": {"max_epochs": args.max_epochs}}
+    configs = {
+        m: run_config(m, args.sample, args.task, args.data_dir.resolve(), (out / m).resolve(), overrides)
+        for m in models
+    }
+    ensure_data(args.data_dir, args.sample, sizes)
+    pretrained = args.pretrained_ckpt
+    if any(MODELS[m].pretrained for m in models) and pretrained is None and not args.collect:
+        other = "jets" if args.sample == "events" else "events"
+        ensure_data(args.data_dir, other, sizes)
+        pre_cfg = run_config(
+            "pet2-small-scratch",
+            other,
+            "classification",
+            args.data_dir.resolve(),
+            (out / "pretraining").resolve(),
+            overrides,
+        )
+        pre_cfg["name"] = "pretraining"
+        print(f"Pretraining PET2-small on the {other} sample for the pretrained entries ...")
+        info = run_one(pre_cfg, (out / "pretraining").resolve(), None) if not args.submit else None
+        pretrained = Path(info["run_dir"]) / "ckpts" / "last.ckpt" if info else None
+    if args.submit:
+        for m, cfg in configs.items():
+            rd = (out / m).resolve()
+            rd.mkdir(parents=True, exist_ok=True)
+            write_yaml(rd / "config.yaml", cfg)
+            extra = f"--model.pretrained {pretrained}" if MODELS[m].pretrained and pretrained else ""
+            script = SLURM.format(
+                name=cfg["name"],
+                hours=4,
+                run_dir=rd,
+                root=ROOT,
+                python=sys.executable,
+                config=rd / "config.yaml",
+                extra=extra,
+            )
+            with atomic_path(rd / "job.slurm") as tmp:
+                tmp.write_text(script)
+            print(
+                f"wrote {rd / 'job.slurm'}  (sbatch it; then `halite grid --collect` with the same options)"
+            )
+        return 0
+    results = []
+    for m, cfg in configs.items():
+        rd = (out / m).resolve()
+        if args.collect:
+            runs = sorted((rd / "logs").glob(f"{cfg['name']}_*"))
+            preds = list((runs[-1] / "predictions").glob("*.h5")) if runs else []
+            if not preds:
+                print(f"{m}: no finished run in {rd}; skipped")
+                continue
+            info = {
+                "run_dir": str(runs[-1]),
+                "predictions": str(preds[0]),
+                "parameters": -1,
+                "train_time_s": float("nan"),
+            }
+        else:
+            print(f"=== {m} ===")
+            info = run_one(cfg, rd, pretrained if MODELS[m].pretrained else None)
+        results.append(
+            {
+                "model": m,
+                **info,
+                "metrics": metrics(Path(info["predictions"]), cfg["name"], args.sample, args.task),
+            }
+        )
+    md = write_table(results, out, f"{args.sample} sample, {args.task}")
+    print(md.read_text())
+    return 0

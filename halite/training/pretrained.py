@@ -1,0 +1,70 @@
+"""Load pretrained backbone weights from a local checkpoint, with a report of what was used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+HEAD_PREFIXES = ("tasks.",)
+
+
+@dataclass
+class LoadReport:
+    """What ``load_backbone`` did with each checkpoint entry."""
+
+    loaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # heads, or keys the model does not have
+    mismatched: list[str] = field(default_factory=list)  # same key, different shape
+    missing: list[str] = field(default_factory=list)  # model backbone keys absent from the checkpoint
+
+    def summary(self) -> str:
+        lines = [
+            f"Pretrained weights: {len(self.loaded)} tensors loaded, {len(self.skipped)} skipped, "
+            f"{len(self.mismatched)} shape-mismatched, {len(self.missing)} left at their initial values."
+        ]
+        for name, keys in (("mismatched", self.mismatched), ("missing", self.missing)):
+            if keys:
+                lines.append(f"  {name}: {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''}")
+        return "\n".join(lines)
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Model weights of a halite checkpoint (``model.`` prefix removed), loaded safely."""
+    p = Path(path)
+    if not p.is_file():
+        msg = f"Pretrained checkpoint not found: {p}. Pass a local .ckpt file (nothing is downloaded)."
+        raise FileNotFoundError(msg)
+    state = torch.load(p, map_location="cpu", weights_only=True)
+    weights = state.get("state_dict", state)
+    return {k[len("model.") :] if k.startswith("model.") else k: v for k, v in weights.items()}
+
+
+def load_backbone(model: nn.Module, path: str | Path, include_heads: bool = False) -> LoadReport:
+    """Copy matching backbone tensors of the checkpoint at ``path`` into ``model``.
+
+    Keys are matched by name and shape; task heads (``tasks.*``) are replaced for the
+    new task unless ``include_heads``.
+    """
+    weights = read_state_dict(path)
+    own = model.state_dict()
+    report = LoadReport()
+    usable = {}
+    for key, value in weights.items():
+        if (not include_heads and key.startswith(HEAD_PREFIXES)) or key not in own:
+            report.skipped.append(key)
+        elif own[key].shape != value.shape:
+            report.mismatched.append(f"{key} {tuple(value.shape)}->{tuple(own[key].shape)}")
+        else:
+            usable[key] = value
+            report.loaded.append(key)
+    report.missing = [k for k in own if k not in usable and not k.startswith(HEAD_PREFIXES)]
+    model.load_state_dict(usable, strict=False)
+    return report
+
+
+def backbone_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """Named parameters outside the task heads."""
+    return [(n, p) for n, p in model.named_parameters() if not n.startswith(HEAD_PREFIXES)]

@@ -1,0 +1,76 @@
+"""Model and LitModel wiring of the task heads: forward with every task type, prediction columns."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from halite.nn.encoders.transformer import TransformerEncoder
+from halite.nn.init_nets import InitNetConfig
+from halite.nn.model import Model
+from halite.nn.pooling import GlobalAttentionPooling
+from halite.tasks import ClassificationTask, GaussianRegressionTask, RegressionTask, TaskBase, VertexingTask
+from halite.training.module import LitModel
+
+NORM = {"jets": {"pt": {"mean": 0.0, "std": 1.0}}, "tracks": {"d0": {"mean": 0.0, "std": 1.0}}}
+
+
+def make_model(tasks: list[TaskBase]) -> LitModel:
+    model = Model(
+        init_nets=[InitNetConfig(input_name="tracks")],
+        encoder=TransformerEncoder(embed_dim=8, num_layers=1, num_heads=2),
+        pool_net=GlobalAttentionPooling(),
+        tasks=tasks,
+        variables={"jets": ["pt"], "tracks": ["d0"]},
+        norm_dict=NORM,
+    )
+    return LitModel(model, name="m")
+
+
+def batch() -> tuple[dict, dict, dict]:
+    inputs = {"jets": torch.rand(3, 1) + 1.0, "tracks": torch.randn(3, 4, 1)}
+    pad = {"tracks": torch.tensor([[False, False, True, True], [False] * 4, [False, True, True, True]])}
+    labels = {
+        "jets": {
+            "flavour_label": torch.tensor([0, 1, 2]),
+            "pt_truth": torch.rand(3) + 1.0,
+            "pt": inputs["jets"][:, 0],
+        },
+        "tracks": {"vi": torch.tensor([[0, 1, -1, -1], [0, 0, 1, 1], [2, -1, -1, -1]])},
+    }
+    return inputs, pad, labels
+
+
+def test_every_task_type_through_the_model() -> None:
+    lit = make_model(
+        [
+            ClassificationTask("flav", "jets", "flavour_label"),
+            RegressionTask("reg", "jets", "pt_truth"),
+            GaussianRegressionTask(
+                "gauss", "jets", "pt_truth", target_denominators="pt", custom_output_names="ptG"
+            ),
+            VertexingTask("vtx", "tracks", "vi"),
+        ]
+    )
+    inputs, pad, labels = batch()
+    outputs, losses = lit.model(inputs, pad, labels)
+    assert outputs["vtx"].shape == (3, 4, 4) and outputs["gauss"].shape == (3, 2)
+    assert set(losses) == {"flav", "reg", "gauss", "vtx"}
+    lit.model.total_loss(losses).backward()
+    cols = lit.predictions(outputs, labels, pad)
+    assert set(cols["jets"]) == {"m_pb", "m_pc", "m_pu", "m_pt_truth", "m_ptG", "m_ptG_stddev"}
+    assert cols["tracks"]["m_VertexIndex"].shape == (3, 4)
+    assert (cols["tracks"]["m_VertexIndex"][pad["tracks"]] == -1).all()
+    assert {s.name for s in lit.model.required_labels()["jets"]} == {"flavour_label", "pt_truth", "pt"}
+
+
+def test_clashing_prediction_columns() -> None:
+    lit = make_model(
+        [RegressionTask("a", "jets", "pt_truth"), GaussianRegressionTask("b", "jets", "pt_truth")]
+    )
+    inputs, pad, labels = batch()
+    outputs, _ = lit.model(inputs, pad, labels)
+    with pytest.raises(
+        ValueError, match=r"Task 'b' writes prediction columns \['m_pt_truth'\].*custom_output_names"
+    ):
+        lit.predictions(outputs, labels, pad)
