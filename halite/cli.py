@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-import shutil
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -12,12 +12,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from jsonargparse import ActionYesNo
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from halite.data.datamodule import JetDataModule
+from halite.data.remote import S3Config, configure_s3, copy_file, is_remote, join
 from halite.training.callbacks.prediction_writer import PredictionWriter
 from halite.training.checkpoint_io import AtomicCheckpointIO
 from halite.training.module import LitModel
@@ -39,12 +41,36 @@ TOOLS: dict[str, tuple[str, str]] = {
         "halite.data.synthetic_points",
         "write synthetic point-cloud samples (detector events, top/QCD jets)",
     ),
+    "tune": ("halite.training.tune", "hyperparameter search over config keys with Optuna (resumable)"),
+    "submit": ("halite.training.submit", "write a SLURM / HTCondor job for N nodes x M GPUs"),
+    "mup-setup": ("halite.training.mup", "write the muP base-shapes file; --check: coordinate check"),
 }
 
 
 def _tool(name: str) -> Callable[[list[str]], int]:
     module = importlib.import_module(TOOLS[name][0])
     return module.main  # type: ignore[no-any-return]
+
+
+#: environment variable naming the run directory suffix shared by all ranks of one run
+RUN_STAMP_ENV = "HALITE_RUN_STAMP"
+_exported_stamp: str | None = None
+
+
+def run_stamp() -> str:
+    """Suffix of the run directory, the same on every rank of a distributed run.
+
+    Rank 0 exports its time stamp in ``HALITE_RUN_STAMP``; the ranks Lightning's DDP launcher
+    starts inherit it. A batch job sets it itself (``halite submit`` uses the job id) so that
+    ranks started independently on several nodes agree.
+    """
+    global _exported_stamp
+    env = os.environ.get(RUN_STAMP_ENV)
+    if env and env != _exported_stamp:
+        return env
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    os.environ[RUN_STAMP_ENV] = _exported_stamp = stamp
+    return stamp
 
 
 class RunDirSaveConfig(SaveConfigCallback):
@@ -54,12 +80,13 @@ class RunDirSaveConfig(SaveConfigCallback):
         if stage != "fit":
             return
         super().setup(trainer, pl_module, stage)
-        if trainer.is_global_zero and trainer.log_dir:
+        log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
+        if trainer.is_global_zero and log_dir:
             dm = trainer.datamodule  # type: ignore[attr-defined]
             for name in ("norm_dict", "class_dict"):
                 src = getattr(dm, name, None)
-                if src and Path(src).is_file():
-                    shutil.copyfile(src, Path(trainer.log_dir) / f"{name}.yaml")
+                if src and (is_remote(src) or Path(src).is_file()):
+                    copy_file(src, join(log_dir, f"{name}.yaml"))
 
 
 def best_checkpoint(run_dir: Path) -> Path:
@@ -86,7 +113,17 @@ class HaliteCLI(LightningCLI):
         parser.add_argument(
             "--write_tracks", type=bool, default=False, help="test: also write per-track outputs."
         )
+        parser.add_argument(
+            "--compile", action=ActionYesNo, default=False, help="Compile the model with torch.compile."
+        )
+        parser.add_argument(
+            "--s3",
+            type=S3Config | None,
+            default=None,
+            help="S3 endpoint and credentials (default: the AWS environment); secrets are never saved.",
+        )
         parser.link_arguments("name", "model.name")
+        parser.link_arguments("compile", "model.compile")
         parser.link_arguments("data.variables", "model.model.init_args.variables")
         parser.link_arguments("data.norm_dict", "model.model.init_args.norm_dict")
         parser.link_arguments("data.class_dict", "model.model.init_args.class_dict")
@@ -94,20 +131,26 @@ class HaliteCLI(LightningCLI):
         parser.link_arguments("data.label_names", "model.model.init_args.label_names", apply_on="instantiate")
         parser.link_arguments("data.PARAMETERS", "model.model.init_args.parameters")
 
+    def before_instantiate_classes(self) -> None:
+        sub = self.subcommand
+        s3 = (self.config[sub] if sub else self.config).get("s3")
+        if s3 is not None:  # the model reads its norm dict while being instantiated
+            configure_s3(S3Config(**{k: getattr(s3, k) for k in vars(s3)}))
+
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Trainer:
         sub = self.subcommand
         cfg = self.config[sub] if sub else self.config
         if sub == "fit" and config.get("logger") in (None, True):
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            root = Path(config.get("default_root_dir") or "logs")
-            run_dir = root / f"{cfg.name}_{stamp}"
-            config["logger"] = [
-                CSVLogger(run_dir, name="", version=""),
-                TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False),
-            ]
+            root = config.get("default_root_dir") or "logs"
+            run_dir = join(root, f"{cfg.name}_{run_stamp()}")  # s3://... roots stay URLs
+            config["logger"] = [CSVLogger(run_dir, name="", version="")]
+            if not is_remote(run_dir):
+                config["logger"].append(
+                    TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
+                )
             callbacks.append(
                 ModelCheckpoint(
-                    dirpath=run_dir / "ckpts",
+                    dirpath=join(run_dir, "ckpts"),
                     filename="epoch={epoch:03d}-val_loss={val_loss:.5f}",
                     auto_insert_metric_name=False,
                     monitor="val_loss",

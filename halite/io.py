@@ -49,7 +49,16 @@ def write_yaml(path: str | os.PathLike[str], data: Any) -> None:
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:
-    """Read a YAML file safely, with an error naming the file if it is missing."""
+    """Read a YAML file (local path or fsspec URL such as ``s3://``) with an error naming it if missing."""
+    if "://" in str(path) and not str(path).startswith("file://"):
+        import fsspec
+
+        try:
+            with fsspec.open(str(path), "r") as f:
+                return yaml.safe_load(f)
+        except FileNotFoundError as err:
+            msg = f"YAML file not found: {path}. Check the URL in your config and the credentials / endpoint."
+            raise FileNotFoundError(msg) from err
     p = Path(path)
     if not p.is_file():
         msg = f"YAML file not found: {p}. Check the path in your config."

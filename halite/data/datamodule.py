@@ -14,6 +14,7 @@ from halite.data.dataset import JetDataset
 from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
 from halite.data.parameters import ParameterConfig, check_parameters
 from halite.data.readers import expand_files, read_label_names
+from halite.data.remote import download, is_remote
 from halite.data.specs import GLOBAL, InputSpec, LabelSpec
 
 
@@ -64,6 +65,11 @@ class JetDataModule(L.LightningDataModule):
     PARAMETERS
         Per parameter of ``variables.PARAMETERS``: ``train`` values, ``test`` value, optional
         ``prob`` (see ``halite.data.parameters``).
+    download_s3
+        Copy remote (``s3://``) data files to ``download_path`` before reading instead of
+        streaming them (a file of the same size already there is reused).
+    download_path
+        Local cache folder of ``download_s3``.
     """
 
     def __init__(
@@ -88,6 +94,8 @@ class JetDataModule(L.LightningDataModule):
         seed: int = 42,
         columnar: ColumnarConfig | None = None,
         PARAMETERS: dict[str, ParameterConfig] | None = None,
+        download_s3: bool = False,
+        download_path: str = "s3_cache",
     ) -> None:
         super().__init__()
         self.PARAMETERS = PARAMETERS
@@ -127,6 +135,8 @@ class JetDataModule(L.LightningDataModule):
         self.columnar = columnar
         if columnar is not None:
             columnar.check(global_object)
+        self.download_s3 = download_s3
+        self.download_path = download_path
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
 
@@ -185,8 +195,11 @@ class JetDataModule(L.LightningDataModule):
             msg = f"data.{split}_file is not set; pass --data.{split}_file PATH."
             raise ValueError(msg)
         num = {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
+        paths = expand_files(files)
+        if self.download_s3:
+            paths = [download(str(p), self.download_path) if is_remote(p) else p for p in paths]
         return make_dataset(
-            expand_files(files),
+            paths,
             self.input_specs(),
             self.columnar,
             self.global_object,

@@ -68,7 +68,7 @@ class JetDataset(IterableDataset):
     Parameters
     ----------
     files
-        HDF5 files (all with the same datasets).
+        HDF5 files (all with the same datasets): local paths or fsspec URLs.
     specs
         Streams to read (inputs and labels).
     batch_size
@@ -93,7 +93,7 @@ class JetDataset(IterableDataset):
 
     def __init__(
         self,
-        files: Sequence[Path],
+        files: Sequence[Path | str],
         specs: Sequence[InputSpec],
         batch_size: int,
         num_jets: int = -1,
@@ -148,20 +148,49 @@ class JetDataset(IterableDataset):
         """Set the epoch used to seed the shuffling (shared with loader workers)."""
         self._epoch.value = epoch
 
-    def rank_chunks(self) -> list[Chunk]:
-        """Chunks of this rank's share, in file order."""
-        rank, world = dist_info()
+    def rank_chunks(self, rank: int | None = None, world: int | None = None) -> list[Chunk]:
+        """Chunks of a rank's share (default: this process's rank), in file order."""
+        if rank is None or world is None:
+            rank, world = dist_info()
         lo = self.num_jets * rank // world
         hi = self.num_jets * (rank + 1) // world
         return split_chunks(self.lengths, lo, hi, self.chunk_size)
 
-    def __len__(self) -> int:
-        """Batches this rank yields per epoch (over all its workers)."""
-        return sum(-(-(c.stop - c.start) // self.batch_size) for c in self.rank_chunks())
+    def _min_batches(self, chunks: Sequence[Chunk]) -> list[int]:
+        return [-(-(c.stop - c.start) // self.batch_size) for c in chunks]
 
-    def worker_chunks(self, rng: np.random.Generator) -> list[Chunk]:
-        """This worker's chunks for the current epoch."""
-        chunks = self.rank_chunks()
+    def rank_plan(self) -> list[tuple[Chunk, int]]:
+        """This rank's chunks with the number of batches to cut from each.
+
+        Under DDP every rank must yield the same number of batches (a rank that runs out
+        first would leave the others waiting in the gradient all-reduce forever). Shares
+        differ by at most one jet but file boundaries can add partial batches, so ranks
+        with fewer batches split their fullest batches until all ranks have as many as
+        the rank with the most: every jet is still read exactly once per epoch.
+        """
+        rank, world = dist_info()
+        target = max(sum(self._min_batches(self.rank_chunks(r, world))) for r in range(world))
+        chunks = self.rank_chunks(rank, world)
+        counts = self._min_batches(chunks)
+        for _ in range(target - sum(counts)):
+            sizes = [(c.stop - c.start) / k for c, k in zip(chunks, counts)]
+            i = int(np.argmax(sizes))
+            if sizes[i] <= 1:
+                msg = (
+                    f"Cannot give each of the {world} ranks {target} batches: rank {rank} holds only "
+                    f"{sum(c.stop - c.start for c in chunks)} jets. Use fewer devices or more jets."
+                )
+                raise ValueError(msg)
+            counts[i] += 1
+        return list(zip(chunks, counts))
+
+    def __len__(self) -> int:
+        """Batches this rank yields per epoch (over all its workers); equal on every rank."""
+        return sum(k for _, k in self.rank_plan())
+
+    def worker_chunks(self, rng: np.random.Generator) -> list[tuple[Chunk, int]]:
+        """This worker's chunks (with their batch counts) for the current epoch."""
+        chunks = self.rank_plan()
         if self.shuffle:
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
         info = get_worker_info()
@@ -177,30 +206,38 @@ class JetDataset(IterableDataset):
         rng = np.random.default_rng([self.seed, int(self._epoch.value), rank, info.id if info else 0, 1])
         readers: dict[int, BlockReader] = {}
         try:
-            for chunk in chunks:
+            for chunk, num_batches in chunks:
                 if chunk.file_index not in readers:
                     readers[chunk.file_index] = self.open_reader(chunk.file_index)
                 block = readers[chunk.file_index].read(chunk.start, chunk.stop)
-                yield from self.batches(block, rng)
+                yield from self.batches(block, rng, num_batches)
         finally:
             for r in readers.values():
                 r.close()
 
-    def batch_order(self, block: Block, rng: np.random.Generator) -> list[np.ndarray]:
-        """Index arrays of the batches of ``block``."""
+    def batch_order(
+        self, block: Block, rng: np.random.Generator, num_batches: int | None = None
+    ) -> list[np.ndarray]:
+        """Index arrays of the batches of ``block``; the fullest are halved up to ``num_batches``."""
         n = block.num_jets
-        if not self.shuffle:
-            return [np.arange(s, min(n, s + self.batch_size)) for s in range(0, n, self.batch_size)]
-        order = rng.permutation(n)
-        if self.bucket and block.valid:
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.shuffle and self.bucket and block.valid:
             counts = sum(v.sum(axis=1) for v in block.valid.values())
             order = order[np.argsort(counts[order], kind="stable")]
         batches = [order[s : s + self.batch_size] for s in range(0, n, self.batch_size)]
+        while num_batches is not None and len(batches) < num_batches:
+            i = max(range(len(batches)), key=lambda j: len(batches[j]))
+            half = len(batches[i]) // 2
+            batches[i : i + 1] = [batches[i][:half], batches[i][half:]]
+        if not self.shuffle:
+            return batches
         return [batches[i] for i in rng.permutation(len(batches))]
 
-    def batches(self, block: Block, rng: np.random.Generator) -> Iterator[Batch]:
-        """Slice ``block`` into trimmed batches."""
-        for idx in self.batch_order(block, rng):
+    def batches(
+        self, block: Block, rng: np.random.Generator, num_batches: int | None = None
+    ) -> Iterator[Batch]:
+        """Slice ``block`` into (at least ``num_batches``) trimmed batches."""
+        for idx in self.batch_order(block, rng, num_batches):
             if self.shuffle:
                 idx = np.sort(idx)  # memory locality; order inside a batch does not matter
             batch = self.make_batch(block, idx)

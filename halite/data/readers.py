@@ -18,15 +18,21 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
 
 
-def expand_files(pattern: str | Sequence[str]) -> list[Path]:
-    """Expand a path, a glob, or a list of them into existing files (sorted per glob)."""
+def expand_files(pattern: str | Sequence[str]) -> list[Path | str]:
+    """Expand a path, a glob, or a list of them into existing files (sorted per glob).
+
+    Remote URLs (``s3://bucket/key``, globs allowed) stay strings and are streamed by ``open_h5``.
+    """
     patterns = [pattern] if isinstance(pattern, str) else list(pattern)
-    files: list[Path] = []
+    files: list[Path | str] = []
     for pat in patterns:
-        if any(c in str(pat) for c in "*?["):
+        if is_remote(pat):
+            files.extend(remote_files(str(pat)))
+        elif any(c in str(pat) for c in "*?["):
             matches = sorted(globmod.glob(str(pat)))
             if not matches:
                 msg = f"No files match the glob '{pat}'. Check the path in data.*_file."
@@ -41,9 +47,14 @@ def expand_files(pattern: str | Sequence[str]) -> list[Path]:
     return files
 
 
-def open_h5(path: Path) -> h5py.File:
-    """Open an HDF5 file read-only with an error naming the file when it is not readable HDF5."""
+def open_h5(path: Path | str) -> h5py.File:
+    """Open an HDF5 file (local, or a URL streamed through fsspec) read-only.
+
+    The error names the file when it is not readable HDF5.
+    """
     try:
+        if is_remote(path):
+            return h5py.File(open_remote(str(path)), "r")
         return h5py.File(path, "r")
     except OSError as err:
         msg = (
@@ -53,14 +64,14 @@ def open_h5(path: Path) -> h5py.File:
         raise OSError(msg) from err
 
 
-def read_label_names(path: Path, datasets: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+def read_label_names(path: Path | str, datasets: dict[str, str]) -> dict[str, dict[str, list[str]]]:
     """Class names stored as string-list attributes of each stream's dataset.
 
     ``datasets`` maps stream names to dataset names; returns ``{stream: {attr: [names]}}``
     (empty for a file that is not HDF5).
     """
     out: dict[str, dict[str, list[str]]] = {}
-    if not h5py.is_hdf5(path):
+    if not is_remote(path) and not h5py.is_hdf5(path):
         return out
     with open_h5(path) as f:
         for stream, name in datasets.items():
@@ -89,7 +100,7 @@ class StreamLayout:
         return len(self.spec.variables)
 
 
-def stream_layout(f: h5py.File, path: Path, spec: InputSpec) -> StreamLayout:
+def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayout:
     """Check the dataset and fields of ``spec`` in ``f`` and build its read layout."""
     if spec.dataset not in f:
         msg = (
@@ -145,7 +156,7 @@ class Block:
     the row of each slot in ``values[s]`` (-1 = padding). ``valid[s]`` is ``(n, N)``.
     """
 
-    path: Path
+    path: Path | str
     start: int
     values: dict[str, np.ndarray]
     valid: dict[str, np.ndarray]
@@ -172,7 +183,7 @@ class H5Reader:
         default gives padded ``(n, N, C)`` values.
     """
 
-    def __init__(self, path: Path, specs: Sequence[InputSpec], packed: bool = False) -> None:
+    def __init__(self, path: Path | str, specs: Sequence[InputSpec], packed: bool = False) -> None:
         self.path = path
         self.packed = packed
         self.file = open_h5(path)

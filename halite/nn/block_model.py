@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from halite.io import read_yaml
 from halite.nn.blocks.base import BodyBase, HeadBase, InputInfo
 from halite.nn.model import Model
+from halite.nn.multitask import global_only
 from halite.tasks.base import TaskBase
-from halite.tasks.classification import resolve_class_weights
 from halite.typing import Labels, Masks, Tensors
 
 
@@ -61,25 +60,9 @@ class BlockModel(Model):
         self.body = body
         head.build(InputInfo(self.variables, norm, global_object))
         body.build(head.get_out_size(), head.feat_map)
-        names = [t.name for t in tasks]
-        if len(set(names)) != len(names):
-            msg = f"Task names must be unique, got {names}."
-            raise ValueError(msg)
-        self.tasks = nn.ModuleList(tasks)
-        class_weights = read_yaml(class_dict) if class_dict else None
-        for task in tasks:
-            if task.input_name != global_object:
-                msg = (
-                    f"Task '{task.name}' predicts for stream '{task.input_name}', but a BlockModel only "
-                    f"predicts per jet ('{global_object}'). Use halite.nn.model.Model for per-constituent tasks."
-                )
-                raise ValueError(msg)
-            task.build(body.get_out_size())
-            if getattr(task, "use_class_dict", False):
-                if class_weights is None:
-                    msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
-                    raise ValueError(msg)
-                resolve_class_weights(task, class_weights)  # type: ignore[arg-type]
+        self.build_tasks(
+            tasks, global_only(type(self).__name__, global_object, body.get_out_size()), class_dict
+        )
 
     def features(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
         """Head then body: raw inputs -> ``(B, body.out_features)``."""

@@ -19,7 +19,6 @@ from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
 from halite.nn.multitask import MultiTask
 from halite.nn.pooling import Pooling
 from halite.tasks.base import TaskBase
-from halite.tasks.classification import ClassificationTask, resolve_class_weights
 from halite.typing import Labels, Masks, Tensors
 
 
@@ -141,30 +140,19 @@ class Model(MultiTask):
                 self.featurewise[f"{i}_{fw.layer}"] = FeaturewiseTransformation(fw, num_params, size, where)
         # features of a GLOBAL entry are concatenated to the pooled representation
         self.pooled_size = pool_net.out_features + len(self.variables.get(GLOBAL, []))
-        names = [t.name for t in tasks]
-        if len(set(names)) != len(names):
-            msg = f"Task names must be unique, got {names}."
-            raise ValueError(msg)
-        self.tasks = nn.ModuleList(tasks)
-        class_weights = read_yaml(class_dict) if class_dict else None
-        for task in tasks:
-            if isinstance(task, ClassificationTask):
-                task.resolve_class_names((label_names or {}).get(task.input_name, {}))
+
+        def sizes(task: TaskBase) -> tuple[int, int]:
             if task.input_name == global_object:
-                task.build(self.pooled_size)
-            elif task.input_name in self.init_nets:
-                task.build(enc_out, context_size=self.pooled_size)
-            else:
-                msg = (
-                    f"Task '{task.name}' reads stream '{task.input_name}', which is neither the global "
-                    f"object '{global_object}' nor an encoded stream {sorted(self.init_nets)}."
-                )
-                raise ValueError(msg)
-            if isinstance(task, ClassificationTask) and task.use_class_dict:
-                if class_weights is None:
-                    msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
-                    raise ValueError(msg)
-                resolve_class_weights(task, class_weights)
+                return self.pooled_size, 0
+            if task.input_name in self.init_nets:
+                return enc_out, self.pooled_size
+            msg = (
+                f"Task '{task.name}' reads stream '{task.input_name}', which is neither the global "
+                f"object '{global_object}' nor an encoded stream {sorted(self.init_nets)}."
+            )
+            raise ValueError(msg)
+
+        self.build_tasks(tasks, sizes, class_dict, label_names)
 
     def _check_multi_stream_encoder(self, encoder: nn.Module) -> None:
         names = getattr(encoder, "input_names", None)
@@ -314,6 +302,8 @@ class Model(MultiTask):
                 packing = packings.get(task.input_name) if task.tokenwise else None
                 if packing is None:
                     out = task(per_stream[task.input_name], context=pooled, pad_mask=mask)
+                    if task.tokenwise and out.dim() == mask.dim() + 1:  # zeros at padding, as when packed
+                        out = out.masked_fill(mask.unsqueeze(-1), 0.0)
                 else:
                     out = tokenwise(task, per_stream[task.input_name], packing, pooled)
             outputs[task.name] = out

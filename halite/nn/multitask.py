@@ -2,16 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 
 from halite.data.specs import LabelSpec
+from halite.io import read_yaml
+from halite.tasks.base import TaskBase
+from halite.tasks.classification import ClassificationTask, resolve_class_weights
 
 
 class MultiTask(nn.Module):
     """Mixin for models holding ``self.tasks`` (an ``nn.ModuleList`` of ``TaskBase``)."""
 
     tasks: nn.ModuleList
+
+    def build_tasks(
+        self,
+        tasks: list[TaskBase],
+        sizes: Callable[[TaskBase], tuple[int, int]],
+        class_dict: str | None = None,
+        label_names: dict[str, dict[str, list[str]]] | None = None,
+    ) -> None:
+        """Build every task with ``sizes(task) = (input_size, context_size)``.
+
+        Classification tasks get their class names (config, then the file's attributes,
+        then the built-in table) and, with ``use_class_dict``, the class dict's weights.
+        ``sizes`` raises for a task whose stream the model cannot serve.
+        """
+        names = [t.name for t in tasks]
+        if len(set(names)) != len(names):
+            msg = f"Task names must be unique, got {names}."
+            raise ValueError(msg)
+        self.tasks = nn.ModuleList(tasks)
+        class_weights = read_yaml(class_dict) if class_dict else None
+        for task in tasks:
+            if isinstance(task, ClassificationTask):
+                task.resolve_class_names((label_names or {}).get(task.input_name, {}))
+            input_size, context_size = sizes(task)
+            task.build(input_size, context_size=context_size)
+            if getattr(task, "use_class_dict", False):
+                if class_weights is None:
+                    msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
+                    raise ValueError(msg)
+                resolve_class_weights(task, class_weights)  # type: ignore[arg-type]
 
     def required_labels(self) -> dict[str, list[LabelSpec]]:
         """Labels needed by the tasks, per stream (deduplicated by name)."""
@@ -29,3 +64,19 @@ class MultiTask(nn.Module):
         """Weighted sum of per-task losses."""
         weights = {t.name: t.weight for t in self.tasks}
         return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))
+
+
+def global_only(model: str, global_object: str, size: int) -> Callable[[TaskBase], tuple[int, int]]:
+    """Task sizes for models that predict per global object only (error for other streams)."""
+
+    def sizes(task: TaskBase) -> tuple[int, int]:
+        if task.input_name != global_object:
+            msg = (
+                f"Task '{task.name}' reads '{task.input_name}', but {model} only predicts per jet "
+                f"('{global_object}'). Set input_name: {global_object}, or use halite.nn.model.Model "
+                f"for per-constituent tasks."
+            )
+            raise ValueError(msg)
+        return size, 0
+
+    return sizes

@@ -10,9 +10,8 @@ from halite.data.specs import check_norm_dict
 from halite.io import read_yaml
 from halite.nn.encoders.point_base import PointBackbone
 from halite.nn.layers.norm import InputNorm
-from halite.nn.multitask import MultiTask
+from halite.nn.multitask import MultiTask, global_only
 from halite.tasks.base import TaskBase
-from halite.tasks.classification import ClassificationTask, resolve_class_weights
 from halite.typing import Labels, Masks, Tensors
 
 
@@ -65,23 +64,12 @@ class PointCloudModel(MultiTask):
         self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
         backbone.build(self.variables, global_object)
         self.backbone = backbone
-        class_weights = read_yaml(class_dict) if class_dict else None
-        for task in tasks:
-            if task.input_name != global_object:
-                msg = (
-                    f"Task '{task.name}' reads '{task.input_name}', but PointCloudModel predicts per "
-                    f"'{global_object}' only. Set input_name: {global_object}."
-                )
-                raise ValueError(msg)
-            if isinstance(task, ClassificationTask):
-                task.resolve_class_names((label_names or {}).get(task.input_name, {}))
-            task.build(backbone.out_features)
-            if isinstance(task, ClassificationTask) and task.use_class_dict:
-                if class_weights is None:
-                    msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
-                    raise ValueError(msg)
-                resolve_class_weights(task, class_weights)
-        self.tasks = nn.ModuleList(tasks)
+        self.build_tasks(
+            tasks,
+            global_only(type(self).__name__, global_object, backbone.out_features),
+            class_dict,
+            label_names,
+        )
 
     def forward(
         self, inputs: Tensors, pad_masks: Masks, labels: Labels | None = None

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from halite.data.remote import is_remote
 from halite.io import atomic_path
 
 
@@ -16,5 +17,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
     ) -> None:
+        if is_remote(path):  # an object store publishes an object only once it is complete
+            super().save_checkpoint(checkpoint, path, storage_options)
+            return
         with atomic_path(path) as tmp:
             torch.save(checkpoint, tmp)

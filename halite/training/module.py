@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
 from torch import nn
 
 from halite.tasks.base import TaskBase
+from halite.training.mup import MupConfig
+from halite.training.mup import apply as apply_mup
 from halite.training.pretrained import backbone_parameters, load_backbone
 from halite.typing import Batch, Labels, Masks
 
@@ -50,6 +52,30 @@ class LRSConfig:
             raise ValueError(msg)
 
 
+@dataclass
+class CompileConfig:
+    """Options passed to ``torch.compile`` when the run is started with ``--compile``.
+
+    Parameters
+    ----------
+    backend
+        ``inductor`` generates fused kernels (C++ on CPU, Triton on GPU); ``aot_eager`` and
+        ``eager`` only trace (fast to compile, for debugging).
+    mode
+        Inductor mode (``reduce-overhead`` uses CUDA graphs on GPU).
+    dynamic
+        Compile for dynamic shapes from the start (batches are trimmed to their longest set, so
+        ``N`` changes from batch to batch); ``None`` lets torch decide after the first recompile.
+    fullgraph
+        Fail instead of falling back to eager on graph breaks.
+    """
+
+    backend: Literal["inductor", "aot_eager", "eager"] = "inductor"
+    mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = "default"
+    dynamic: bool | None = True
+    fullgraph: bool = False
+
+
 class LitModel(L.LightningModule):
     """Train a halite ``Model``.
 
@@ -61,6 +87,14 @@ class LitModel(L.LightningModule):
         Optimiser and learning-rate schedule.
     name
         Model name used in output columns (``<name>_pb``); linked from the top-level ``name``.
+    compile
+        Compile the network with ``torch.compile`` (linked from the top-level ``--compile``).
+        ``nn.Module.compile`` compiles in place, so parameter names, checkpoints and exports
+        are those of the eager model.
+    compile_config
+        ``torch.compile`` options.
+    mup
+        muP set-up (see ``halite.training.mup``): muP init and attention, ``MuAdamW``.
     pretrained
         Local checkpoint whose backbone weights (matching names and shapes) initialise the
         model; task heads are new. A report of loaded / skipped / mismatched tensors is printed.
@@ -75,6 +109,9 @@ class LitModel(L.LightningModule):
         model: nn.Module,
         lrs_config: LRSConfig | None = None,
         name: str = "halite",
+        compile: bool = False,
+        compile_config: CompileConfig | None = None,
+        mup: MupConfig | None = None,
         pretrained: str | None = None,
         freeze_backbone: bool = False,
         backbone_lr_scale: float = 1.0,
@@ -83,6 +120,11 @@ class LitModel(L.LightningModule):
         self.model = model
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
+        self.compile_model = compile
+        self.compile_config = compile_config or CompileConfig()
+        self.mup = mup
+        if mup is not None:
+            apply_mup(self.model, mup)
         self.backbone_lr_scale = backbone_lr_scale
         if pretrained:
             report = load_backbone(model, pretrained)
@@ -91,6 +133,16 @@ class LitModel(L.LightningModule):
         if freeze_backbone:
             for _, p in backbone_parameters(model):
                 p.requires_grad_(False)
+
+    def configure_model(self) -> None:
+        if self.compile_model and getattr(self.model, "_compiled_call_impl", None) is None:
+            cfg = self.compile_config
+            self.model.compile(
+                backend=cfg.backend,
+                mode=None if cfg.backend != "inductor" else cfg.mode,
+                dynamic=cfg.dynamic,
+                fullgraph=cfg.fullgraph,
+            )
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -211,11 +263,16 @@ class LitModel(L.LightningModule):
             },
         ]
         groups = [g for g in groups if g["params"]]
-        opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
+        if self.mup is not None:
+            from mup import MuAdamW
+
+            opt = MuAdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)  # lr / width_mult per group
+        else:
+            opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         total = int(self.trainer.estimated_stepping_batches)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt,
-            max_lr=[cfg.max * g["lr_scale"] for g in groups],
+            max_lr=[g["lr"] * g["lr_scale"] for g in opt.param_groups],
             total_steps=max(total, 2),
             pct_start=cfg.pct_start,
             div_factor=cfg.max / cfg.initial,

@@ -69,14 +69,21 @@ class EncoderLayer(nn.Module):
             embed_dim, embed_dim, [embed_dim * hidden_dim_scale], activation=activation, dropout=dropout
         )
 
-    def forward(self, x: Tensor, attn_mask: Tensor | None, attn_bias: Tensor | None = None) -> Tensor:
-        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``; optional logit bias."""
-        x = x + self.attention(self.norm1(x), attn_mask=attn_mask, attn_bias=attn_bias)
-        return x + self.dense(self.norm2(x))
+    def forward(
+        self,
+        x: Tensor,
+        attn_mask: Tensor | None,
+        attn_bias: Tensor | None = None,
+        packing: Packing | None = None,
+    ) -> Tensor:
+        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``; optional logit bias.
 
-    def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
-        """The same block on packed valid constituents ``x`` ``(T, D)`` -> ``(T, D)``."""
-        x = x + self.attention.forward_packed(self.norm1(x), packing)
+        With ``packing``, ``x`` is the packed valid constituents ``(T, D)`` (masks unused).
+        """
+        if packing is not None:
+            x = x + self.attention.forward_packed(self.norm1(x), packing)
+        else:
+            x = x + self.attention(self.norm1(x), attn_mask=attn_mask, attn_bias=attn_bias)
         return x + self.dense(self.norm2(x))
 
 
@@ -150,7 +157,7 @@ class TransformerEncoder(nn.Module):
     def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
         """Encode packed valid constituents ``x`` ``(T, D)`` -> ``(T, out_features)``."""
         for layer in self.layers:
-            x = layer.forward_packed(x, packing)
+            x = layer(x, None, packing=packing)  # a module call, so forward hooks see every block
         return self.project(x)
 
     def project(self, x: Tensor) -> Tensor:

@@ -68,6 +68,7 @@ class ScaledDotProductAttention(nn.Module):
         self.embed_dim = embed_dim
         self.num_heads = num_heads
         self.dropout = dropout
+        self.scale: float | None = None  # None: 1/sqrt(head_dim); muP sets 1/head_dim
         self.q_proj = nn.Linear(embed_dim, embed_dim)
         self.kv_proj = nn.Linear(embed_dim, 2 * embed_dim)
         self.out_proj = nn.Linear(embed_dim, embed_dim)
@@ -93,7 +94,7 @@ class ScaledDotProductAttention(nn.Module):
         if attn_bias is not None:
             attn_mask = combine_mask_and_bias(attn_mask, attn_bias)
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0, scale=self.scale
         )
         return self.out_proj(out.transpose(1, 2).reshape(b, nq, self.embed_dim))
 
@@ -115,7 +116,7 @@ class ScaledDotProductAttention(nn.Module):
         ):
             qs = q_seg.view(num, length, self.num_heads, self.head_dim).transpose(1, 2)
             ks, vs = kv_seg.view(num, length, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-            out = F.scaled_dot_product_attention(qs, ks, vs, dropout_p=dropout)
+            out = F.scaled_dot_product_attention(qs, ks, vs, dropout_p=dropout, scale=self.scale)
             outs.append(out.transpose(1, 2).reshape(num * length, self.embed_dim))
         out = torch.cat(outs) if len(outs) > 1 else outs[0] if outs else x[:0]  # x[:0]: no constituents
         return self.out_proj(out)

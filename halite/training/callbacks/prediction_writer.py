@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import numpy as np
 import torch
 from numpy.lib import recfunctions as rfn
 
+from halite.data.readers import open_h5
+from halite.data.remote import copy_file, is_remote, join
 from halite.evaluate.summary import flavour_summary, format_summary
 from halite.io import atomic_path
 
@@ -53,17 +56,21 @@ class PredictionWriter(L.Callback):
     ) -> None:
         self._chunks.append(outputs)
 
-    def target_path(self, trainer: L.Trainer, test_file: Path) -> Path:
+    def target_path(self, trainer: L.Trainer, test_file: Path | str) -> Path | str:
         if self.output_path:
-            return Path(self.output_path)
+            return self.output_path if is_remote(self.output_path) else Path(self.output_path)
         ckpt = trainer.ckpt_path
+        test_stem = Path(str(test_file)).stem
+        if ckpt and is_remote(ckpt):  # s3://bucket/<run>/ckpts/<name>.ckpt
+            run_url, _, name = str(ckpt).rsplit("/", 2)
+            return join(run_url, "predictions", f"{Path(name).stem}__test_{test_stem}.h5")
         if ckpt:
             run_dir = Path(ckpt).parent.parent
             stem = Path(ckpt).stem
         else:
             run_dir = Path(trainer.default_root_dir)
             stem = "untrained"
-        return run_dir / "predictions" / f"{stem}__test_{test_file.stem}.h5"
+        return run_dir / "predictions" / f"{stem}__test_{test_stem}.h5"
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero or not self._chunks:
@@ -76,14 +83,16 @@ class PredictionWriter(L.Callback):
         if columnar:
             widths = dataset.slot_widths()
         else:
-            with h5py.File(dataset.files[0], "r") as f:
+            with open_h5(dataset.files[0]) as f:
                 for spec in dataset.specs:
                     if not spec.is_global:
                         slots = f[spec.dataset].shape[1]
                         widths[spec.name] = min(slots, spec.max_length or slots)
         stream_cols = self.collect(global_name, widths)
         num = dataset.num_jets
-        path = self.target_path(trainer, dataset.files[0])
+        target = self.target_path(trainer, dataset.files[0])
+        # remote targets (s3://) are written to a local staging folder, then uploaded
+        path = Path(tempfile.mkdtemp()) / Path(str(target)).name if is_remote(target) else Path(target)
         with atomic_path(path) as tmp, h5py.File(tmp, "w") as out:
             if columnar:
                 jets = dataset.global_records(num)
@@ -100,13 +109,18 @@ class PredictionWriter(L.Callback):
             out.attrs["halite_model"] = pl_module.name  # type: ignore[attr-defined]
             out.attrs["checkpoint"] = str(trainer.ckpt_path or "")
             out.attrs["tasks"] = json.dumps(pl_module.task_metadata())  # type: ignore[operator]
-        self.written = path
-        print(f"Predictions written to {path}\nRun directory: {path.parent.parent}")
+        self.written = path if not is_remote(target) else None
+        if is_remote(target):
+            copy_file(path, target)
+        run_dir = str(target).rsplit("/", 2)[0] if is_remote(target) else path.parent.parent
+        print(f"Predictions written to {target}\nRun directory: {run_dir}")
         summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
         if summary:
             print(format_summary(summary, pl_module.name))  # type: ignore[arg-type]
             with atomic_path(path.with_suffix(".summary.json")) as tmp:
                 tmp.write_text(json.dumps(summary, indent=2))
+            if is_remote(target):
+                copy_file(path.with_suffix(".summary.json"), str(target)[: -len(".h5")] + ".summary.json")
 
     def collect(self, global_name: str, widths: dict[str, int]) -> dict[str, dict[str, np.ndarray]]:
         """Concatenate the per-batch outputs; constituent outputs padded to a common width."""
@@ -140,13 +154,13 @@ class PredictionWriter(L.Callback):
         return result
 
     @staticmethod
-    def read_global(files: list[Path], dataset: str, num: int) -> np.ndarray:
+    def read_global(files: list[Path | str], dataset: str, num: int) -> np.ndarray:
         """All fields of the global object for the first ``num`` jets over ``files``."""
         parts, left = [], num
         for path in files:
             if left <= 0:
                 break
-            with h5py.File(path, "r") as f:
+            with open_h5(path) as f:
                 arr = f[dataset][: min(left, len(f[dataset]))]
             parts.append(arr)
             left -= len(arr)

@@ -1,0 +1,302 @@
+"""muP (Yang et al., "Tensor Programs V", arXiv:2203.03466) through the ``mup`` package.
+
+With a ``mup:`` section in the model config the width ``parameter_name`` of the block
+``apply_to`` (e.g. the encoder's ``embed_dim``) is the width that muP scales: the block's
+output projection becomes a ``MuReadout``, attention uses ``1/head_dim`` scaling, weights
+are re-initialised with muP's width-aware init, and fit uses ``MuAdamW``, so that
+hyperparameters tuned at a small width transfer to large ones.
+
+``halite mup-setup --config X.yaml`` builds the base and delta models (widths
+``parameter_base`` and ``parameter_delta``) and writes the base-shapes file
+``shape_path``; ``--check`` runs the coordinate check: a few MuAdamW steps at several widths,
+plotting each block's mean |activation| against width (flat lines = muP works).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from halite.io import atomic_path
+from halite.nn.layers.attention import ScaledDotProductAttention
+from halite.nn.model import Model
+
+
+@dataclass
+class MupConfig:
+    """The ``mup`` section of the model config.
+
+    Parameters
+    ----------
+    shape_path
+        Base-shapes file written by ``halite mup-setup``.
+    apply_to
+        Submodule of the model whose width muP scales (``encoder``).
+    parameter_name
+        Its constructor argument giving the width (``embed_dim``).
+    parameter_base, parameter_delta
+        Widths of the base and delta models; two different values, both divisible by the
+        number of attention heads.
+    """
+
+    shape_path: str
+    parameter_base: int
+    parameter_delta: int
+    apply_to: str = "encoder"
+    parameter_name: str = "embed_dim"
+
+    def __post_init__(self) -> None:
+        if self.parameter_base == self.parameter_delta or min(self.parameter_base, self.parameter_delta) < 1:
+            msg = (
+                f"mup.parameter_base ({self.parameter_base}) and mup.parameter_delta ({self.parameter_delta}) "
+                f"must be two different positive widths."
+            )
+            raise ValueError(msg)
+
+    @property
+    def width_key(self) -> str:
+        """The config key of the scaled width."""
+        return f"model.model.init_args.{self.apply_to}.init_args.{self.parameter_name}"
+
+
+def prepare(model: nn.Module, config: MupConfig) -> None:
+    """Make the structural muP changes: ``MuReadout`` output projection and ``1/d`` attention."""
+    from mup import MuReadout
+
+    block = getattr(model, config.apply_to, None)
+    if block is None:
+        msg = f"mup.apply_to='{config.apply_to}' is not a submodule of the model; use e.g. 'encoder'."
+        raise ValueError(msg)
+    proj = getattr(block, "out_proj", None)
+    if not isinstance(proj, nn.Linear):
+        msg = (
+            f"muP needs a fixed output width after the scaled block: set `out_dim` in "
+            f"model.model.init_args.{config.apply_to}.init_args (the muP readout)."
+        )
+        raise ValueError(msg)
+    for module in block.modules():
+        if isinstance(module, ScaledDotProductAttention):
+            module.scale = 1.0 / module.head_dim
+    if not isinstance(proj, MuReadout):
+        block.out_proj = MuReadout(proj.in_features, proj.out_features, readout_zero_init=True)
+
+
+def check_heads(model: nn.Module, config: MupConfig) -> None:
+    """Base and delta widths must be divisible by every attention block's number of heads."""
+    heads = {m.num_heads for m in model.modules() if isinstance(m, ScaledDotProductAttention)}
+    for name, width in (
+        ("parameter_base", config.parameter_base),
+        ("parameter_delta", config.parameter_delta),
+    ):
+        bad = sorted(h for h in heads if width % h)
+        if bad:
+            msg = f"mup.{name}={width} is not divisible by num_heads={bad[0]}; choose a multiple of {bad[0]}."
+            raise ValueError(msg)
+
+
+def apply(model: nn.Module, config: MupConfig) -> None:
+    """Prepare ``model``, attach the base shapes of ``config.shape_path`` and re-initialise it."""
+    from mup import MuReadout, set_base_shapes
+    from mup.init import kaiming_uniform_
+
+    prepare(model, config)
+    if not Path(config.shape_path).is_file():
+        msg = (
+            f"muP base-shapes file {config.shape_path} not found (mup.shape_path). "
+            f"Create it with `halite mup-setup --config <your config>`."
+        )
+        raise FileNotFoundError(msg)
+    set_base_shapes(model, config.shape_path)
+    for module in model.modules():
+        if isinstance(module, MuReadout):
+            module.reset_parameters()
+        elif isinstance(module, nn.Linear) and module.weight.infshape.ninf() > 0:  # type: ignore[attr-defined]
+            kaiming_uniform_(module.weight, a=math.sqrt(5))
+
+
+@contextlib.contextmanager
+def _no_argv() -> Iterator[None]:
+    """Hide this tool's own command line from the LightningCLI instances it builds."""
+    saved = sys.argv
+    sys.argv = saved[:1]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def build_model(config_path: str, width: int | None, mup: MupConfig, extra: list[str]) -> Model:
+    """The network of ``config_path`` with the scaled width set to ``width`` (muP not applied)."""
+    from halite.cli import HaliteCLI
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
+
+    args = ["--config", config_path, "--model.mup=null", *extra]
+    if width is not None:
+        args.append(f"--{mup.width_key}={width}")
+    with _no_argv():
+        cli = HaliteCLI(LitModel, JetDataModule, args=args, run=False, save_config_callback=None)
+    cli.datamodule.require_labels(cli.model.model.required_labels())
+    return cli.model.model
+
+
+def read_config(config_path: str, extra: list[str]) -> tuple[MupConfig, Any]:
+    """The ``model.mup`` section and the data module of a config."""
+    from halite.cli import HaliteCLI
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
+
+    cli = HaliteCLI(
+        LitModel, JetDataModule, args=["--config", config_path, "--model.mup=null", *extra], run=False
+    )
+    raw = cli.parser.parse_args(["--config", config_path, *extra]).model.get("mup")
+    if raw is None:
+        msg = f"{config_path} has no model.mup section (shape_path, parameter_base, parameter_delta, ...)."
+        raise ValueError(msg)
+    return MupConfig(**{k: raw[k] for k in vars(raw)}), cli.datamodule
+
+
+def setup_shapes(config_path: str, extra: list[str]) -> MupConfig:
+    """Write the base-shapes file of the config's ``mup`` section."""
+    from mup import make_base_shapes
+
+    cfg, _ = read_config(config_path, extra)
+    target = build_model(config_path, None, cfg, extra)
+    check_heads(target, cfg)
+    base = build_model(config_path, cfg.parameter_base, cfg, extra)
+    delta = build_model(config_path, cfg.parameter_delta, cfg, extra)
+    for model in (base, delta):
+        prepare(model, cfg)
+    shape_path = Path(cfg.shape_path)
+    with atomic_path(shape_path) as tmp:
+        make_base_shapes(base, delta, savefile=str(tmp))
+    print(f"Wrote muP base shapes to {shape_path} (base {cfg.parameter_base}, delta {cfg.parameter_delta}).")
+    return cfg
+
+
+def _recorder(values: list[float]) -> Any:
+    def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+        if isinstance(output, torch.Tensor):
+            values.append(float(output.detach().abs().mean()))
+
+    return hook
+
+
+def coord_check(config_path: str, extra: list[str], out_dir: Path, widths: list[int], steps: int = 3) -> dict:
+    """Mean |activation| of each block after each of ``steps`` MuAdamW steps, per width."""
+    from mup import MuAdamW
+
+    cfg, dm = read_config(config_path, extra)
+    probe = build_model(config_path, None, cfg, extra)
+    dm.require_labels(probe.required_labels())
+    batch = next(iter(dm.val_dataloader()))
+    result: dict[str, Any] = {"widths": widths, "steps": steps, "l1": {}}
+    for width in widths:
+        torch.manual_seed(0)
+        model = build_model(config_path, width, cfg, extra)
+        apply(model, cfg)
+        model.train()
+        opt = MuAdamW(model.parameters(), lr=1e-3)
+        blocks = {
+            n: m
+            for n, m in model.named_modules()
+            if n.count(".") <= 2 and n and not isinstance(m, nn.ModuleList)
+        }
+        stats: dict[str, list[float]] = {n: [] for n in blocks}
+        hooks = [
+            m.register_forward_hook(_recorder(stats[n]))
+            for n, m in blocks.items()
+            if not isinstance(m, nn.ModuleDict)
+        ]
+        for _ in range(steps):
+            _, losses = model(batch.inputs, batch.pad_masks, batch.labels)
+            opt.zero_grad()
+            model.total_loss(losses).backward()
+            opt.step()
+        for h in hooks:
+            h.remove()
+        result["l1"][str(width)] = {n: v for n, v in stats.items() if v}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "coord_check.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=1))
+    plot_coord_check(result, out_dir / "coord_check.png")
+    return result
+
+
+def plot_coord_check(result: dict, path: Path) -> None:
+    """One panel per step: mean |activation| of every block against width (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    widths = result["widths"]
+    modules = sorted(result["l1"][str(widths[0])])
+    fig, axes = plt.subplots(1, result["steps"], figsize=(4 * result["steps"], 3.5), sharey=True)
+    for step, ax in enumerate(axes if result["steps"] > 1 else [axes]):
+        for name in modules:
+            ys = [result["l1"][str(w)][name][step] for w in widths]
+            ax.plot(widths, ys, marker="o", label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("width")
+        ax.set_title(f"step {step + 1}")
+    axes_list = axes if result["steps"] > 1 else [axes]
+    axes_list[0].set_ylabel("mean |activation|")
+    axes_list[-1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5))
+    fig.suptitle("muP coordinate check (flat lines: activations do not grow with width)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="halite mup-setup",
+        description="Write the muP base-shapes file of a config's model.mup section; --check runs the "
+        "coordinate check. Arguments after `--` override the config.",
+    )
+    p.add_argument("--config", required=True, help="halite config with a model.mup section")
+    p.add_argument("--check", action="store_true", help="also run the coordinate check")
+    p.add_argument("--widths", type=int, nargs="+", default=None, help="coordinate-check widths")
+    p.add_argument("--steps", type=int, default=3, help="coordinate-check optimiser steps")
+    p.add_argument("--out-dir", type=Path, default=Path("mup_check"), help="coordinate-check outputs")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``halite mup-setup``."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in args_list:
+        i = args_list.index("--")
+        args_list, extra = args_list[:i], args_list[i + 1 :]
+    args = _parser().parse_args(args_list)
+    cfg = setup_shapes(args.config, extra)
+    if args.check:
+        base = min(cfg.parameter_base, cfg.parameter_delta)
+        widths = args.widths or [base, 2 * base, 4 * base]
+        result = coord_check(args.config, extra, args.out_dir, widths, args.steps)
+        last = {n: [result["l1"][str(w)][n][-1] for w in widths] for n in result["l1"][str(widths[0])]}
+        print(
+            f"coordinate check written to {args.out_dir}/coord_check.png; mean |activation| at the last step:"
+        )
+        print("  " + " ".join(f"{w:>10d}" for w in widths) + "  block")
+        for name, values in last.items():
+            print("  " + " ".join(f"{v:10.4f}" for v in values) + f"  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
