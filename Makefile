@@ -32,8 +32,13 @@ test: $(STAMP)
 		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
 	$(BIN)/python -m pytest -q
 
+# Benchmarks print numbers; never part of `make test`. vs_salt.py installs salt 0.13 into
+# bench/.venv-salt on first use.
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/limits.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/vs_salt.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

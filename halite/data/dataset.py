@@ -169,7 +169,7 @@ class JetDataset(IterableDataset):
 
     def open_reader(self, file_index: int) -> BlockReader:
         """A block reader of file ``file_index`` (``read(start, stop) -> Block``, ``close()``)."""
-        return H5Reader(self.files[file_index], self.specs)
+        return H5Reader(self.files[file_index], self.specs, packed=True)
 
     def set_epoch(self, epoch: int) -> None:
         """Start epoch ``epoch`` from its first batch (shared with persistent loader workers)."""
@@ -313,7 +313,7 @@ class JetDataset(IterableDataset):
         self, block: Block, rng: np.random.Generator, num_batches: int | None = None
     ) -> list[np.ndarray]:
         """Index arrays of the batches of ``block``; the fullest are halved up to ``num_batches``."""
-        n = next(iter(block.values.values())).shape[0]
+        n = block.num_jets
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         if self.shuffle and self.bucket and block.valid:
             counts = sum(v.sum(axis=1) for v in block.valid.values())
@@ -361,16 +361,20 @@ class JetDataset(IterableDataset):
         for spec in self.specs:
             vals = block.values[spec.name]
             nvar = len(spec.variables)
-            valid = None
+            valid, packed = None, False
             if spec.is_global:
-                rows = vals[idx]
+                cols = vals[idx].T  # (C, B)
             else:
                 valid_all = block.valid[spec.name][idx]
                 n = trim_length(valid_all)
                 valid = np.ascontiguousarray(valid_all[:, :n])
-                rows = vals[idx, :n]
                 masks[spec.name] = torch.from_numpy(~valid)
-            x = np.ascontiguousarray(rows[..., :nvar])
+                packed = spec.name in block.rows
+                if packed:  # valid constituents only, field-major (C, T_batch)
+                    cols = vals.T[:, block.rows[spec.name][idx, :n][valid]]
+                else:
+                    cols = np.moveaxis(vals[idx, :n], -1, 0)  # (C, B, n)
+            x = to_batch(cols[:nvar], valid, packed)
             counts = check_finite(
                 x, spec.variables, spec.name, block.path, self.non_finite, self.non_finite_value
             )
@@ -383,11 +387,26 @@ class JetDataset(IterableDataset):
                 fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
                 labels[spec.name] = {}
                 for lab in spec.labels:
-                    col = rows[..., fields.index(lab.name)]
+                    k = fields.index(lab.name)
+                    col = to_batch(cols[k : k + 1], valid, packed)[..., 0]
                     if lab.kind == "class":
                         ignore = None if valid is None else ~valid
                         arr = map_labels(col, lab, spec.name, block.path, ignore)
                     else:
-                        arr = np.ascontiguousarray(col)
+                        arr = col
                     labels[spec.name][lab.name] = torch.from_numpy(arr)
         return Batch(inputs, masks, labels)
+
+
+def to_batch(cols: np.ndarray, valid: np.ndarray | None, packed: bool) -> np.ndarray:
+    """Field-major ``(C, ...)`` values -> a contiguous batch array with the fields last.
+
+    ``cols`` is ``(C, B)`` or ``(C, B, n)``, or with ``packed`` ``(C, T)`` holding only the
+    valid constituents of ``valid`` ``(B, n)``, which are scattered into zeros ``(B, n, C)``.
+    """
+    if not packed:
+        return np.ascontiguousarray(np.moveaxis(cols, 0, -1))
+    assert valid is not None
+    out = np.zeros((*valid.shape, cols.shape[0]), dtype=cols.dtype)
+    out[valid] = cols.T
+    return out

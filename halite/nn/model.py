@@ -15,6 +15,7 @@ from halite.nn.init_nets import InitNet, InitNetConfig
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
+from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
 from halite.nn.multitask import MultiTask
 from halite.nn.pooling import Pooling
 from halite.tasks.base import TaskBase
@@ -59,6 +60,10 @@ class Model(MultiTask):
         Class names stored as dataset attributes of the training file,
         ``{stream: {label: [names]}}`` (linked from ``data.label_names``); default
         class names of classification tasks.
+    packed
+        Run the init nets, the encoder (when it supports it) and per-constituent task heads
+        on valid constituents only; numerically the same as over every slot (see
+        ``halite.nn.layers.packing``).
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class Model(MultiTask):
         featurewise_nets: list[FeaturewiseConfig] | None = None,
         parameters: dict[str, ParameterConfig] | None = None,
         label_names: dict[str, dict[str, list[str]]] | None = None,
+        packed: bool = True,
     ) -> None:
         super().__init__()
         if not variables:
@@ -82,6 +88,7 @@ class Model(MultiTask):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
+        self.packed = packed
         norm = dict(self._load_norm(norm_dict))
         if PARAMETERS in self.variables:
             names = self.variables[PARAMETERS]
@@ -196,36 +203,59 @@ class Model(MultiTask):
         check_norm_dict(norm, checked, source)
         return norm
 
-    def embed(self, inputs: Tensors, pad_masks: Masks) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
+    def packings(self, pad_masks: Masks) -> dict[str, Packing | None]:
+        """Per encoded stream, its packing of valid constituents (None when not packing)."""
+        on = packing_enabled(self.packed)
+        return {name: Packing.from_mask(pad_masks[name]) if on else None for name in self.init_nets}
+
+    def embed(
+        self, inputs: Tensors, pad_masks: Masks, packings: dict[str, Packing | None] | None = None
+    ) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
         """Normalise, embed and encode; return per-stream embeddings, pooled vector and global input."""
+        packings = self.packings(pad_masks) if packings is None else packings
         glob = inputs.get(self.global_object)
         glob = self.norms[self.global_object](glob) if glob is not None else None
         params = self.norms[PARAMETERS](inputs[PARAMETERS]) if PARAMETERS in self.norms else None
         context = glob
         if params is not None and not self.film:
             context = params if glob is None else torch.cat([glob, params], dim=-1)
-        embs, masks = [], []
-        for name, net in self.init_nets.items():
-            mask = pad_masks[name]
-            x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
-            if self.film:
-                x = self._film(f"input_{name}", x, params).masked_fill(mask.unsqueeze(-1), 0.0)
-            embs.append(net(x, context))
-            masks.append(mask)
-        mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
-        if hasattr(self.encoder, "input_names"):
-            encoded = self.encoder(
-                dict(zip(self.init_nets.keys(), embs)), dict(zip(self.init_nets.keys(), masks))
-            )
-            x = torch.cat([encoded[name] for name in self.init_nets], dim=1)
+        (first, packing), *more = packings.items()
+        packed_encoder = getattr(self.encoder, "packed", False) and hasattr(self.encoder, "forward_packed")
+        if (
+            not more
+            and packing is not None
+            and packed_encoder
+            and not self.film
+            and self.edge_features is None
+        ):
+            # one stream: stay packed from the init net through the encoder
+            x = self.norms[first](packing.pack(inputs[first]))
+            x = self.init_nets[first](x, packing.per_constituent(context) if context is not None else None)
+            x = packing.unpack(self.encoder.forward_packed(x, packing))
+            mask, masks = pad_masks[first], [pad_masks[first]]
         else:
-            x = torch.cat(embs, dim=1) if len(embs) > 1 else embs[0]
-            if self.edge_features is not None:
-                name = self.edge_features.input_name
-                edges = self.edge_features(inputs[name], pad_masks[name])
-                x = self.encoder(x, mask, edge_x=edges)
+            embs, masks = [], []
+            for name, net in self.init_nets.items():
+                mask = pad_masks[name]
+                x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
+                if self.film:
+                    x = self._film(f"input_{name}", x, params).masked_fill(mask.unsqueeze(-1), 0.0)
+                embs.append(tokenwise(net, x, packings[name], context))
+                masks.append(mask)
+            mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
+            if hasattr(self.encoder, "input_names"):
+                encoded = self.encoder(
+                    dict(zip(self.init_nets.keys(), embs)), dict(zip(self.init_nets.keys(), masks))
+                )
+                x = torch.cat([encoded[name] for name in self.init_nets], dim=1)
             else:
-                x = self.encoder(x, mask)
+                x = torch.cat(embs, dim=1) if len(embs) > 1 else embs[0]
+                if self.edge_features is not None:
+                    name = self.edge_features.input_name
+                    edges = self.edge_features(inputs[name], pad_masks[name])
+                    x = self.encoder(x, mask, edge_x=edges)
+                else:
+                    x = self.encoder(x, mask)
         if self.film:
             x = self._film("encoder", x, params)
         pooled = self.pool_net(x, mask)
@@ -258,7 +288,8 @@ class Model(MultiTask):
         losses
             Task name -> unweighted scalar loss (empty without labels).
         """
-        per_stream, pooled, _ = self.embed(inputs, pad_masks)
+        packings = self.packings(pad_masks)
+        per_stream, pooled, _ = self.embed(inputs, pad_masks, packings)
         outputs: dict[str, Tensor] = {}
         losses: dict[str, Tensor] = {}
         for task in self.tasks:
@@ -268,7 +299,13 @@ class Model(MultiTask):
                 mask = None
             else:
                 mask = pad_masks[task.input_name]
-                out = task(per_stream[task.input_name], context=pooled, pad_mask=mask)
+                packing = packings.get(task.input_name) if task.tokenwise else None
+                if packing is None:
+                    out = task(per_stream[task.input_name], context=pooled, pad_mask=mask)
+                    if task.tokenwise and out.dim() == mask.dim() + 1:  # zeros at padding, as when packed
+                        out = out.masked_fill(mask.unsqueeze(-1), 0.0)
+                else:
+                    out = tokenwise(task, per_stream[task.input_name], packing, pooled)
             outputs[task.name] = out
             if labels is not None:
                 losses[task.name] = task.loss(out, labels, mask)

@@ -29,7 +29,16 @@ class TaskBase(nn.Module):
         Loss module; tasks document which reduction they need.
     weight
         Weight of this task in the total loss.
+
+    Attributes
+    ----------
+    tokenwise
+        True when ``forward`` treats every constituent independently (a dense head),
+        so the model may run it on the valid constituents only. Tasks whose forward
+        mixes constituents (e.g. pairwise heads) set it to False.
     """
+
+    tokenwise: bool = True
 
     def __init__(
         self,

@@ -85,6 +85,8 @@ class VertexingTask(TaskBase):
         Defaults to ``BCEWithLogitsLoss(reduction="none")``; must be unreduced.
     """
 
+    tokenwise = False  # pairs of constituents: never run on packed constituents
+
     def __init__(
         self,
         name: str,

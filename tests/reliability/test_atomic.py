@@ -95,7 +95,10 @@ def _is_file_writer(func: ast.Attribute) -> bool:
     """``torch.save``, ``fig.savefig``, ``path.write_text`` ... but not ``json.dump`` into an open handle."""
     owner = getattr(func.value, "id", getattr(func.value, "attr", ""))
     # json.dump into an open handle and jsonargparse's parser.dump (returns a string) write no file
-    return not (func.attr == "dump" and owner in ("json", "yaml", "parser")) and owner not in ("self", "super")
+    return not (func.attr == "dump" and owner in ("json", "yaml", "parser")) and owner not in (
+        "self",
+        "super",
+    )
 
 
 def test_every_output_goes_through_atomic_path() -> None:

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
 from halite.nn.layers.dense import Activation, Dense
+from halite.nn.layers.packing import Packing, packing_enabled
 
 #: Builds an attention module for a given ``embed_dim``; in YAML a ``class_path`` with ``init_args``
 #: (without ``embed_dim``), e.g. ``halite.nn.layers.gatv2.GATv2Attention``.
@@ -68,9 +69,21 @@ class EncoderLayer(nn.Module):
             embed_dim, embed_dim, [embed_dim * hidden_dim_scale], activation=activation, dropout=dropout
         )
 
-    def forward(self, x: Tensor, attn_mask: Tensor | None, attn_bias: Tensor | None = None) -> Tensor:
-        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``; optional logit bias."""
-        x = x + self.attention(self.norm1(x), attn_mask=attn_mask, attn_bias=attn_bias)
+    def forward(
+        self,
+        x: Tensor,
+        attn_mask: Tensor | None,
+        attn_bias: Tensor | None = None,
+        packing: Packing | None = None,
+    ) -> Tensor:
+        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``; optional logit bias.
+
+        With ``packing``, ``x`` is the packed valid constituents ``(T, D)`` (masks unused).
+        """
+        if packing is not None:
+            x = x + self.attention.forward_packed(self.norm1(x), packing)
+        else:
+            x = x + self.attention(self.norm1(x), attn_mask=attn_mask, attn_bias=attn_bias)
         return x + self.dense(self.norm2(x))
 
 
@@ -99,6 +112,11 @@ class TransformerEncoder(nn.Module):
         Attention builder for every block (default: ``ScaledDotProductAttention``); e.g.
         ``GATv2Attention`` from the ``configs/GATv2.yaml`` fragment. Its ``num_heads`` must
         equal ``num_heads``.
+    packed
+        Run the per-constituent work (projections, MLPs, norms) and attention on the
+        valid constituents only (see ``halite.nn.layers.packing``); numerically the same
+        as the padded computation, padded output slots are then zero. Used when the
+        attention supports it (``forward_packed``, as ``ScaledDotProductAttention``).
     """
 
     def __init__(
@@ -111,6 +129,7 @@ class TransformerEncoder(nn.Module):
         dropout: float = 0.0,
         out_dim: int | None = None,
         attention: AttentionFactory | None = None,
+        packed: bool = True,
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
@@ -123,13 +142,25 @@ class TransformerEncoder(nn.Module):
         self.final_norm = nn.LayerNorm(embed_dim)
         self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.out_features = out_dim or embed_dim
+        self.packed = packed and all(hasattr(layer.attention, "forward_packed") for layer in self.layers)
 
     def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
         """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N, out_features)``."""
+        if pad_mask is not None and packing_enabled(self.packed):
+            packing = Packing.from_mask(pad_mask)
+            return packing.unpack(self.forward_packed(packing.pack(x), packing))
         attn_mask = key_mask_for_attention(pad_mask)
         for layer in self.layers:
             x = layer(x, attn_mask)
+        return self.project(x)
+
+    def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
+        """Encode packed valid constituents ``x`` ``(T, D)`` -> ``(T, out_features)``."""
+        for layer in self.layers:
+            x = layer(x, None, packing=packing)  # a module call, so forward hooks see every block
+        return self.project(x)
+
+    def project(self, x: Tensor) -> Tensor:
+        """Final norm and optional output projection, ``(..., D)`` -> ``(..., out_features)``."""
         x = self.final_norm(x)
-        if self.out_proj is not None:
-            x = self.out_proj(x)
-        return x
+        return self.out_proj(x) if self.out_proj is not None else x

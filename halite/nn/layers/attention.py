@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from halite.nn.layers.packing import Packing
+
 
 def key_mask_for_attention(pad_mask: Tensor | None) -> Tensor | None:
     """Turn a pad mask ``(B, N)`` (True = padding) into an SDPA mask ``(B, 1, 1, N)`` (True = attend).
@@ -95,6 +97,29 @@ class ScaledDotProductAttention(nn.Module):
             q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0, scale=self.scale
         )
         return self.out_proj(out.transpose(1, 2).reshape(b, nq, self.embed_dim))
+
+    def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
+        """Self-attention within each jet for packed constituents ``x`` ``(T, D)`` -> ``(T, D)``.
+
+        Each segment of jets of equal length ``L`` runs one fused SDPA call on
+        ``(n_L, H, L, D / H)`` without padding or mask.
+        """
+        t = x.shape[0]
+        q = self.q_proj(x).view(t, self.num_heads, self.head_dim)
+        kv = self.kv_proj(x).view(t, 2, self.num_heads, self.head_dim)
+        dropout = self.dropout if self.training else 0.0
+        outs = []
+        sizes = [num * length for _, num, length in packing.segments]
+        # split (not slicing): its backward is one cat instead of a zero-filled (T, D) per segment
+        for (_, num, length), q_seg, kv_seg in zip(
+            packing.segments, q.split(sizes), kv.split(sizes), strict=True
+        ):
+            qs = q_seg.view(num, length, self.num_heads, self.head_dim).transpose(1, 2)
+            ks, vs = kv_seg.view(num, length, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+            out = F.scaled_dot_product_attention(qs, ks, vs, dropout_p=dropout, scale=self.scale)
+            outs.append(out.transpose(1, 2).reshape(num * length, self.embed_dim))
+        out = torch.cat(outs) if len(outs) > 1 else outs[0] if outs else x[:0]  # x[:0]: no constituents
+        return self.out_proj(out)
 
 
 def masked_softmax(scores: Tensor, pad_mask: Tensor, dim: int = 1) -> Tensor:

@@ -1,0 +1,57 @@
+"""The reader's packed blocks (valid constituents only) give the same batches as padded blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from halite.data.dataset import JetDataset
+from halite.data.readers import Block, H5Reader
+from halite.data.specs import InputSpec, LabelSpec
+
+
+def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Path]) -> None:
+    specs = [
+        InputSpec("jets", "jets", ("pt_btagJes",), is_global=True, labels=(LabelSpec("flavour_label", "class"),)),
+        InputSpec(
+            "tracks", "tracks", ("d0", "numberOfPixelHits"), max_length=30,
+            labels=(LabelSpec("ftagTruthOriginLabel", "class", num_classes=8), LabelSpec("ptfrac", "value")),
+        ),
+    ]  # fmt: skip
+    ds = JetDataset([tiny_data["train"]], specs, batch_size=64, shuffle=True, bucket=True)
+    reader = H5Reader(tiny_data["train"], specs, packed=True)
+    packed = reader.read(100, 400)
+    reader.close()
+    reader = H5Reader(tiny_data["train"], specs)
+    from_reader = reader.read(100, 400)
+    reader.close()
+    rows, valid = packed.rows["tracks"], packed.valid["tracks"]
+    assert packed.values["tracks"].shape == (int(valid.sum()), 4)  # only valid constituents are kept
+    padded_tracks = np.zeros((*valid.shape, 4), dtype=np.float32)
+    padded_tracks[valid] = packed.values["tracks"][rows[valid]]
+    padded = Block(packed.path, packed.start, {**packed.values, "tracks": padded_tracks}, packed.valid)
+    assert not from_reader.rows  # the default reader gives padded values, as built here
+    np.testing.assert_array_equal(from_reader.values["tracks"], padded_tracks)
+    for idx in ds.batch_order(packed, np.random.default_rng(0)):
+        idx = np.sort(idx)
+        a, b = ds.make_batch(packed, idx), ds.make_batch(padded, idx)
+        for stream in ("jets", "tracks"):
+            assert torch.equal(a.inputs[stream], b.inputs[stream])
+            assert a.inputs[stream].is_contiguous()
+            for name, lab in a.labels[stream].items():
+                assert torch.equal(lab, b.labels[stream][name])
+        assert torch.equal(a.pad_masks["tracks"], b.pad_masks["tracks"])
+        assert torch.count_nonzero(a.inputs["tracks"][a.pad_masks["tracks"]]) == 0
+        assert (a.labels["tracks"]["ftagTruthOriginLabel"][a.pad_masks["tracks"]] == -1).all()
+
+
+def test_every_jet_is_read_when_a_constituent_stream_comes_first(tiny_data: dict[str, Path]) -> None:
+    specs = [
+        InputSpec("tracks", "tracks", ("d0",), max_length=20),
+        InputSpec("jets", "jets", ("pt_btagJes",), is_global=True),
+    ]
+    for shuffle in (False, True):
+        ds = JetDataset([tiny_data["train"]], specs, batch_size=100, num_jets=700, shuffle=shuffle)
+        assert sum(b.batch_size for b in ds) == 700
