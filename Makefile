@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo_data
-DEMO_TRAIN ?= 150000
-DEMO_EVAL ?= 30000
+DEMO_TRAIN ?= 100000
+DEMO_EVAL ?= 20000
 
 .PHONY: install demo test bench lint clean
 

@@ -281,7 +281,7 @@ QUIET_WARNINGS = (
 
 class _DropTips(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return "litlogger" not in record.getMessage()
+        return not any(tip in record.getMessage() for tip in ("litlogger", "litmodels"))
 
 
 def quiet_lightning() -> None:
