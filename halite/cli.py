@@ -33,7 +33,7 @@ from halite.training.resume import find_resume
 #: tool name -> (module with a ``main(argv)``, one-line help)
 TOOLS: dict[str, tuple[str, str]] = {
     "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
-    "prep": ("halite.data.prep", "compute the norm dict and class dict of a training file"),
+    "prep": ("halite.data.prep_cli", "compute the norm dict and class dict of a training file"),
     "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
     "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
     "export": ("halite.export.command", "export a checkpoint to ONNX and check parity with PyTorch"),

@@ -15,8 +15,8 @@ from halite.data.prep import (
     compute_norm_dict,
     load_class_dict,
     load_norm_dict,
-    main,
 )
+from halite.data.prep_cli import main
 from halite.data.synthetic import write_file
 from halite.io import write_yaml
 

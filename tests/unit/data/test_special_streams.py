@@ -67,7 +67,7 @@ def test_parameters_config_must_match(param_file: Path) -> None:
 
 
 def test_prep_reads_global_from_the_global_object(tmp_path: Path) -> None:
-    from halite.data.prep import main as prep_main
+    from halite.data.prep_cli import main as prep_main
 
     path = write_file(tmp_path / "train.h5", 200, seed=2, num_tracks=6)
     data = {
