@@ -140,7 +140,31 @@ class HeadsCIL(nn.Module):
         return torch.cat([self.heads[str(t)](feature) for t in self.processed_task_ids], dim=-1)
 
 
-class HeadDIL(nn.Module):
+class _SingleHead(nn.Module):
+    """One linear head created by ``setup_task``; shared by ``HeadDIL`` and ``HeadSTL``."""
+
+    def __init__(self, input_dim: int) -> None:
+        super().__init__()
+        self.input_dim = input_dim
+        self.head: nn.Linear | None = None
+
+    def if_head_setup(self) -> bool:
+        """Whether ``setup_task`` was called."""
+        return self.head is not None
+
+    def get_head(self, task_id: int | None = None) -> nn.Linear:
+        """The head (``task_id`` is ignored)."""
+        if self.head is None:
+            msg = f"{type(self).__name__}: the head is not set up. Call setup_task(num_classes) first."
+            raise RuntimeError(msg)
+        return self.head
+
+    def forward(self, feature: Tensor, task_id: int | None = None) -> Tensor:
+        """``feature`` ``(B, D)`` -> ``(B, C)``; ``task_id`` is ignored."""
+        return self.get_head()(feature)
+
+
+class HeadDIL(_SingleHead):
     """Domain-incremental head: one linear head shared by all tasks.
 
     Parameters
@@ -148,11 +172,6 @@ class HeadDIL(nn.Module):
     input_dim
         Feature width ``D`` of the backbone.
     """
-
-    def __init__(self, input_dim: int) -> None:
-        super().__init__()
-        self.input_dim = input_dim
-        self.head: nn.Linear | None = None
 
     def setup_task(self, num_classes: int) -> None:
         """Create the head (first call) or check that ``num_classes`` matches it."""
@@ -165,21 +184,6 @@ class HeadDIL(nn.Module):
                 f"{self.head.out_features}, this task {num_classes}. Use the 'cil' paradigm for new classes."
             )
             raise ValueError(msg)
-
-    def if_head_setup(self) -> bool:
-        """Whether ``setup_task`` was called."""
-        return self.head is not None
-
-    def get_head(self, task_id: int | None = None) -> nn.Linear:
-        """The shared head (``task_id`` is ignored)."""
-        if self.head is None:
-            msg = "HeadDIL: the head is not set up. Call setup_task(num_classes) first."
-            raise RuntimeError(msg)
-        return self.head
-
-    def forward(self, feature: Tensor, task_id: int | None = None) -> Tensor:
-        """``feature`` ``(B, D)`` -> ``(B, C)``; ``task_id`` is ignored."""
-        return self.get_head()(feature)
 
 
 class HeadsMTL(nn.Module):
@@ -254,7 +258,7 @@ class HeadsMTL(nn.Module):
         return out
 
 
-class HeadSTL(nn.Module):
+class HeadSTL(_SingleHead):
     """Single-task head.
 
     Parameters
@@ -263,23 +267,7 @@ class HeadSTL(nn.Module):
         Feature width ``D`` of the backbone.
     """
 
-    def __init__(self, input_dim: int) -> None:
-        super().__init__()
-        self.input_dim = input_dim
-        self.head: nn.Linear | None = None
-
     def setup_task(self, num_classes: int) -> None:
         """Create the head with ``num_classes`` outputs."""
         _check_num_classes(num_classes, "HeadSTL.setup_task")
         self.head = nn.Linear(self.input_dim, num_classes)
-
-    def get_head(self, task_id: int | None = None) -> nn.Linear:
-        """The head (``task_id`` is ignored)."""
-        if self.head is None:
-            msg = "HeadSTL: the head is not set up. Call setup_task(num_classes) first."
-            raise RuntimeError(msg)
-        return self.head
-
-    def forward(self, feature: Tensor, task_id: int | None = None) -> Tensor:
-        """``feature`` ``(B, D)`` -> ``(B, C)``."""
-        return self.get_head()(feature)
