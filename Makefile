@@ -30,6 +30,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	@if $(BIN)/python -m pip show torchvision >/dev/null 2>&1; then \
 		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 # Benchmarks print numbers; never part of `make test`. vs_salt.py installs salt 0.13 into
@@ -43,6 +44,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(DEMO_DIR) logs

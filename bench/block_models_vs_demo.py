@@ -23,7 +23,7 @@ CONFIGS = ("demo.yaml", "columnar_dnn.yaml", "lbn.yaml")
 
 
 def cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "halite.cli", *args], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "halite", *args], cwd=ROOT, check=True, capture_output=True)
 
 
 def main() -> int:

@@ -49,7 +49,7 @@ def run_mode(mode: str, args: argparse.Namespace, data: dict[str, str], tmp: Pat
     cmd = [
         sys.executable,
         "-m",
-        "halite.cli",
+        "halite",
         "fit",
         f"--config={args.config}",
         f"--data.train_file={data['train']}",

@@ -30,7 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from halite.cli import HaliteCLI, RunDirSaveConfig, main  # noqa: E402
+from halite.cli import HaliteCLI, RunDirSaveConfig  # noqa: E402
+from halite.commands import main  # noqa: E402
 from halite.data.datamodule import JetDataModule  # noqa: E402
 from halite.evaluate.summary import flavour_summary  # noqa: E402
 from halite.training.module import LitModel  # noqa: E402

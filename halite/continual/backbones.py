@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from halite.continual.data import InputInfo
+from halite.models.model import Model
 from halite.nn.init_nets import InitNetConfig
 from halite.nn.layers.dense import Activation, Dense
 from halite.nn.layers.norm import InputNorm
-from halite.nn.model import Model
 from halite.nn.pooling import Pooling
 from halite.typing import Masks, Tensors
 
@@ -104,7 +104,7 @@ class MLPBackbone(Backbone):
 class JetBackbone(Backbone):
     """The GN2 stack: input norm -> init nets -> encoder -> pooling, ``(B, D)`` per jet.
 
-    Wraps ``halite.nn.model.Model`` without tasks (ATLAS, ATL-PHYS-PUB-2022-027).
+    Wraps ``halite.models.Model`` without tasks (ATLAS, ATL-PHYS-PUB-2022-027).
 
     Parameters
     ----------

@@ -132,7 +132,7 @@ def ensure_data(data_dir: Path, sample: str, sizes: tuple[int, int, int]) -> Non
 
 
 def halite(*args: str) -> list[str]:
-    return [sys.executable, "-m", "halite.cli", *args]
+    return [sys.executable, "-m", "halite", *args]
 
 
 def metrics(pred: Path, name: str, sample: str, task: str) -> dict[str, float]:
@@ -229,8 +229,8 @@ SLURM = """#!/bin/bash
 #SBATCH --time={hours}:00:00
 #SBATCH --output={run_dir}/slurm-%j.out
 cd {root}
-srun {python} -m halite.cli fit --config {config} {extra}
-srun {python} -m halite.cli test --config $(ls -td {run_dir}/logs/{name}_* | head -1)/config.yaml
+srun {python} -m halite fit --config {config} {extra}
+srun {python} -m halite test --config $(ls -td {run_dir}/logs/{name}_* | head -1)/config.yaml
 """
 
 

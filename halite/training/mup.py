@@ -6,7 +6,7 @@ output projection becomes a ``MuReadout``, attention uses ``1/head_dim`` scaling
 are re-initialised with muP's width-aware init, and fit uses ``MuAdamW``, so that
 hyperparameters tuned at a small width transfer to large ones.
 
-``halite mup-setup --config X.yaml`` builds the base and delta models (widths
+The command ``halite mup-setup --config X.yaml`` (``halite.commands.mup_setup``) builds the base and delta models (widths
 ``parameter_base`` and ``parameter_delta``) and writes the base-shapes file
 ``shape_path``; ``--check`` runs the coordinate check: a few MuAdamW steps at several widths,
 plotting each block's mean |activation| against width (flat lines = muP works).
@@ -14,12 +14,9 @@ plotting each block's mean |activation| against width (flat lines = muP works).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import math
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +25,8 @@ import torch
 from torch import nn
 
 from halite.io import atomic_path
+from halite.models.model import Model
 from halite.nn.layers.attention import ScaledDotProductAttention
-from halite.nn.model import Model
 
 
 @dataclass
@@ -124,66 +121,6 @@ def apply(model: nn.Module, config: MupConfig) -> None:
             kaiming_uniform_(module.weight, a=math.sqrt(5))
 
 
-@contextlib.contextmanager
-def _no_argv() -> Iterator[None]:
-    """Hide this tool's own command line from the LightningCLI instances it builds."""
-    saved = sys.argv
-    sys.argv = saved[:1]
-    try:
-        yield
-    finally:
-        sys.argv = saved
-
-
-def build_model(config_path: str, width: int | None, mup: MupConfig, extra: list[str]) -> Model:
-    """The network of ``config_path`` with the scaled width set to ``width`` (muP not applied)."""
-    from halite.cli import HaliteCLI
-    from halite.data.datamodule import JetDataModule
-    from halite.training.module import LitModel
-
-    args = ["--config", config_path, "--model.mup=null", *extra]
-    if width is not None:
-        args.append(f"--{mup.width_key}={width}")
-    with _no_argv():
-        cli = HaliteCLI(LitModel, JetDataModule, args=args, run=False, save_config_callback=None)
-    cli.datamodule.require_labels(cli.model.model.required_labels())
-    return cli.model.model
-
-
-def read_config(config_path: str, extra: list[str]) -> tuple[MupConfig, Any]:
-    """The ``model.mup`` section and the data module of a config."""
-    from halite.cli import HaliteCLI
-    from halite.data.datamodule import JetDataModule
-    from halite.training.module import LitModel
-
-    cli = HaliteCLI(
-        LitModel, JetDataModule, args=["--config", config_path, "--model.mup=null", *extra], run=False
-    )
-    raw = cli.parser.parse_args(["--config", config_path, *extra]).model.get("mup")
-    if raw is None:
-        msg = f"{config_path} has no model.mup section (shape_path, parameter_base, parameter_delta, ...)."
-        raise ValueError(msg)
-    return MupConfig(**{k: raw[k] for k in vars(raw)}), cli.datamodule
-
-
-def setup_shapes(config_path: str, extra: list[str]) -> MupConfig:
-    """Write the base-shapes file of the config's ``mup`` section."""
-    from mup import make_base_shapes
-
-    cfg, _ = read_config(config_path, extra)
-    target = build_model(config_path, None, cfg, extra)
-    check_heads(target, cfg)
-    base = build_model(config_path, cfg.parameter_base, cfg, extra)
-    delta = build_model(config_path, cfg.parameter_delta, cfg, extra)
-    for model in (base, delta):
-        prepare(model, cfg)
-    shape_path = Path(cfg.shape_path)
-    with atomic_path(shape_path) as tmp:
-        make_base_shapes(base, delta, savefile=str(tmp))
-    print(f"Wrote muP base shapes to {shape_path} (base {cfg.parameter_base}, delta {cfg.parameter_delta}).")
-    return cfg
-
-
 def _recorder(values: list[float]) -> Any:
     def hook(module: nn.Module, inputs: Any, output: Any) -> None:
         if isinstance(output, torch.Tensor):
@@ -192,18 +129,25 @@ def _recorder(values: list[float]) -> Any:
     return hook
 
 
-def coord_check(config_path: str, extra: list[str], out_dir: Path, widths: list[int], steps: int = 3) -> dict:
-    """Mean |activation| of each block after each of ``steps`` MuAdamW steps, per width."""
+def coord_check(
+    build: Callable[[int], Model],
+    batch: Any,
+    cfg: MupConfig,
+    out_dir: Path,
+    widths: list[int],
+    steps: int = 3,
+) -> dict:
+    """Mean |activation| of each block after each of ``steps`` MuAdamW steps, per width.
+
+    ``build(width)`` returns the network at that width (muP not yet applied); ``batch`` is one
+    validation batch with labels.
+    """
     from mup import MuAdamW
 
-    cfg, dm = read_config(config_path, extra)
-    probe = build_model(config_path, None, cfg, extra)
-    dm.require_labels(probe.required_labels())
-    batch = next(iter(dm.val_dataloader()))
     result: dict[str, Any] = {"widths": widths, "steps": steps, "l1": {}}
     for width in widths:
         torch.manual_seed(0)
-        model = build_model(config_path, width, cfg, extra)
+        model = build(width)
         apply(model, cfg)
         model.train()
         opt = MuAdamW(model.parameters(), lr=1e-3)
@@ -261,42 +205,13 @@ def plot_coord_check(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="halite mup-setup",
-        description="Write the muP base-shapes file of a config's model.mup section; --check runs the "
-        "coordinate check. Arguments after `--` override the config.",
-    )
-    p.add_argument("--config", required=True, help="halite config with a model.mup section")
-    p.add_argument("--check", action="store_true", help="also run the coordinate check")
-    p.add_argument("--widths", type=int, nargs="+", default=None, help="coordinate-check widths")
-    p.add_argument("--steps", type=int, default=3, help="coordinate-check optimiser steps")
-    p.add_argument("--out-dir", type=Path, default=Path("mup_check"), help="coordinate-check outputs")
-    return p
+def write_base_shapes(base: Model, delta: Model, cfg: MupConfig) -> Path:
+    """Write the base-shapes file ``cfg.shape_path`` from the base and delta models."""
+    from mup import make_base_shapes
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``halite mup-setup``."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    extra: list[str] = []
-    if "--" in args_list:
-        i = args_list.index("--")
-        args_list, extra = args_list[:i], args_list[i + 1 :]
-    args = _parser().parse_args(args_list)
-    cfg = setup_shapes(args.config, extra)
-    if args.check:
-        base = min(cfg.parameter_base, cfg.parameter_delta)
-        widths = args.widths or [base, 2 * base, 4 * base]
-        result = coord_check(args.config, extra, args.out_dir, widths, args.steps)
-        last = {n: [result["l1"][str(w)][n][-1] for w in widths] for n in result["l1"][str(widths[0])]}
-        print(
-            f"coordinate check written to {args.out_dir}/coord_check.png; mean |activation| at the last step:"
-        )
-        print("  " + " ".join(f"{w:>10d}" for w in widths) + "  block")
-        for name, values in last.items():
-            print("  " + " ".join(f"{v:10.4f}" for v in values) + f"  {name}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    for model in (base, delta):
+        prepare(model, cfg)
+    shape_path = Path(cfg.shape_path)
+    with atomic_path(shape_path) as tmp:
+        make_base_shapes(base, delta, savefile=str(tmp))
+    return shape_path

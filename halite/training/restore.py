@@ -1,4 +1,6 @@
-"""Rebuild a trained model from its run directory and checkpoint."""
+"""A trained run's config and weights: find its config, point it at the run's dicts, load weights.
+
+Building the model from the config is the tools' job (``halite.commands._build.load_run``)."""
 
 from __future__ import annotations
 
@@ -35,30 +37,15 @@ def load_config(config_path: Path) -> dict[str, Any]:
     return cfg
 
 
-def load_checkpoint(ckpt_path: str | Path, config_path: str | Path | None = None) -> tuple[Any, Any, dict]:
-    """Instantiate ``(LitModel, JetDataModule, config)`` of a run and load the checkpoint's weights.
-
-    The checkpoint is read with ``torch.load(weights_only=True)``.
-    """
-    from halite.cli import HaliteCLI  # the CLI's parser knows the config schema and the links
-    from halite.data.datamodule import JetDataModule
-    from halite.training.module import LitModel
-
-    ckpt = Path(ckpt_path)
-    if not ckpt.is_file():
-        msg = f"Checkpoint not found: {ckpt}. Pass the path of a .ckpt file from <run>/ckpts/."
-        raise FileNotFoundError(msg)
-    cfg_path = Path(config_path) if config_path else find_run_config(ckpt)
-    cfg = load_config(cfg_path)
-    cli = HaliteCLI(LitModel, JetDataModule, args=cfg, run=False)
+def load_weights(model: torch.nn.Module, ckpt: Path, cfg_path: Path) -> None:
+    """Load a checkpoint's weights (``torch.load(weights_only=True)``) strictly, then switch to eval mode."""
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
     weights = state.get("state_dict", state)
-    missing, unexpected = cli.model.load_state_dict(weights, strict=False)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         msg = (
             f"Checkpoint {ckpt} does not match the model of {cfg_path}: missing {list(missing)[:5]}, "
             f"unexpected {list(unexpected)[:5]}. Use the config the checkpoint was trained with."
         )
         raise ValueError(msg)
-    cli.model.eval()
-    return cli.model, cli.datamodule, cfg
+    model.eval()

@@ -98,7 +98,7 @@ def slurm_script(job: JobSpec) -> str:
         lines.append(f"#SBATCH --partition={job.partition}")
     if job.account:
         lines.append(f"#SBATCH --account={job.account}")
-    cmd = shlex.join([job.python, "-m", "halite.cli", *job.fit_command()])
+    cmd = shlex.join([job.python, "-m", "halite", *job.fit_command()])
     lines += [
         "",
         "set -euo pipefail",
@@ -125,7 +125,7 @@ def condor_files(job: JobSpec, executable: str) -> tuple[str, str]:
         f"--nnodes={job.nodes}",
         f"--nproc-per-node={job.gpus_per_node}",
     ]
-    fit = shlex.join(["-m", "halite.cli", *job.fit_command()])
+    fit = shlex.join(["-m", "halite", *job.fit_command()])
     wrapper = [
         "#!/bin/bash",
         "set -euo pipefail",

@@ -1,4 +1,4 @@
-"""`halite tune`: hyperparameter search over config keys with Optuna.
+"""Hyperparameter search over config keys with Optuna (the library of ``halite tune``).
 
 TPE sampler, median pruner on the validation loss, and an SQLite study so that an
 interrupted search resumes where it stopped (trials left running by a killed process are
@@ -14,19 +14,16 @@ The space file maps config keys to ranges or choices::
 
 from __future__ import annotations
 
-import argparse
 import copy
-import sys
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import optuna
-import yaml
 
-from halite.io import read_yaml, write_yaml
+from halite.io import read_yaml
 
 
 @dataclass(frozen=True)
@@ -107,25 +104,17 @@ class PruneOnValLoss(L.Callback):
             trainer.should_stop = True
 
 
-def run_trial_fit(args: list[str], callback: PruneOnValLoss) -> None:
-    """Run ``halite fit`` in this process with ``args`` and the pruning callback."""
-    from halite.cli import HaliteCLI, RunDirSaveConfig
-    from halite.data.datamodule import JetDataModule
-    from halite.training.module import LitModel
+def objective(
+    config: Path,
+    space: list[Param],
+    out_dir: Path,
+    extra: list[str],
+    fit: Callable[[list[str], list[L.Callback]], None],
+) -> Any:
+    """The Optuna objective: one fit per trial, returning its best validation loss.
 
-    HaliteCLI(
-        LitModel,
-        JetDataModule,
-        args=["fit", *args],
-        save_config_callback=RunDirSaveConfig,
-        save_config_kwargs={"overwrite": True},
-        trainer_defaults={"callbacks": [callback]},
-        auto_configure_optimizers=False,
-    )
-
-
-def objective(config: Path, space: list[Param], out_dir: Path, extra: list[str]) -> Any:
-    """The Optuna objective: one fit per trial, returning its best validation loss."""
+    ``fit(args, callbacks)`` runs ``halite fit <args>`` in this process with extra callbacks.
+    """
 
     def run(trial: optuna.Trial) -> float:
         values = {p.key: p.suggest(trial) for p in space}
@@ -133,7 +122,7 @@ def objective(config: Path, space: list[Param], out_dir: Path, extra: list[str])
         args = [f"--config={config}", *extra, f"--trainer.default_root_dir={trial_dir}"]
         args += [f"--{k}={v}" for k, v in values.items()]
         callback = PruneOnValLoss(trial)
-        run_trial_fit(args, callback)
+        fit(args, [callback])
         if callback.pruned:
             raise optuna.TrialPruned
         if callback.best == float("inf"):
@@ -150,78 +139,3 @@ def best_config(config: Path, params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         set_key(cfg, key, value)
     return cfg
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="halite tune",
-        description="Optuna search over config keys (TPE, median pruning on val_loss, resumable SQLite study). "
-        "Arguments after `--` are passed to every `halite fit`.",
-    )
-    p.add_argument("--config", required=True, type=Path, help="base halite fit config")
-    p.add_argument(
-        "--space", required=True, type=Path, help="YAML: config key -> {low, high[, log, step]} or {choices}"
-    )
-    p.add_argument("--trials", type=int, default=20, help="finished trials wanted in the study")
-    p.add_argument("--study-name", default=None, help="default: the config's stem")
-    p.add_argument("--out-dir", type=Path, default=Path("tune"), help="trial run directories and study.db")
-    p.add_argument(
-        "--storage", default=None, help="Optuna storage URL (default sqlite:///<out-dir>/study.db)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="sampler seed")
-    p.add_argument("--startup-trials", type=int, default=5, help="random trials before TPE and pruning start")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``halite tune``; prints the best trial's config as YAML."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    extra: list[str] = []
-    if "--" in args_list:
-        i = args_list.index("--")
-        args_list, extra = args_list[:i], args_list[i + 1 :]
-    args = _parser().parse_args(args_list)
-    if not args.config.is_file():
-        msg = f"halite tune: config {args.config} not found."
-        raise FileNotFoundError(msg)
-    space = load_space(args.space)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    url = args.storage or f"sqlite:///{(args.out_dir / 'study.db').resolve()}"
-    with warnings.catch_warnings():  # heartbeats are marked experimental in Optuna
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = optuna.storages.RDBStorage(
-            url,
-            heartbeat_interval=60,
-            grace_period=180,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
-        )
-    study = optuna.create_study(
-        study_name=args.study_name or args.config.stem,
-        storage=storage,
-        load_if_exists=True,
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup_trials),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=args.startup_trials, n_warmup_steps=0),
-    )
-    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    done = len(study.get_trials(deepcopy=False, states=finished))
-    if done:
-        print(f"Resuming study '{study.study_name}' ({url}): {done} of {args.trials} trials finished.")
-    remaining = max(0, args.trials - done)
-    if remaining:
-        study.optimize(
-            objective(args.config.resolve(), space, args.out_dir.resolve(), extra),
-            n_trials=remaining,
-            gc_after_trial=True,
-        )
-    best = study.best_trial
-    cfg = best_config(args.config, best.params)
-    out = args.out_dir / "best_config.yaml"
-    write_yaml(out, cfg)
-    print(f"# best trial {best.number}: val_loss={best.value:.5f}; written to {out}")
-    print(yaml.safe_dump(cfg, sort_keys=False), end="")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

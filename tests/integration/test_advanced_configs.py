@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from halite.data.prep import DEFAULT_VARIABLES, compute_class_dict, compute_norm_dict
 from halite.data.synthetic import write_splits
 from tests.conftest import CONFIGS, tiny_config

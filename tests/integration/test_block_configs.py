@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from halite.data.prep import compute_class_dict, compute_norm_dict
 from tests.conftest import CONFIGS, tiny_config
 
@@ -29,7 +29,7 @@ def test_block_config_fit_then_test(
     (rd,) = list((tmp_path / "logs").glob("*_*"))
     assert (rd / "ckpts" / "last.ckpt").is_file()
     saved = yaml.safe_load((rd / "config.yaml").read_text())
-    assert saved["model"]["model"]["class_path"] == "halite.nn.block_model.BlockModel"
+    assert saved["model"]["model"]["class_path"] == "halite.models.BlockModel"
 
     main(["test", "--config", str(rd / "config.yaml")])
     (pred,) = list((rd / "predictions").glob("*.h5"))

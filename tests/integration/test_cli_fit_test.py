@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from tests.conftest import CONFIGS, tiny_config
 
 

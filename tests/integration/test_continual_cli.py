@@ -11,7 +11,7 @@ import pytest
 import torch
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from tests.conftest import CONFIGS
 
 CONTINUAL = sorted(p.name for p in (CONFIGS / "continual").glob("*.yaml"))

@@ -36,7 +36,7 @@ def test_two_process_ddp_fit(tiny_data: dict[str, Path], tmp_path: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("HALITE_RUN_STAMP", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "halite.cli", "fit", "--config", str(cfg_path)],
+        [sys.executable, "-m", "halite", "fit", "--config", str(cfg_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from halite.export.metadata import read_metadata
 from tests.conftest import tiny_config
 from tests.integration.test_advanced_configs import extra_data, small_config, write  # noqa: F401

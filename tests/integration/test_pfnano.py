@@ -11,7 +11,7 @@ import pytest
 import uproot
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from tests.conftest import CONFIGS, ROOT
 
 CANDIDATES = [ROOT / ".." / "shared" / "data" / "pfnano.root", Path("/work/shared/data/pfnano.root")]

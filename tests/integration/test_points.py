@@ -10,7 +10,7 @@ import pytest
 import torch
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from halite.data.prep import compute_class_dict, compute_norm_dict
 from halite.data.synthetic_points import generate_events, generate_particle_jets, write_sample_splits
 from halite.training.grid import main as grid_main
@@ -167,7 +167,7 @@ def test_grid_runs_and_tabulates(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (tmp_path / "g" / "events_classification" / "results.png").is_file()
     assert grid_main([*args, "--submit", "slurm"]) == 0
     script = (tmp_path / "g" / "events_classification" / "vit" / "job.slurm").read_text()
-    assert "#SBATCH --gpus-per-node=1" in script and "halite.cli fit --config" in script
+    assert "#SBATCH --gpus-per-node=1" in script and "-m halite fit --config" in script
     with pytest.raises(ValueError, match="Unknown model 'nope'"):
         grid_main([*args, "--models", "nope"])
 

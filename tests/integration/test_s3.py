@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from halite.data.readers import expand_files, open_h5
 from tests.conftest import tiny_config
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from halite.cli import HaliteCLI, main
+from halite.cli import HaliteCLI
+from halite.commands import main
 from halite.data.datamodule import JetDataModule
 from halite.training.module import LitModel
 from tests.conftest import tiny_config

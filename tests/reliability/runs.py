@@ -39,7 +39,7 @@ def save(obj, f, *args, **kwargs):
     marker.write_text(str(f))
     time.sleep(600)
 cio.torch.save = save
-from halite.cli import main
+from halite.commands import main
 sys.exit(main(sys.argv[3:]))
 """
 
@@ -70,8 +70,8 @@ def env() -> dict[str, str]:
 
 
 def start_fit(*args: str, wrapper: list[str] | None = None) -> subprocess.Popen:
-    """Start `python -m halite.cli fit ARGS` (or a wrapper script with the same argv)."""
-    cmd = [sys.executable, "-m", "halite.cli"] if wrapper is None else [sys.executable, "-c", *wrapper]
+    """Start `python -m halite fit ARGS` (or a wrapper script with the same argv)."""
+    cmd = [sys.executable, "-m", "halite"] if wrapper is None else [sys.executable, "-c", *wrapper]
     return subprocess.Popen(
         [*cmd, "fit", *args],
         cwd=ROOT,
@@ -123,7 +123,7 @@ def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> int:
 def run_fit(*args: str) -> str:
     """Run `halite fit` to completion in a subprocess; return its output."""
     res = subprocess.run(
-        [sys.executable, "-m", "halite.cli", "fit", *args],
+        [sys.executable, "-m", "halite", "fit", *args],
         cwd=ROOT,
         env=env(),
         capture_output=True,

@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from tests.conftest import tiny_config
 from tests.reliability.runs import small_config, the_run
 

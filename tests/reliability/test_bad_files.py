@@ -16,9 +16,9 @@ import yaml
 from halite.data.dataset import JetDataset
 from halite.data.readers import expand_files
 from halite.data.specs import InputSpec, LabelSpec
+from halite.models.model import Model
 from halite.nn.encoders.transformer import TransformerEncoder
 from halite.nn.init_nets import InitNetConfig
-from halite.nn.model import Model
 from halite.nn.pooling import GlobalAttentionPooling
 from halite.tasks import ClassificationTask
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from tests.reliability.runs import small_config, the_run
 
 

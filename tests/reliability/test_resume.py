@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from halite.cli import main
+from halite.commands import main
 from halite.training.checkpoint_io import safe_load
 from tests.reliability.runs import (
     BATCHES_PER_EPOCH,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from halite.io import atomic_path
 from halite.nn.blocks.base import Freezable, HeadBase, InputInfo
 from halite.nn.layers.norm import InputNorm
 from halite.typing import Masks, Tensors
@@ -93,30 +91,6 @@ class CatEmbedder(Freezable):
         """Feature name -> embedding matrix ``(cardinality, emb_size)``."""
         return {k: e.weight.detach().cpu().clone() for k, e in self.embeds.items()}
 
-    def plot_embeds(self, out_dir: str | Path) -> list[Path]:
-        """Write ``<out_dir>/embedding_<feature>.png`` (a heat map of each matrix); return the paths."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, w in self.get_embeds().items():
-            fig, ax = plt.subplots(figsize=(1.5 + 0.4 * w.shape[1], 1.5 + 0.25 * w.shape[0]))
-            im = ax.imshow(w.numpy(), aspect="auto", cmap="coolwarm")
-            ax.set_xlabel("embedding dimension")
-            ax.set_ylabel(f"{name} code")
-            ax.set_title(name)
-            fig.colorbar(im, ax=ax)
-            path = out / f"embedding_{name}.png"
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, format="png", dpi=80, bbox_inches="tight")
-            plt.close(fig)
-            paths.append(path)
-        return paths
-
 
 class CatEmbHead(HeadBase):
     """Flat head: normalised continuous features plus categorical embeddings (lumin's ``CatEmbHead``).
@@ -199,10 +173,6 @@ class CatEmbHead(HeadBase):
     def get_embeds(self) -> dict[str, Tensor]:
         """Categorical feature -> embedding matrix (empty without embedder)."""
         return self.cat_embedder.get_embeds() if self.cat_embedder is not None else {}
-
-    def plot_embeds(self, out_dir: str | Path) -> list[Path]:
-        """PNG of each embedding matrix (see ``CatEmbedder.plot_embeds``)."""
-        return self.cat_embedder.plot_embeds(out_dir) if self.cat_embedder is not None else []
 
 
 class MultiHead(HeadBase):

@@ -258,7 +258,7 @@ def test_glob_of_files_over_loader_workers(files: dict, tmp_path: Path) -> None:
 def test_convert_cli(files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import yaml
 
-    from halite.cli import main
+    from halite.commands import main
 
     with pytest.raises(SystemExit) as exc:
         main(["convert", "--help"])
@@ -281,7 +281,7 @@ def test_convert_cli(files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_config_typo_fails_at_parse_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import yaml
 
-    from halite.cli import main
+    from halite.commands import main
     from tests.conftest import CONFIGS
 
     cfg = yaml.safe_load((CONFIGS / "pfnano.yaml").read_text())

@@ -7,15 +7,15 @@ import torch
 import yaml
 from jsonargparse import ArgumentParser
 
-from halite.nn.block_model import BlockModel
-from halite.nn.model import Model
+from halite.models.block_model import BlockModel
+from halite.models.model import Model
 
 VARIABLES = {"jets": ["pt", "eta", "n_tracks"], "tracks": ["pt", "eta", "phi", "d0"]}
 NORM = {s: {v: {"mean": 0.0, "std": 1.0} for v in vs} for s, vs in VARIABLES.items()}
 
 YAML = """
 model:
-  class_path: halite.nn.block_model.BlockModel
+  class_path: halite.models.block_model.BlockModel
   init_args:
     head:
       class_path: halite.nn.blocks.heads.MultiHead

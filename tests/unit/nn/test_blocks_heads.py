@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from halite.evaluate.embeddings import plot_embeds
 from halite.nn.blocks.base import InputInfo
 from halite.nn.blocks.heads import CatEmbedder, CatEmbHead, MultiHead, embedding_size
 from halite.nn.blocks.matrix import MatrixInput, MatrixInputConfig
@@ -49,7 +50,7 @@ def test_get_and_plot_embeds(tmp_path: Path) -> None:
     head.build(INFO)
     embeds = head.get_embeds()
     assert {k: tuple(v.shape) for k, v in embeds.items()} == {"n_tracks": (41, 21), "flavour_code": (3, 2)}
-    paths = head.plot_embeds(tmp_path / "plots")
+    paths = plot_embeds(head, tmp_path / "plots")
     assert sorted(p.name for p in paths) == ["embedding_flavour_code.png", "embedding_n_tracks.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -102,7 +102,7 @@ def test_lbn_block_model_exports_to_onnx(tmp_path: Path) -> None:
     import numpy as np
     import onnxruntime as ort
 
-    from halite.nn.block_model import BlockModel
+    from halite.models.block_model import BlockModel
     from halite.nn.blocks.body import FullyConnected
     from halite.nn.blocks.heads import CatEmbHead, MultiHead
     from halite.tasks.class_reg_multi import ClassRegMultiTask

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from halite.data.parameters import ParameterConfig
+from halite.models.model import Model
 from halite.nn.encoders.cross_attention import TransformerCrossAttentionEncoder
 from halite.nn.encoders.edge_transformer import EdgeTransformerEncoder
 from halite.nn.encoders.transformer import TransformerEncoder
@@ -14,7 +15,6 @@ from halite.nn.init_nets import InitNetConfig
 from halite.nn.layers.dense import DenseConfig
 from halite.nn.layers.edges import EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig
-from halite.nn.model import Model
 from halite.nn.pooling import GlobalAttentionPooling
 from halite.tasks import ClassificationTask
 

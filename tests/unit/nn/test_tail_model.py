@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from halite.nn.block_model import BlockModel
+from halite.models.block_model import BlockModel
 from halite.nn.blocks.body import FullyConnected
 from halite.nn.blocks.endcap import BTagDiscriminantEndcap
 from halite.nn.blocks.heads import CatEmbedder, CatEmbHead

@@ -10,7 +10,8 @@ import torch
 import yaml
 from mup import MuReadout
 
-from halite.cli import HaliteCLI, main
+from halite.cli import HaliteCLI
+from halite.commands import main
 from halite.data.datamodule import JetDataModule
 from halite.training.module import LitModel
 from tests.conftest import tiny_config

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import main
 from tests.conftest import tiny_config
 
 
@@ -50,7 +50,7 @@ def test_slurm_script(
     }
     subprocess.run(["bash", str(out)], check=True, env=env)
     cmd = (tmp_path / "srun_args").read_text().splitlines()
-    assert cmd[1:4] == ["-m", "halite.cli", "fit"]
+    assert cmd[1:4] == ["-m", "halite", "fit"]
     assert "--trainer.num_nodes=3" in cmd and "--trainer.devices=4" in cmd and "--trainer.strategy=ddp" in cmd
     assert cmd[-1] == "--trainer.max_epochs=7"
     assert "HALITE_RUN_STAMP=job4242" in (tmp_path / "srun_env").read_text().splitlines()
@@ -99,7 +99,7 @@ def test_htcondor_multi_node(tiny_data: dict[str, Path], tmp_path: Path, proc: s
     assert f"--node-rank={proc}" in cmd
     if proc == "1":
         assert "--master-addr=node0.example" in cmd
-    assert cmd[cmd.index("halite.cli") + 1] == "fit" and "--trainer.num_nodes=2" in cmd
+    assert cmd[cmd.index("halite") + 1] == "fit" and "--trainer.num_nodes=2" in cmd
 
 
 def test_submit_bad_input(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from halite.models.model import Model
 from halite.nn.encoders.transformer import TransformerEncoder
 from halite.nn.init_nets import InitNetConfig
-from halite.nn.model import Model
 from halite.nn.pooling import GlobalAttentionPooling
 from halite.tasks import ClassificationTask, GaussianRegressionTask, RegressionTask, TaskBase, VertexingTask
 from halite.training.module import LitModel

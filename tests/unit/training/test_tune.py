@@ -8,7 +8,8 @@ import optuna
 import pytest
 import yaml
 
-from halite.cli import main
+from halite.commands import _build as build
+from halite.commands import main
 from halite.training import tune
 from tests.conftest import CONFIGS, tiny_config
 
@@ -33,15 +34,15 @@ def test_study_resumes_after_interruption(
     args += ["--startup-trials", "2"]
 
     calls = []
-    real_fit = tune.run_trial_fit
+    real_fit = build.fit_in_process
 
-    def interrupted_fit(fit_args: list[str], callback: tune.PruneOnValLoss) -> None:
+    def interrupted_fit(fit_args: list[str], callbacks: list[tune.PruneOnValLoss]) -> None:
         calls.append(fit_args)
         if len(calls) == 3:
             raise KeyboardInterrupt  # Ctrl-C during the third trial
-        real_fit(fit_args, callback)
+        real_fit(fit_args, callbacks)
 
-    monkeypatch.setattr(tune, "run_trial_fit", interrupted_fit)
+    monkeypatch.setattr(build, "fit_in_process", interrupted_fit)
     with pytest.raises(KeyboardInterrupt):
         main(args)
     study = optuna.load_study(study_name=cfg.stem, storage=f"sqlite:///{out / 'study.db'}")

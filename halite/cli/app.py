@@ -1,13 +1,8 @@
-"""The ``halite`` command: LightningCLI subcommands plus data tools."""
+"""HaliteCLI: LightningCLI with halite's links, run directories and checkpoint selection."""
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
-import sys
-import warnings
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,46 +12,15 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from halite.cli_parser import HaliteArgumentParser
-from halite.data.datamodule import JetDataModule
+from halite.cli.parser import HaliteArgumentParser
 from halite.data.remote import S3Config, configure_s3, copy_file, is_remote, join
-from halite.io import atomic_path, read_yaml, remote_writer
+from halite.io import atomic_path, remote_writer
 from halite.training.callbacks.prediction_writer import PredictionWriter
 from halite.training.callbacks.preemption import PreemptionCheckpoint
 from halite.training.callbacks.resume_state import ResumeState
 from halite.training.checkpoint_io import AtomicCheckpointIO, safe_load
-from halite.training.module import LitModel
 from halite.training.resume import find_resume
-
-#: tool name -> (module with a ``main(argv)``, one-line help)
-TOOLS: dict[str, tuple[str, str]] = {
-    "synth": ("halite.data.synthetic", "write synthetic salt-format HDF5 files (train/val/test)"),
-    "prep": ("halite.data.prep_cli", "compute the norm dict and class dict of a training file"),
-    "continual": ("halite.continual.run", "train a task sequence: continual (til/cil/dil) or mtl/stl"),
-    "convert": ("halite.data.convert", "convert ROOT / parquet files (data.columnar) to salt-layout HDF5"),
-    "export": ("halite.export.command", "export a checkpoint to ONNX and check parity with PyTorch"),
-    "evaluate": (
-        "halite.evaluate.report",
-        "write a report (plots, index.html, summary.json) from predictions",
-    ),
-    "compare": ("halite.evaluate.compare", "per-jet agreement of two prediction files"),
-    "grid": ("halite.training.grid", "run and compare a grid of point-cloud models on one sample and task"),
-    "synth-points": (
-        "halite.data.synthetic_points",
-        "write synthetic point-cloud samples (detector events, top/QCD jets)",
-    ),
-    "tune": ("halite.training.tune", "hyperparameter search over config keys with Optuna (resumable)"),
-    "submit": ("halite.training.submit", "write a SLURM / HTCondor job for N nodes x M GPUs"),
-    "mup-setup": ("halite.training.mup", "write the muP base-shapes file; --check: coordinate check"),
-}
-
-
-def _tool(name: str) -> Callable[[list[str]], int]:
-    module = importlib.import_module(TOOLS[name][0])
-    return module.main  # type: ignore[no-any-return]
-
 
 #: environment variable naming the run directory suffix shared by all ranks of one run
 RUN_STAMP_ENV = "HALITE_RUN_STAMP"
@@ -253,70 +217,3 @@ class HaliteCLI(LightningCLI):
                     kwargs["ckpt_path"] = str(best_checkpoint(run_dir))
                     print(f"Using checkpoint {kwargs['ckpt_path']}")
         return kwargs
-
-
-def check_config_files(args: list[str]) -> None:
-    """Fail with the file and line when a ``--config`` file is missing or not valid YAML."""
-    for i, arg in enumerate(args):
-        path = args[i + 1] if arg in ("--config", "-c") and i + 1 < len(args) else None
-        if arg.startswith("--config="):
-            path = arg.split("=", 1)[1]
-        if path is None:
-            continue
-        if not Path(path).is_file():
-            msg = f"Config file not found: {path}. Check the path passed with --config."
-            raise FileNotFoundError(msg)
-        read_yaml(path)  # raises ValueError naming the file, line and column
-
-
-#: Lightning messages that are expected with halite's design and only confuse newcomers.
-QUIET_WARNINGS = (
-    r".*IterableDataset.*has `__len__` defined.*",  # our __len__ is exact per rank
-    r".*overridden `transfer_batch_to_device`.*",  # Batch moves itself
-    r".*isinstance\(treespec, LeafSpec\).*",
-    r".*callbacks used to create the checkpoint need to be provided.*",
-    r".*does not have many workers which may be a bottleneck.*",
-)
-
-
-class _DropTips(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not any(tip in record.getMessage() for tip in ("litlogger", "litmodels"))
-
-
-def quiet_lightning() -> None:
-    """Silence Lightning messages that do not apply to halite runs."""
-    for pattern in QUIET_WARNINGS:
-        warnings.filterwarnings("ignore", message=pattern)
-    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``halite`` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    quiet_lightning()
-    if not (args and args[0] in TOOLS):  # tools check their own inputs
-        check_config_files(args)
-    if args[:1] == ["fit"] and importlib.import_module("halite.continual.run").config_is_continual(args):
-        args[0] = "continual"  # a config with a `continual` section trains a task sequence
-    if args and args[0] in TOOLS:
-        return _tool(args[0])(args[1:]) or 0
-    if not args or args[0] in ("-h", "--help"):
-        print("halite tools: " + "; ".join(f"`halite {k}`: {h}" for k, (_, h) in TOOLS.items()))
-    try:
-        HaliteCLI(
-            LitModel,
-            JetDataModule,
-            args=None if argv is None else args,
-            save_config_callback=RunDirSaveConfig,
-            save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
-            parser_kwargs={"parser_mode": "yaml"},
-            auto_configure_optimizers=False,
-        )
-    except SIGTERMException:
-        return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

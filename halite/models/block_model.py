@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from halite.models.model import Model
+from halite.models.multitask import global_only
 from halite.nn.blocks.base import BodyBase, HeadBase, InputInfo
-from halite.nn.model import Model
-from halite.nn.multitask import global_only
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors
 

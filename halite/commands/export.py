@@ -1,4 +1,4 @@
-"""``halite export``: ONNX export of a checkpoint, metadata, and the parity check."""
+"""``halite export``: export a checkpoint to ONNX and check parity with PyTorch."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-from halite.export.metadata import build_metadata, read_metadata, write_metadata
-from halite.export.onnx import OnnxWrapper, export_onnx, parity_check
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,6 +49,10 @@ def real_batches(dm, parity_file: str | None, num_jets: int) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``halite export``."""
+    from halite.export.metadata import build_metadata, read_metadata, write_metadata
+    from halite.export.onnx import OnnxWrapper, export_onnx, parity_check
+
     args = parser().parse_args(argv)
     if args.show is not None:
         meta = read_metadata(args.show)
@@ -62,14 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.ckpt_path is None:
         parser().error("--ckpt_path is required (or --show ONNX)")
-    from halite.training.restore import find_run_config, load_checkpoint
+    from halite.commands._build import load_run
+    from halite.training.restore import find_run_config
 
     cfg_path = args.config or find_run_config(args.ckpt_path)
     output = args.output or cfg_path.parent / "network.onnx"
     if output.exists() and not args.force:
         print(f"halite export: error: {output} exists; pass --force to overwrite it.", file=sys.stderr)
         return 2
-    lit, dm, config = load_checkpoint(args.ckpt_path, cfg_path)
+    lit, dm, config = load_run(args.ckpt_path, cfg_path)
     wrapper = OnnxWrapper(lit, args.tasks)
     in_names, out_names = export_onnx(wrapper, output, args.opset)
     write_metadata(output, build_metadata(lit, config, dict(zip(wrapper.streams, in_names)), out_names))

@@ -8,9 +8,9 @@ from torch import Tensor, nn
 
 from halite.data.specs import check_norm_dict
 from halite.io import read_yaml
+from halite.models.multitask import MultiTask, global_only
 from halite.nn.encoders.point_base import PointBackbone
 from halite.nn.layers.norm import InputNorm
-from halite.nn.multitask import MultiTask, global_only
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors
 
@@ -53,7 +53,7 @@ class PointCloudModel(MultiTask):
             msg = "PointCloudModel needs a norm dict (data.norm_dict); create one with `halite prep`."
             raise ValueError(msg)
         if parameters:
-            msg = "PointCloudModel does not support data.PARAMETERS; use halite.nn.model.Model for parameterised networks."
+            msg = "PointCloudModel does not support data.PARAMETERS; use halite.models.Model for parameterised networks."
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object

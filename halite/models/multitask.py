@@ -77,7 +77,7 @@ def global_only(model: str, global_object: str, size: int) -> Callable[[TaskBase
         if task.input_name != global_object:
             msg = (
                 f"Task '{task.name}' reads '{task.input_name}', but {model} only predicts per jet "
-                f"('{global_object}'). Set input_name: {global_object}, or use halite.nn.model.Model "
+                f"('{global_object}'). Set input_name: {global_object}, or use halite.models.Model "
                 f"for per-constituent tasks."
             )
             raise ValueError(msg)

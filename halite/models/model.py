@@ -11,12 +11,12 @@ from torch import Tensor, nn
 from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
 from halite.data.specs import GLOBAL, check_norm_dict
 from halite.io import read_yaml
+from halite.models.multitask import MultiTask
 from halite.nn.init_nets import InitNet, InitNetConfig
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
-from halite.nn.multitask import MultiTask
 from halite.nn.pooling import Pooling
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors

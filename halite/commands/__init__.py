@@ -1,0 +1,63 @@
+"""The ``halite`` command: one thin module per tool (``halite <tool>`` runs ``halite.commands.<tool>.main``).
+
+A tool module holds its argument parser and calls the library; it imports the library inside
+``main`` so that listing the tools (``halite --help``) stays fast. Module names map to tool names
+with ``_`` -> ``-`` (``synth_points.py`` is ``halite synth-points``); modules starting with ``_`` are
+shared helpers, not tools.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def tools() -> dict[str, str]:
+    """Tool name -> module path, for every tool module of this package."""
+    return {
+        info.name.replace("_", "-"): f"{__name__}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+        if not info.name.startswith("_")
+    }
+
+
+def summary(tool: str) -> str:
+    """First line of a tool module's docstring (read from the source: no import)."""
+    path = Path(__path__[0]) / f"{tool.replace('-', '_')}.py"
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    line = doc.strip().splitlines()[0] if doc.strip() else ""
+    line = line.split(":", 1)[1].strip() if line.startswith("``halite") and ":" in line else line
+    return line.rstrip(".")
+
+
+def usage() -> str:
+    """The list of tools printed by ``halite --help``."""
+    table = tools()
+    width = max(len(t) for t in table)
+    lines = ["usage: halite <tool> [options]   (halite <tool> --help for a tool's options)", "", "tools:"]
+    lines += [f"  {t:<{width}}  {summary(t)}" for t in table]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``halite`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    table = tools()
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if args[0] not in table:
+        import difflib
+
+        close = difflib.get_close_matches(args[0], list(table), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        print(f"halite: error: unknown tool '{args[0]}'.{hint} Tools: {', '.join(table)}.", file=sys.stderr)
+        return 2
+    from halite.cli.checks import quiet_lightning
+
+    quiet_lightning()
+    module = importlib.import_module(table[args[0]])
+    return int(module.main(args[1:]) or 0)
