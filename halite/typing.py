@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 from torch import Tensor
 
 #: stream name -> tensor, e.g. ``{"jets": (B, F), "tracks": (B, N, F)}``
@@ -47,7 +48,7 @@ class Batch:
     pad_masks: Masks
     labels: Labels = field(default_factory=dict)
 
-    def to(self, device: object, non_blocking: bool = False) -> Batch:
+    def to(self, device: str | torch.device, non_blocking: bool = False) -> Batch:
         """Move every tensor to ``device``."""
         return Batch(
             inputs={k: v.to(device, non_blocking=non_blocking) for k, v in self.inputs.items()},

@@ -176,7 +176,9 @@ class JetSequence(Benchmark):
             for s, v in self.variables.items()
         ]
 
-    def _read(self, path: Path, slot: int, num: int, task: JetTask, split: str, task_id: int) -> Samples:
+    def _read(
+        self, path: Path | str, slot: int, num: int, task: JetTask, split: str, task_id: int
+    ) -> Samples:
         reader = H5Reader(path, self._specs())
         try:
             start, stop = slot * num, (slot + 1) * num
@@ -226,7 +228,7 @@ class JetSequence(Benchmark):
         return out
 
 
-def _one_file(pattern: str, key: str) -> Path:
+def _one_file(pattern: str, key: str) -> Path | str:
     files = expand_files(pattern)
     if len(files) != 1:
         msg = f"JetSequence.{key} '{pattern}' matches {len(files)} files; give exactly one file."

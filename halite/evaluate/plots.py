@@ -27,7 +27,8 @@ def discriminant(discs: dict[str, np.ndarray], xlabel: str, path: Path) -> Path:
     """Normalised distributions of a discriminant per flavour."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     finite = np.concatenate([d[np.isfinite(d)] for d in discs.values() if len(d)])
-    bins = np.linspace(*np.percentile(finite, [0.1, 99.9]), 60) if len(finite) else 10
+    lo, hi = np.percentile(finite, [0.1, 99.9]) if len(finite) else (0.0, 1.0)
+    bins: list[float] | int = np.linspace(float(lo), float(hi), 60).tolist() if len(finite) else 10
     for name, d in discs.items():
         ax.hist(
             d, bins=bins, histtype="step", density=True, label=f"{name}-jets", color=COLOURS.get(name), lw=1.5
