@@ -6,29 +6,21 @@ import logging
 import multiprocessing as mp
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from halite.data import sharding
+from halite.data.block_reader import Block, BlockReader, ReaderFactory
 from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
-from halite.data.readers import Block, H5Reader, open_h5, stream_layout
+from halite.data.readers import H5ReaderFactory
 from halite.data.sharding import Chunk
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.typing import Batch
 
 log = logging.getLogger(__name__)
-
-
-class BlockReader(Protocol):
-    """What the dataset reads blocks with (HDF5 or columnar)."""
-
-    def read(self, start: int, stop: int) -> Block: ...
-
-    def close(self) -> None: ...
 
 
 def dist_info() -> tuple[int, int]:
@@ -39,7 +31,7 @@ def dist_info() -> tuple[int, int]:
 
 
 class JetDataset(IterableDataset):
-    """Batches of jets from salt-format HDF5 files.
+    """Batches of jets from files read through a :class:`~halite.data.block_reader.ReaderFactory`.
 
     Each rank gets a contiguous, equal share of the jets; its share is cut into
     chunks of ``batch_size * chunk_batches`` jets, the chunks are shuffled per epoch
@@ -51,9 +43,12 @@ class JetDataset(IterableDataset):
     Parameters
     ----------
     files
-        HDF5 files (all with the same datasets): local paths or fsspec URLs.
+        Files of one format with the same streams: local paths or fsspec URLs.
     specs
         Streams to read (inputs and labels).
+    readers
+        Opens the block readers of ``files`` (``halite.data.block_reader.reader_factory``
+        chooses it from the files); default: salt-format HDF5 read with ``specs``.
     batch_size
         Jets per batch.
     num_jets
@@ -99,6 +94,7 @@ class JetDataset(IterableDataset):
         non_finite_value: float = 0.0,
         parameters: list[ParameterConfig] | None = None,
         parameter_stage: str = "train",
+        readers: ReaderFactory | None = None,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -106,6 +102,7 @@ class JetDataset(IterableDataset):
             raise ValueError(msg)
         self.files = list(files)
         self.specs = list(specs)
+        self.readers = H5ReaderFactory(tuple(self.specs)) if readers is None else readers
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.bucket = bucket and shuffle
@@ -138,18 +135,12 @@ class JetDataset(IterableDataset):
         return int(self._skip.value)
 
     def file_lengths(self) -> list[int]:
-        """Jets per file, checking every stream's dataset and fields first."""
-        lengths = []
-        for path in self.files:
-            with open_h5(path) as f:
-                for spec in self.specs:
-                    stream_layout(f, path, spec)  # fail early with a clear message
-                lengths.append(len(f[self.specs[0].dataset]))
-        return lengths
+        """Jets per file, checking every stream's fields first (by the reader factory)."""
+        return [self.readers.num_jets(path) for path in self.files]
 
     def open_reader(self, file_index: int) -> BlockReader:
         """A block reader of file ``file_index`` (``read(start, stop) -> Block``, ``close()``)."""
-        return H5Reader(self.files[file_index], self.specs, packed=True)
+        return self.readers.open(self.files[file_index])
 
     def set_epoch(self, epoch: int) -> None:
         """Start epoch ``epoch`` from its first batch (shared with persistent loader workers)."""
