@@ -51,8 +51,15 @@ class Block:
 class BlockReader(Protocol):
     """An open file of jets: ``num_jets`` of them, read as :class:`Block` s of consecutive jets."""
 
-    path: Path | str
-    num_jets: int
+    @property
+    def path(self) -> Path | str:
+        """The file."""
+        ...
+
+    @property
+    def num_jets(self) -> int:
+        """Jets in the file (selected jets for ROOT / parquet)."""
+        ...
 
     def read(self, start: int, stop: int) -> Block:
         """Jets ``[start, stop)`` of every stream (``Block.values`` float32, inputs then labels)."""

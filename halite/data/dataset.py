@@ -288,7 +288,9 @@ class JetDataset(IterableDataset):
 
         ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
         """
-        inputs, masks, labels = {}, {}, {}
+        inputs: dict[str, torch.Tensor] = {}
+        masks: dict[str, torch.Tensor] = {}
+        labels: dict[str, dict[str, torch.Tensor]] = {}
         for spec in self.specs:
             vals = block.values[spec.name]
             nvar = len(spec.variables)
