@@ -20,9 +20,10 @@ import awkward as ak
 import numpy as np
 import uproot
 
+from halite.data.block_reader import reader_factory
 from halite.data.columnar.config import columnar_config
-from halite.data.columnar.dataset import make_dataset
 from halite.data.convert import convert, load_columnar
+from halite.data.dataset import JetDataset
 from halite.data.specs import InputSpec, LabelSpec
 
 TRACK_VARS = ["part_logpt", "part_rel", "part_deta", "part_dphi", "part_d0", "part_dz", "part_charge"]
@@ -90,7 +91,8 @@ def epoch_rate(
     OS page cache (both). CPU-time rates are less sensitive to other processes on a shared machine.
     """
     t0 = time.perf_counter()
-    ds = make_dataset(files, spec, config, "jets", batch_size=batch_size, shuffle=True, bucket=True)
+    readers = reader_factory(files, spec, config, "jets")
+    ds = JetDataset(files, spec, batch_size=batch_size, shuffle=True, bucket=True, readers=readers)
     setup = time.perf_counter() - t0
     rates = []
     for epoch in range(repeats):

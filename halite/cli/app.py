@@ -14,6 +14,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from halite.cli.parser import HaliteArgumentParser
+from halite.data.dicts import RUN_DICTS, run_copy
 from halite.data.remote import S3Config, configure_s3, copy_file, is_remote, join
 from halite.io import atomic_path, remote_writer
 from halite.training.callbacks.prediction_writer import PredictionWriter
@@ -71,10 +72,10 @@ class RunDirSaveConfig(SaveConfigCallback):
             with atomic_path(Path(log_dir) / self.config_filename) as tmp:
                 tmp.write_text(text)
         dm = trainer.datamodule  # type: ignore[attr-defined]
-        for name in ("norm_dict", "class_dict"):
+        for name in RUN_DICTS:
             src = getattr(dm, name, None)
             if src and (is_remote(src) or Path(src).is_file()):
-                copy_file(src, join(log_dir, f"{name}.yaml"))  # local targets are written atomically
+                copy_file(src, run_copy(log_dir, name))  # local targets are written atomically
 
 
 def best_checkpoint(run_dir: Path) -> Path:

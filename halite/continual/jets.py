@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from halite.continual.data import Benchmark, InputInfo, Samples, TaskData
-from halite.data.prep import DEFAULT_VARIABLES, load_norm_dict
+from halite.data.dicts import load_norm_dict
+from halite.data.prep import DEFAULT_VARIABLES
 from halite.data.readers import H5Reader, expand_files
 from halite.data.specs import KNOWN_CLASS_NAMES, InputSpec, LabelSpec
 from halite.data.transforms import check_finite, trim_length

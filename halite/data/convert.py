@@ -21,8 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from halite.data.columnar.config import ColumnarConfig, columnar_config
-from halite.data.columnar.dataset import structured_dtype
-from halite.data.columnar.reader import ColumnarReader, Columns
+from halite.data.columnar.reader import ColumnarReader, Columns, structured_dtype
 from halite.data.readers import expand_files
 from halite.io import atomic_path, read_yaml
 

@@ -8,8 +8,8 @@ from typing import Literal
 import lightning as L
 from torch.utils.data import DataLoader
 
+from halite.data.block_reader import reader_factory
 from halite.data.columnar.config import ColumnarConfig
-from halite.data.columnar.dataset import make_dataset
 from halite.data.dataset import JetDataset
 from halite.data.loader import ResumableLoader
 from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
@@ -204,11 +204,11 @@ class JetDataModule(L.LightningDataModule):
         paths = expand_files(files)
         if self.download_s3:
             paths = [download(str(p), self.download_path) if is_remote(p) else p for p in paths]
-        return make_dataset(
+        specs = self.input_specs()
+        return JetDataset(
             paths,
-            self.input_specs(),
-            self.columnar,
-            self.global_object,
+            specs,
+            readers=reader_factory(paths, specs, self.columnar, self.global_object),
             batch_size=self.batch_size,
             num_jets=num,
             shuffle=split == "train",

@@ -5,38 +5,22 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from halite.data import sharding
+from halite.data.block_reader import Block, BlockReader, ReaderFactory
 from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
-from halite.data.readers import Block, H5Reader, open_h5, stream_layout
+from halite.data.readers import H5ReaderFactory
+from halite.data.sharding import Chunk
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.typing import Batch
 
 log = logging.getLogger(__name__)
-
-
-class BlockReader(Protocol):
-    """What the dataset reads blocks with (HDF5 or columnar)."""
-
-    def read(self, start: int, stop: int) -> Block: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Jets ``[start, stop)`` of file ``file_index``: the unit of reading and sharding."""
-
-    file_index: int
-    start: int
-    stop: int
 
 
 def dist_info() -> tuple[int, int]:
@@ -46,20 +30,8 @@ def dist_info() -> tuple[int, int]:
     return 0, 1
 
 
-def split_chunks(lengths: Sequence[int], lo: int, hi: int, chunk_size: int) -> list[Chunk]:
-    """Cut the global jet range ``[lo, hi)`` over files of ``lengths`` into chunks within files."""
-    chunks = []
-    offset = 0
-    for fi, n in enumerate(lengths):
-        a, b = max(lo, offset), min(hi, offset + n)
-        for s in range(a, b, chunk_size):
-            chunks.append(Chunk(fi, s - offset, min(b, s + chunk_size) - offset))
-        offset += n
-    return chunks
-
-
 class JetDataset(IterableDataset):
-    """Batches of jets from salt-format HDF5 files.
+    """Batches of jets from files read through a :class:`~halite.data.block_reader.ReaderFactory`.
 
     Each rank gets a contiguous, equal share of the jets; its share is cut into
     chunks of ``batch_size * chunk_batches`` jets, the chunks are shuffled per epoch
@@ -71,9 +43,12 @@ class JetDataset(IterableDataset):
     Parameters
     ----------
     files
-        HDF5 files (all with the same datasets): local paths or fsspec URLs.
+        Files of one format with the same streams: local paths or fsspec URLs.
     specs
         Streams to read (inputs and labels).
+    readers
+        Opens the block readers of ``files`` (``halite.data.block_reader.reader_factory``
+        chooses it from the files); default: salt-format HDF5 read with ``specs``.
     batch_size
         Jets per batch.
     num_jets
@@ -119,6 +94,7 @@ class JetDataset(IterableDataset):
         non_finite_value: float = 0.0,
         parameters: list[ParameterConfig] | None = None,
         parameter_stage: str = "train",
+        readers: ReaderFactory | None = None,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -126,6 +102,7 @@ class JetDataset(IterableDataset):
             raise ValueError(msg)
         self.files = list(files)
         self.specs = list(specs)
+        self.readers = H5ReaderFactory(tuple(self.specs)) if readers is None else readers
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.bucket = bucket and shuffle
@@ -158,18 +135,12 @@ class JetDataset(IterableDataset):
         return int(self._skip.value)
 
     def file_lengths(self) -> list[int]:
-        """Jets per file, checking every stream's dataset and fields first."""
-        lengths = []
-        for path in self.files:
-            with open_h5(path) as f:
-                for spec in self.specs:
-                    stream_layout(f, path, spec)  # fail early with a clear message
-                lengths.append(len(f[self.specs[0].dataset]))
-        return lengths
+        """Jets per file, checking every stream's fields first (by the reader factory)."""
+        return [self.readers.num_jets(path) for path in self.files]
 
     def open_reader(self, file_index: int) -> BlockReader:
         """A block reader of file ``file_index`` (``read(start, stop) -> Block``, ``close()``)."""
-        return H5Reader(self.files[file_index], self.specs, packed=True)
+        return self.readers.open(self.files[file_index])
 
     def set_epoch(self, epoch: int) -> None:
         """Start epoch ``epoch`` from its first batch (shared with persistent loader workers)."""
@@ -192,37 +163,15 @@ class JetDataset(IterableDataset):
         """Chunks of a rank's share (default: this process's rank), in file order."""
         if rank is None or world is None:
             rank, world = dist_info()
-        lo = self.num_jets * rank // world
-        hi = self.num_jets * (rank + 1) // world
-        return split_chunks(self.lengths, lo, hi, self.chunk_size)
-
-    def _min_batches(self, chunks: Sequence[Chunk]) -> list[int]:
-        return [-(-(c.stop - c.start) // self.batch_size) for c in chunks]
+        return sharding.rank_chunks(self.lengths, self.num_jets, rank, world, self.chunk_size)
 
     def rank_plan(self) -> list[tuple[Chunk, int]]:
-        """This rank's chunks with the number of batches to cut from each.
+        """This rank's chunks with the number of batches to cut from each, equal on every rank.
 
-        Under DDP every rank must yield the same number of batches (a rank that runs out
-        first would leave the others waiting in the gradient all-reduce forever). Shares
-        differ by at most one jet but file boundaries can add partial batches, so ranks
-        with fewer batches split their fullest batches until all ranks have as many as
-        the rank with the most: every jet is still read exactly once per epoch.
+        See :func:`halite.data.sharding.rank_plan`: every jet is still read exactly once per epoch.
         """
         rank, world = dist_info()
-        target = max(sum(self._min_batches(self.rank_chunks(r, world))) for r in range(world))
-        chunks = self.rank_chunks(rank, world)
-        counts = self._min_batches(chunks)
-        for _ in range(target - sum(counts)):
-            sizes = [(c.stop - c.start) / k for c, k in zip(chunks, counts)]
-            i = int(np.argmax(sizes))
-            if sizes[i] <= 1:
-                msg = (
-                    f"Cannot give each of the {world} ranks {target} batches: rank {rank} holds only "
-                    f"{sum(c.stop - c.start for c in chunks)} jets. Use fewer devices or more jets."
-                )
-                raise ValueError(msg)
-            counts[i] += 1
-        return list(zip(chunks, counts))
+        return sharding.rank_plan(self.lengths, self.num_jets, rank, world, self.chunk_size, self.batch_size)
 
     def __len__(self) -> int:
         """Batches this rank yields per epoch (over all its workers); equal on every rank."""
@@ -235,39 +184,24 @@ class JetDataset(IterableDataset):
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
         info = get_worker_info()
         if info is not None:
-            chunks = chunks[(info.id if role is None else role) :: info.num_workers]
+            chunks = sharding.deal(chunks, info.id if role is None else role, info.num_workers)
         return chunks
 
     def worker_role(self, epoch: int, skip: int) -> tuple[int, int]:
         """(role, batches of the role already delivered) of this worker when resuming after ``skip``.
 
-        The DataLoader takes batches from its workers round-robin, starting at worker 0
-        and passing over workers that have run out. Worker ``w`` of the epoch that was
-        interrupted (its *role*: chunks and random stream) delivered the first
-        ``taken[w]`` of its batches. A new loader starts asking at worker 0 again, so
-        worker ``i`` takes the role ``(first + i) % num_workers``, where ``first`` is the
-        role whose turn came next: the batches then arrive in the uninterrupted order.
+        See :func:`halite.data.sharding.resume_role`.
         """
         info = get_worker_info()
         if info is None:
             return 0, skip
         if skip == 0:
             return info.id, 0
-        workers = info.num_workers
         counts = [
             sum(k for _, k in self.worker_chunks(np.random.default_rng([self.seed, epoch]), w))
-            for w in range(workers)
+            for w in range(info.num_workers)
         ]
-        taken = [0] * workers
-        left, last = skip, workers - 1
-        while left > 0:
-            for w in range(workers):
-                if left > 0 and taken[w] < counts[w]:
-                    taken[w] += 1
-                    left -= 1
-                    last = w
-        role = (info.id + last + 1) % workers
-        return role, taken[role]
+        return sharding.resume_role(counts, info.id, skip)
 
     def __iter__(self) -> Iterator[Batch]:
         rank, _ = dist_info()
@@ -319,10 +253,7 @@ class JetDataset(IterableDataset):
             counts = sum(v.sum(axis=1) for v in block.valid.values())
             order = order[np.argsort(counts[order], kind="stable")]
         batches = [order[s : s + self.batch_size] for s in range(0, n, self.batch_size)]
-        while num_batches is not None and len(batches) < num_batches:
-            i = max(range(len(batches)), key=lambda j: len(batches[j]))
-            half = len(batches[i]) // 2
-            batches[i : i + 1] = [batches[i][:half], batches[i][half:]]
+        batches = sharding.halve_fullest(batches, num_batches)
         if not self.shuffle:
             return batches
         return [batches[i] for i in rng.permutation(len(batches))]
@@ -357,7 +288,9 @@ class JetDataset(IterableDataset):
 
         ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
         """
-        inputs, masks, labels = {}, {}, {}
+        inputs: dict[str, torch.Tensor] = {}
+        masks: dict[str, torch.Tensor] = {}
+        labels: dict[str, dict[str, torch.Tensor]] = {}
         for spec in self.specs:
             vals = block.values[spec.name]
             nvar = len(spec.variables)

@@ -8,8 +8,8 @@
   ``sum(counts) / counts`` normalised so that the smallest weight is 1.
 
 Both files are plain YAML and interchangeable with the ones salt and UPP write,
-so existing dicts can be used unchanged (see :func:`load_norm_dict` and
-:func:`load_class_dict`).
+so existing dicts can be used unchanged (they are loaded and checked by
+:mod:`halite.data.dicts`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from halite.io import read_yaml
-
 __all__ = [
     "DEFAULT_LABELS",
     "DEFAULT_VARIABLES",
     "compute_class_dict",
     "compute_norm_dict",
-    "load_class_dict",
-    "load_norm_dict",
 ]
 
 #: GN2 default inputs: stream -> variables
@@ -366,106 +362,3 @@ def compute_class_dict(
                 weights[name] = [float(v) for v in w]
             result[stream] = weights
     return result
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
-def _as_number(x: object) -> object:
-    """Numbers unchanged; numeric strings (PyYAML reads ``1e5`` as a string) as float."""
-    if isinstance(x, str):
-        try:
-            return float(x)
-        except ValueError:
-            return x
-    return x
-
-
-def load_norm_dict(path: str | os.PathLike[str]) -> dict[str, dict[str, dict[str, float]]]:
-    """Read a salt/UPP norm dict ``{stream: {var: {mean, std}}}`` unchanged.
-
-    Only numeric strings such as ``1e5`` (which PyYAML does not read as numbers)
-    are converted to float.
-
-    Parameters
-    ----------
-    path
-        YAML file.
-
-    Returns
-    -------
-    dict[str, dict[str, dict[str, float]]]
-        The loaded dict, after a structure check.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If the structure is wrong; the message names file, stream and variable.
-    """
-    data = read_yaml(path)
-    if not isinstance(data, dict) or not data:
-        msg = f"Norm dict {path} must be a non-empty mapping stream -> variable -> {{mean, std}}."
-        raise ValueError(msg)
-    for stream, entries in data.items():
-        if not isinstance(entries, dict):
-            msg = f"Norm dict {path}: stream '{stream}' must map variables to {{mean, std}}, got {entries!r}."
-            raise ValueError(msg)
-        for var, entry in entries.items():
-            if isinstance(entry, dict):
-                entry.update({k: _as_number(entry[k]) for k in ("mean", "std") if k in entry})
-            if not isinstance(entry, dict) or not all(_is_number(entry.get(k)) for k in ("mean", "std")):
-                msg = (
-                    f"Norm dict {path}: variable '{var}' of stream '{stream}' needs numeric 'mean' and "
-                    f"'std', got {entry!r}. Fix the entry or re-run `halite prep`."
-                )
-                raise ValueError(msg)
-    return data
-
-
-def load_class_dict(path: str | os.PathLike[str]) -> dict[str, dict[str, list[float]]]:
-    """Read a salt/UPP class dict ``{stream: {label: [w0, w1, ...]}}`` unchanged.
-
-    Only numeric strings such as ``1e5`` (which PyYAML does not read as numbers)
-    are converted to float.
-
-    Parameters
-    ----------
-    path
-        YAML file.
-
-    Returns
-    -------
-    dict[str, dict[str, list[float]]]
-        The loaded dict, after a structure check.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If the structure is wrong; the message names file, stream and label.
-    """
-    data = read_yaml(path)
-    if not isinstance(data, dict) or not data:
-        msg = f"Class dict {path} must be a non-empty mapping stream -> label -> [weights]."
-        raise ValueError(msg)
-    for stream, entries in data.items():
-        if not isinstance(entries, dict):
-            msg = f"Class dict {path}: stream '{stream}' must map labels to weight lists, got {entries!r}."
-            raise ValueError(msg)
-        for label, weights in entries.items():
-            if isinstance(weights, list):
-                weights = entries[label] = [_as_number(w) for w in weights]
-            if not isinstance(weights, list) or not weights or not all(_is_number(w) for w in weights):
-                msg = (
-                    f"Class dict {path}: label '{label}' of stream '{stream}' needs a non-empty list of "
-                    f"numeric weights, got {weights!r}. Fix the entry or re-run `halite prep`."
-                )
-                raise ValueError(msg)
-    return data
-
-
-# ----------------------------------------------------------------------------------------- CLI

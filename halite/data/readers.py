@@ -12,12 +12,12 @@ from __future__ import annotations
 import glob as globmod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from halite.data.block_reader import Block
 from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
 
@@ -146,29 +146,6 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
     return StreamLayout(spec, fields, has_valid, slots)
 
 
-@dataclass
-class Block:
-    """A block of jets read from one file.
-
-    ``values[s]`` is float32 with the inputs first, then the labels: ``(n, C)`` for the
-    global object; for a constituent stream either ``(n, N, C)`` or, when ``rows[s]`` is
-    given, ``(T, C)`` holding only the ``T`` valid constituents, with ``rows[s]`` ``(n, N)``
-    the row of each slot in ``values[s]`` (-1 = padding). ``valid[s]`` is ``(n, N)``.
-    """
-
-    path: Path | str
-    start: int
-    values: dict[str, np.ndarray]
-    valid: dict[str, np.ndarray]
-    rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
-
-    @property
-    def num_jets(self) -> int:
-        """Jets in the block (packed values hold constituents, so count them from ``valid``)."""
-        first = next(iter(self.valid.values())) if self.valid else next(iter(self.values.values()))
-        return int(first.shape[0])
-
-
 class H5Reader:
     """Reads blocks of jets from one HDF5 file, one raw ``read_direct`` per stream.
 
@@ -240,3 +217,27 @@ class H5Reader:
 
     def close(self) -> None:
         self.file.close()
+
+
+@dataclass(frozen=True)
+class H5ReaderFactory:
+    """Opens :class:`H5Reader` s (packed constituents) of salt-format HDF5 files.
+
+    Parameters
+    ----------
+    specs
+        Streams to read (inputs and labels).
+    """
+
+    specs: tuple[InputSpec, ...]
+
+    def num_jets(self, path: Path | str) -> int:
+        """Jets of ``path``, checking every stream's dataset and fields first."""
+        with open_h5(path) as f:
+            for spec in self.specs:
+                stream_layout(f, path, spec)  # fail early with a clear message
+            return len(f[self.specs[0].dataset])
+
+    def open(self, path: Path | str) -> H5Reader:
+        """A reader of ``path`` keeping only the valid constituents (``Block.rows``)."""
+        return H5Reader(path, self.specs, packed=True)

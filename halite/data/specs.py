@@ -89,39 +89,3 @@ class InputSpec:
     is_global: bool = False
     max_length: int | None = None
     labels: tuple[LabelSpec, ...] = field(default_factory=tuple)
-
-
-def check_norm_dict(norm: Mapping, variables: Mapping[str, list[str]], source: str) -> None:
-    """Check that ``norm`` has a usable mean and std for every input variable.
-
-    Raises ``ValueError`` naming ``source`` (the file), the stream and the variable.
-    """
-    if not isinstance(norm, Mapping):
-        msg = (
-            f"Norm dict {source} must map stream -> variable -> {{mean, std}}; it holds a "
-            f"{type(norm).__name__}. Re-create it with `halite prep`."
-        )
-        raise ValueError(msg)
-    for stream, names in variables.items():
-        if stream not in norm:
-            msg = (
-                f"Norm dict {source} has no entry for stream '{stream}' (has {sorted(norm)}). "
-                f"Re-run `halite prep` or add it."
-            )
-            raise ValueError(msg)
-        for var in names:
-            entry = norm[stream].get(var) if isinstance(norm[stream], Mapping) else None
-            if entry is None or "mean" not in entry or "std" not in entry:
-                msg = (
-                    f"Norm dict {source} has no mean/std for variable '{var}' of stream '{stream}'. "
-                    f"Re-run `halite prep` with this variable or remove it from data.variables."
-                )
-                raise ValueError(msg)
-            std = float(entry["std"])
-            if not np.isfinite(std) or std <= 0 or not np.isfinite(float(entry["mean"])):
-                msg = (
-                    f"Norm dict {source}: variable '{var}' of stream '{stream}' has std={entry['std']} "
-                    f"and mean={entry['mean']}; std must be finite and > 0. Fix the entry or re-run "
-                    f"`halite prep`."
-                )
-                raise ValueError(msg)

@@ -18,7 +18,7 @@ def trim_length(valid: np.ndarray) -> int:
 
 
 def check_finite(
-    x: np.ndarray, variables: tuple[str, ...], stream: str, path: Path, policy: str, fill: float = 0.0
+    x: np.ndarray, variables: tuple[str, ...], stream: str, path: Path | str, policy: str, fill: float = 0.0
 ) -> dict[str, int]:
     """Check inputs ``(B, [N,] F)`` are finite; raise (policy ``"error"``) or replace with ``fill``.
 
@@ -42,7 +42,7 @@ def check_finite(
 
 
 def map_labels(
-    raw: np.ndarray, spec: LabelSpec, stream: str, path: Path, ignore: np.ndarray | None
+    raw: np.ndarray, spec: LabelSpec, stream: str, path: Path | str, ignore: np.ndarray | None
 ) -> np.ndarray:
     """Convert raw label values (float32 from the packed read) to int64 class indices.
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from halite.data.dicts import load_norm_dict
 from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
-from halite.data.specs import GLOBAL, check_norm_dict
-from halite.io import read_yaml
+from halite.data.specs import GLOBAL
 from halite.models.multitask import MultiTask
 from halite.nn.init_nets import InitNet, InitNetConfig
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
@@ -195,13 +194,8 @@ class Model(MultiTask):
         if norm_dict is None:
             msg = "Model needs a norm dict (data.norm_dict); create one with `halite prep`."
             raise ValueError(msg)
-        source = str(norm_dict) if isinstance(norm_dict, (str, Path)) else "<dict>"
-        norm = read_yaml(norm_dict) if isinstance(norm_dict, (str, Path)) else norm_dict
-        if GLOBAL in self.variables and GLOBAL not in norm and self.global_object in norm:
-            norm = {**norm, GLOBAL: norm[self.global_object]}  # GLOBAL reads the global object
         checked = {k: v for k, v in self.variables.items() if k != PARAMETERS}
-        check_norm_dict(norm, checked, source)
-        return norm
+        return load_norm_dict(norm_dict, checked, self.global_object)  # GLOBAL reads the global object
 
     def packings(self, pad_masks: Masks) -> dict[str, Packing | None]:
         """Per encoded stream, its packing of valid constituents (None when not packing)."""

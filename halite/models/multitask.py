@@ -7,8 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from halite.data.dicts import load_class_dict
 from halite.data.specs import LabelSpec
-from halite.io import read_yaml
 from halite.tasks.base import TaskBase
 from halite.tasks.classification import ClassificationTask, resolve_class_weights
 
@@ -36,7 +36,7 @@ class MultiTask(nn.Module):
             msg = f"Task names must be unique, got {names}."
             raise ValueError(msg)
         self.tasks = nn.ModuleList(tasks)
-        class_weights = read_yaml(class_dict) if class_dict else None
+        class_weights = load_class_dict(class_dict) if class_dict else None
         for task in tasks:
             if isinstance(task, ClassificationTask):
                 task.resolve_class_names((label_names or {}).get(task.input_name, {}))

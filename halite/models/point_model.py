@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from torch import Tensor, nn
 
-from halite.data.specs import check_norm_dict
-from halite.io import read_yaml
+from halite.data.dicts import load_norm_dict
 from halite.models.multitask import MultiTask, global_only
 from halite.nn.encoders.point_base import PointBackbone
 from halite.nn.layers.norm import InputNorm
@@ -57,10 +54,7 @@ class PointCloudModel(MultiTask):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
-        norm = read_yaml(norm_dict) if isinstance(norm_dict, (str, Path)) else norm_dict
-        check_norm_dict(
-            norm, self.variables, str(norm_dict) if isinstance(norm_dict, (str, Path)) else "<dict>"
-        )
+        norm = load_norm_dict(norm_dict, self.variables)
         self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
         backbone.build(self.variables, global_object)
         self.backbone = backbone

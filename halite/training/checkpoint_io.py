@@ -32,8 +32,20 @@ except ImportError:  # pragma: no cover - depends on the Lightning version
     pass
 
 
-def safe_load(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
+def safe_load(path: str | Path, map_location: Any = "cpu", lightning: bool = True) -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True`` and the ``SAFE_GLOBALS`` allow-list.
+
+    Every checkpoint halite reads goes through here (local paths or fsspec URLs).
+
+    Parameters
+    ----------
+    path
+        The checkpoint.
+    map_location
+        Where tensors are loaded (``torch.load``'s ``map_location``).
+    lightning
+        Require a Lightning checkpoint (a dict with a ``state_dict`` entry); with ``False``
+        any dict is returned, e.g. a bare ``state_dict`` (see :func:`safe_load_weights`).
 
     Raises ``FileNotFoundError`` / ``ValueError`` naming the file and what to do.
     """
@@ -67,10 +79,28 @@ def safe_load(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
             f"{str(err).strip()[:200]}). Use an earlier checkpoint from the same folder."
         )
         raise ValueError(msg) from err
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+    if lightning and (not isinstance(ckpt, dict) or "state_dict" not in ckpt):
         msg = f"{p} is not a Lightning checkpoint (no 'state_dict' entry). Pass a .ckpt written by `halite fit`."
         raise ValueError(msg)
+    if not isinstance(ckpt, dict):
+        msg = (
+            f"{p} holds a {type(ckpt).__name__}, not a checkpoint dict. Pass a .ckpt written by `halite fit`."
+        )
+        raise ValueError(msg)
     return ckpt
+
+
+def safe_load_weights(path: str | Path, strip_prefix: str = "") -> dict[str, torch.Tensor]:
+    """The weights of a checkpoint: its ``state_dict`` entry, or the file itself for a bare state dict.
+
+    Loaded by :func:`safe_load`; ``strip_prefix`` (e.g. ``"model."``) is removed from the keys
+    that start with it.
+    """
+    ckpt = safe_load(path, lightning=False)
+    weights = ckpt.get("state_dict", ckpt)
+    if not strip_prefix:
+        return dict(weights)
+    return {k[len(strip_prefix) :] if k.startswith(strip_prefix) else k: v for k, v in weights.items()}
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

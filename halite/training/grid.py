@@ -171,12 +171,10 @@ def run_one(cfg: dict, run_dir: Path, pretrained: Path | None) -> dict[str, Any]
     (fit_dir,) = sorted((run_dir / "logs").glob(f"{cfg['name']}_*"))[-1:]
     subprocess.run(halite("test", "--config", str(fit_dir / "config.yaml")), check=True, cwd=ROOT)
     (pred,) = list((fit_dir / "predictions").glob("*.h5"))
-    import torch
+    from halite.training.checkpoint_io import safe_load_weights
 
-    state = torch.load(
-        sorted((fit_dir / "ckpts").glob("epoch=*.ckpt"))[-1], map_location="cpu", weights_only=True
-    )
-    params = sum(v.numel() for k, v in state["state_dict"].items() if not k.startswith("model.norms."))
+    weights = safe_load_weights(sorted((fit_dir / "ckpts").glob("epoch=*.ckpt"))[-1])
+    params = sum(v.numel() for k, v in weights.items() if not k.startswith("model.norms."))
     return {
         "run_dir": str(fit_dir),
         "predictions": str(pred),

@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from halite.training.checkpoint_io import safe_load_weights
+
 HEAD_PREFIXES = ("tasks.",)
 
 
@@ -37,9 +39,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not p.is_file():
         msg = f"Pretrained checkpoint not found: {p}. Pass a local .ckpt file (nothing is downloaded)."
         raise FileNotFoundError(msg)
-    state = torch.load(p, map_location="cpu", weights_only=True)
-    weights = state.get("state_dict", state)
-    return {k[len("model.") :] if k.startswith("model.") else k: v for k, v in weights.items()}
+    return safe_load_weights(p, strip_prefix="model.")
 
 
 def load_backbone(model: nn.Module, path: str | Path, include_heads: bool = False) -> LoadReport:

@@ -9,7 +9,9 @@ from typing import Any
 
 import torch
 
+from halite.data.dicts import RUN_DICTS, run_copy
 from halite.io import read_yaml
+from halite.training.checkpoint_io import safe_load_weights
 
 
 def find_run_config(ckpt_path: Path) -> Path:
@@ -27,8 +29,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
     for key in ("ckpt_path", "weights_only"):  # fit-call arguments, not part of the model
         cfg.pop(key, None)
     run_dir = config_path.parent
-    for key in ("norm_dict", "class_dict"):
-        copy = run_dir / f"{key}.yaml"
+    for key in RUN_DICTS:
+        copy = Path(run_copy(run_dir, key))
         if copy.is_file():
             cfg.setdefault("data", {})[key] = str(copy)
     trainer = cfg.setdefault("trainer", {})
@@ -38,9 +40,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
 
 
 def load_weights(model: torch.nn.Module, ckpt: Path, cfg_path: Path) -> None:
-    """Load a checkpoint's weights (``torch.load(weights_only=True)``) strictly, then switch to eval mode."""
-    state = torch.load(ckpt, map_location="cpu", weights_only=True)
-    weights = state.get("state_dict", state)
+    """Load a checkpoint's weights (safely, ``checkpoint_io.safe_load_weights``) strictly, then switch to eval mode."""
+    weights = safe_load_weights(ckpt)
     missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         msg = (

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from halite.data.block_reader import Block
 from halite.data.columnar.config import ColumnarConfig
 from halite.data.columnar.examples import Namespace, base_branches, selection_mask, stream_columns
 from halite.data.columnar.sources import ColumnarSource
-from halite.data.readers import Block
 from halite.data.specs import InputSpec
 
 #: per stream: field -> ``(n,)`` or ``(n, max_length)`` array, and ``valid`` (``None`` for the global object)
@@ -204,3 +204,81 @@ class ColumnarBlockReader(ColumnarReader):
                 valid[spec.name] = v
             values[spec.name] = arr
         return Block(self.path, start, values, valid)
+
+
+class ColumnarReaderFactory:
+    """Opens :class:`ColumnarBlockReader` s of ROOT / parquet files; jets are counted once per file.
+
+    :meth:`num_jets` (called when the dataset is built) counts the selected jets of a file
+    (reading only the branches the selection needs) and keeps its per-entry ``offsets``,
+    so that readers opened later, in the loader workers, address jets without counting again.
+
+    Parameters
+    ----------
+    config
+        Branches, layout, selection, new variables and labels (``data.columnar``).
+    specs
+        Streams to read (inputs and labels).
+    global_object
+        Name of the stream with one row per jet.
+    """
+
+    def __init__(self, config: ColumnarConfig, specs: Sequence[InputSpec], global_object: str) -> None:
+        self.config = config
+        self.specs = tuple(specs)
+        self.global_object = global_object
+        self.offsets: dict[str, np.ndarray] = {}
+
+    def num_jets(self, path: Path | str) -> int:
+        """Selected jets of ``path`` (counted once; the offsets are kept for the readers)."""
+        reader = ColumnarBlockReader(Path(path), self.config, self.specs, self.global_object)
+        reader.close()
+        self.offsets[str(path)] = reader.offsets
+        return int(reader.offsets[-1])
+
+    def open(self, path: Path | str) -> ColumnarBlockReader:
+        """A reader of ``path``, reusing the offsets of :meth:`num_jets`."""
+        return ColumnarBlockReader(
+            Path(path), self.config, self.specs, self.global_object, self.offsets.get(str(path))
+        )
+
+    def slot_widths(self) -> dict[str, int]:
+        """Constituent slots per stream after truncation (for the prediction writer)."""
+        widths = {}
+        for spec in self.specs:
+            if not spec.is_global:
+                slots = int(self.config.streams[spec.name].max_length or 0)
+                widths[spec.name] = min(slots, spec.max_length or slots)
+        return widths
+
+    def global_records(self, files: Sequence[Path | str], num: int) -> np.ndarray:
+        """Every field of the global object for the first ``num`` jets of ``files``, as a structured array."""
+        fields = self.config.fields(self.global_object, self.global_object)
+        parts, left = [], num
+        for path in files:
+            if left <= 0:
+                break
+            offsets = self.offsets.get(str(path))
+            reader = ColumnarReader(
+                Path(path), self.config, {self.global_object: fields}, self.global_object, offsets
+            )
+            try:
+                take = min(left, reader.num_jets)
+                if take == 0:
+                    continue
+                cols, _ = reader.read_jets(0, take)[self.global_object]
+            finally:
+                reader.close()
+            rec = np.zeros(take, dtype=[(f, structured_dtype(cols[f].dtype)) for f in fields])
+            for f in fields:
+                rec[f] = cols[f]
+            parts.append(rec)
+            left -= take
+        return np.concatenate(parts)
+
+
+def structured_dtype(dtype: np.dtype) -> np.dtype:
+    """Storage dtype of a field in salt-layout HDF5: floats as float32, booleans as uint8, ints unchanged."""
+    if dtype.kind == "f":
+        return np.dtype(np.float32)
+    return np.dtype(np.uint8) if dtype.kind == "b" else dtype

@@ -79,9 +79,9 @@ class PredictionWriter(L.Callback):
         dataset = dm.dataset("test")
         global_name = dm.global_object
         widths = {}
-        columnar = hasattr(dataset, "global_records")  # ROOT / parquet inputs
+        columnar = hasattr(dataset.readers, "global_records")  # ROOT / parquet inputs
         if columnar:
-            widths = dataset.slot_widths()
+            widths = dataset.readers.slot_widths()
         else:
             with open_h5(dataset.files[0]) as f:
                 for spec in dataset.specs:
@@ -95,7 +95,7 @@ class PredictionWriter(L.Callback):
         path = Path(tempfile.mkdtemp()) / Path(str(target)).name if is_remote(target) else Path(target)
         with atomic_path(path) as tmp, h5py.File(tmp, "w") as out:
             if columnar:
-                jets = dataset.global_records(num)
+                jets = dataset.readers.global_records(dataset.files, num)
             else:
                 jets = self.read_global(dataset.files, dm.input_map.get(global_name, global_name), num)
             cols = stream_cols.pop(global_name, {})

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from halite.data.block_reader import Block
 from halite.data.dataset import JetDataset
-from halite.data.readers import Block, H5Reader
+from halite.data.readers import H5Reader
 from halite.data.specs import InputSpec, LabelSpec
 
 

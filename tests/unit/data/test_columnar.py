@@ -10,9 +10,9 @@ import pytest
 import torch
 import uproot
 
+from halite.data.block_reader import reader_factory
 from halite.data.columnar.config import columnar_config
-from halite.data.columnar.dataset import ColumnarJetDataset, make_dataset
-from halite.data.columnar.reader import ColumnarReader
+from halite.data.columnar.reader import ColumnarReader, ColumnarReaderFactory
 from halite.data.convert import convert
 from halite.data.dataset import JetDataset
 from halite.data.specs import InputSpec, LabelSpec
@@ -158,8 +158,9 @@ def test_same_batches_as_converted_hdf5(files: dict, kind: str, shuffle: bool, n
         "seed": 3,
     }
     h5 = JetDataset([files["h5"]], specs(), **kwargs)
-    col = make_dataset([files[kind]], specs(), columnar_config(CONFIG), "jets", **kwargs)
-    assert isinstance(col, ColumnarJetDataset)
+    readers = reader_factory([files[kind]], specs(), columnar_config(CONFIG), "jets")
+    col = JetDataset([files[kind]], specs(), readers=readers, **kwargs)
+    assert isinstance(col.readers, ColumnarReaderFactory)
     assert len(col) == len(h5) > 1
     for epoch in (0, 1):
         got, want = batches(col, epoch), batches(h5, epoch)
@@ -232,9 +233,9 @@ def test_constituent_stream_needs_max_length(files: dict) -> None:
 
 def test_root_without_columnar_config_or_mixed(files: dict) -> None:
     with pytest.raises(ValueError, match="add a data.columnar section"):
-        make_dataset([files["root"]], specs(), None, "jets", batch_size=8)
+        reader_factory([files["root"]], specs(), None, "jets")
     with pytest.raises(ValueError, match="mix HDF5 with ROOT/parquet"):
-        make_dataset([files["root"], files["h5"]], specs(), columnar_config(CONFIG), "jets", batch_size=8)
+        reader_factory([files["root"], files["h5"]], specs(), columnar_config(CONFIG), "jets")
 
 
 def test_glob_of_files_over_loader_workers(files: dict, tmp_path: Path) -> None:
@@ -246,7 +247,8 @@ def test_glob_of_files_over_loader_workers(files: dict, tmp_path: Path) -> None:
         shutil.copy(files["root"], tmp_path / f"part{i}.root")
     paths = sorted(tmp_path.glob("part*.root"))
     kwargs = {"batch_size": 16, "shuffle": True, "chunk_batches": 2, "seed": 1}
-    dataset = make_dataset(paths, specs(), columnar_config(CONFIG), "jets", **kwargs)
+    readers = reader_factory(paths, specs(), columnar_config(CONFIG), "jets")
+    dataset = JetDataset(paths, specs(), readers=readers, **kwargs)
     loader = DataLoader(dataset, batch_size=None, num_workers=2, multiprocessing_context="fork")
     got = torch.cat([b.inputs["jets"][:, 0] for b in loader])
     single = JetDataset([files["h5"]], specs(), batch_size=16)

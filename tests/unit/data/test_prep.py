@@ -9,16 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
-from halite.data.prep import (
-    DEFAULT_VARIABLES,
-    compute_class_dict,
-    compute_norm_dict,
-    load_class_dict,
-    load_norm_dict,
-)
+from halite.data.dicts import load_class_dict, load_norm_dict
+from halite.data.prep import DEFAULT_VARIABLES, compute_class_dict, compute_norm_dict
 from halite.data.prep_cli import main
 from halite.data.synthetic import write_file
-from halite.io import write_yaml
 
 NUM_JETS = 2000
 VARIABLES = {
@@ -144,38 +138,6 @@ def test_class_dict_missing_class_and_negative(tmp_path: Path, capsys: pytest.Ca
     assert "never occur" in capsys.readouterr().err
     with pytest.raises(ValueError, match="expected"):
         compute_class_dict(path, {"jets": ["lab"]}, num_classes={"lab": 1})
-
-
-def test_round_trip(h5_file: Path, tmp_path: Path) -> None:
-    norm = compute_norm_dict(h5_file, VARIABLES)
-    classes = compute_class_dict(h5_file, LABELS)
-    write_yaml(tmp_path / "norm.yaml", norm)
-    write_yaml(tmp_path / "class.yaml", classes)
-    assert load_norm_dict(tmp_path / "norm.yaml") == norm
-    assert load_class_dict(tmp_path / "class.yaml") == classes
-
-
-def test_load_salt_style_dicts(tmp_path: Path) -> None:
-    norm_text = "jets:\n  pt_btagJes:\n    mean: 1.0e5\n    std: 2\ntracks:\n  d0: {mean: 0, std: 0.5}\n"
-    (tmp_path / "norm.yaml").write_text(norm_text)
-    norm = load_norm_dict(tmp_path / "norm.yaml")
-    assert norm["tracks"]["d0"] == {"mean": 0, "std": 0.5}
-    assert norm["jets"]["pt_btagJes"] == {"mean": 1.0e5, "std": 2}  # PyYAML reads 1.0e5 as a string
-    (tmp_path / "class.yaml").write_text("jets:\n  flavour_label: [1.0, 2.5, 1]\n")
-    assert load_class_dict(tmp_path / "class.yaml") == {"jets": {"flavour_label": [1.0, 2.5, 1]}}
-
-
-def test_load_errors(tmp_path: Path) -> None:
-    bad = tmp_path / "bad_norm.yaml"
-    bad.write_text(yaml.safe_dump({"tracks": {"d0": {"mean": 0.0}}}))
-    with pytest.raises(ValueError, match=r"bad_norm\.yaml.*'d0'.*'tracks'"):
-        load_norm_dict(bad)
-    bad_class = tmp_path / "bad_class.yaml"
-    bad_class.write_text(yaml.safe_dump({"jets": {"flavour_label": "heavy"}}))
-    with pytest.raises(ValueError, match=r"bad_class\.yaml.*'flavour_label'.*'jets'"):
-        load_class_dict(bad_class)
-    with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
-        load_norm_dict(tmp_path / "nope.yaml")
 
 
 def test_missing_file(tmp_path: Path) -> None:

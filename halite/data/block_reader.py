@@ -1,0 +1,128 @@
+"""The reader seam: blocks of jets from one file, whatever its format.
+
+A :class:`JetDataset <halite.data.dataset.JetDataset>` reads its files through a
+:class:`ReaderFactory` it is given: the factory checks and counts the jets of each file
+once (at dataset construction) and opens a :class:`BlockReader` per file in each loader
+worker. :func:`reader_factory` is the one place that chooses the implementation from the
+files: salt-format HDF5 (:class:`halite.data.readers.H5ReaderFactory`) or ROOT / parquet
+(:class:`halite.data.columnar.reader.ColumnarReaderFactory`, for ``.root`` / ``.parquet``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from halite.data.columnar.sources import is_columnar
+from halite.data.specs import InputSpec
+
+if TYPE_CHECKING:
+    from halite.data.columnar.config import ColumnarConfig
+
+
+@dataclass
+class Block:
+    """A block of jets read from one file.
+
+    ``values[s]`` is float32 with the inputs first, then the labels: ``(n, C)`` for the
+    global object; for a constituent stream either ``(n, N, C)`` or, when ``rows[s]`` is
+    given, ``(T, C)`` holding only the ``T`` valid constituents, with ``rows[s]`` ``(n, N)``
+    the row of each slot in ``values[s]`` (-1 = padding). ``valid[s]`` is ``(n, N)``.
+    """
+
+    path: Path | str
+    start: int
+    values: dict[str, np.ndarray]
+    valid: dict[str, np.ndarray]
+    rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
+
+    @property
+    def num_jets(self) -> int:
+        """Jets in the block (packed values hold constituents, so count them from ``valid``)."""
+        first = next(iter(self.valid.values())) if self.valid else next(iter(self.values.values()))
+        return int(first.shape[0])
+
+
+class BlockReader(Protocol):
+    """An open file of jets: ``num_jets`` of them, read as :class:`Block` s of consecutive jets."""
+
+    @property
+    def path(self) -> Path | str:
+        """The file."""
+        ...
+
+    @property
+    def num_jets(self) -> int:
+        """Jets in the file (selected jets for ROOT / parquet)."""
+        ...
+
+    def read(self, start: int, stop: int) -> Block:
+        """Jets ``[start, stop)`` of every stream (``Block.values`` float32, inputs then labels)."""
+        ...
+
+    def close(self) -> None:
+        """Release the file."""
+        ...
+
+
+class ReaderFactory(Protocol):
+    """Opens :class:`BlockReader` s of files of one format; picklable (sent to loader workers)."""
+
+    def num_jets(self, path: Path | str) -> int:
+        """Jets of ``path``, checking every stream's fields first (errors name the file)."""
+        ...
+
+    def open(self, path: Path | str) -> BlockReader:
+        """A reader of ``path`` (packed constituents where the format allows)."""
+        ...
+
+
+def reader_factory(
+    files: Sequence[Path | str],
+    specs: Sequence[InputSpec],
+    columnar: ColumnarConfig | None = None,
+    global_object: str = "jets",
+) -> ReaderFactory:
+    """The reader factory of ``files``: HDF5, or ROOT / parquet (``.root`` / ``.parquet``) with ``columnar``.
+
+    Parameters
+    ----------
+    files
+        The files of one split (one format for all).
+    specs
+        Streams to read (inputs and labels).
+    columnar
+        How jets are built from ROOT / parquet branches (``data.columnar``); required for them.
+    global_object
+        Name of the stream with one row per jet.
+
+    Raises
+    ------
+    ValueError
+        When HDF5 and ROOT / parquet files are mixed, or ROOT / parquet files come without ``columnar``.
+    """
+    kinds = {is_columnar(p) for p in files}
+    if kinds == {False} or not kinds:
+        from halite.data.readers import H5ReaderFactory  # the readers import Block from here
+
+        return H5ReaderFactory(tuple(specs))
+    if len(kinds) > 1:
+        msg = (
+            f"Files {[str(p) for p in files]} mix HDF5 with ROOT/parquet; use one kind per split "
+            f"(convert with `halite convert`)."
+        )
+        raise ValueError(msg)
+    if columnar is None:
+        msg = (
+            f"{files[0]} is a ROOT/parquet file: add a data.columnar section (streams with their branches, "
+            f"layout, selection, labels) to say how jets are built from it."
+        )
+        raise ValueError(msg)
+    from halite.data.columnar.reader import ColumnarReaderFactory
+
+    return ColumnarReaderFactory(columnar, tuple(specs), global_object)
