@@ -1,6 +1,6 @@
 """Normalisation and class-weight dictionaries in salt / UPP format.
 
-``halite prep`` (``halite.data.prep_cli``) streams once over a training file and writes
+``halite prep`` (``halite.commands.prep``) streams once over a training file and writes
 
 * a *norm dict* ``{stream: {variable: {"mean": m, "std": s}}}`` computed over
   valid entries only (constituent streams are masked by their ``valid`` field),
