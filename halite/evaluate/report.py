@@ -1,8 +1,7 @@
-"""``halite evaluate``: a report folder (PNG plots, index.html, summary.json) from prediction files."""
+"""A report folder (PNG plots, index.html, summary.json) from prediction files, for ``halite evaluate``."""
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 from pathlib import Path
@@ -292,27 +291,3 @@ def evaluate(
         tmp.write_text(json.dumps(summary, indent=2, default=float))
     write_html(out, f"halite evaluation: {tagger}", summary, figs)
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="halite evaluate", description="Plots and numbers from `halite test` prediction files."
-    )
-    ap.add_argument("files", nargs="+", type=Path, help="prediction HDF5 file(s)")
-    ap.add_argument("--tagger", required=True, help="model name of the outputs (<tagger>_pb, ...)")
-    ap.add_argument("--ref", default=None, help="reference tagger in the same files, for ratios")
-    ap.add_argument("--fc", type=float, default=0.2, help="c fraction in the b-tagging discriminant")
-    ap.add_argument("--fb", type=float, default=0.2, help="b fraction in the c-tagging discriminant")
-    ap.add_argument("--out", type=Path, default=None, help="report folder (default: <first file>_report/)")
-    args = ap.parse_args(argv)
-    out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
-    summary = evaluate(args.files, args.tagger, out, args.ref, args.fc, args.fb)
-    wp = (
-        summary.get("flavour_tagging", {}).get(args.tagger, {}).get("b_tagging", {}).get("working_points", {})
-    )
-    for eff, v in wp.items():
-        print(
-            f"  b-eff {eff}%: light rejection {v['light_rejection']:.1f} ± {v['light_rejection_err']:.1f}, c rejection {v['c_rejection']:.2f} ± {v['c_rejection_err']:.2f}"
-        )
-    print(f"Report written to {out / 'index.html'}")
-    return 0

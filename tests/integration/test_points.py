@@ -13,7 +13,6 @@ import yaml
 from halite.commands import main
 from halite.data.prep import compute_class_dict, compute_norm_dict
 from halite.data.synthetic_points import generate_events, generate_particle_jets, write_sample_splits
-from halite.training.grid import main as grid_main
 from halite.training.pretrained import load_backbone
 from tests.conftest import CONFIGS
 
@@ -161,20 +160,20 @@ def test_load_backbone_report_counts(points_data: Path, tmp_path: Path) -> None:
 def test_grid_runs_and_tabulates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--models", "cond-only,vit", "--sample", "events", "--task", "classification", "--out-dir", str(tmp_path / "g"),
             "--data-dir", str(tmp_path / "d"), "--num-train", "120", "--num-eval", "60", "--max-epochs", "1", "--batch-size", "60"]  # fmt: skip
-    assert grid_main(args) == 0
+    assert main(["grid", *args]) == 0
     table = (tmp_path / "g" / "events_classification" / "results.md").read_text()
     assert "| cond-only |" in table and "| vit |" in table and "accuracy" in table
     assert (tmp_path / "g" / "events_classification" / "results.png").is_file()
-    assert grid_main([*args, "--submit", "slurm"]) == 0
+    assert main(["grid", *args, "--submit", "slurm"]) == 0
     script = (tmp_path / "g" / "events_classification" / "vit" / "job.slurm").read_text()
     assert "#SBATCH --gpus-per-node=1" in script and "-m halite fit --config" in script
     with pytest.raises(ValueError, match="Unknown model 'nope'"):
-        grid_main([*args, "--models", "nope"])
+        main(["grid", *args, "--models", "nope"])
 
 
 def test_grid_regression_resolution(tmp_path: Path) -> None:
     args = ["--models", "cond-only", "--sample", "events", "--task", "regression", "--out-dir", str(tmp_path / "g"),
             "--data-dir", str(tmp_path / "d"), "--num-train", "120", "--num-eval", "60", "--max-epochs", "1", "--batch-size", "60"]  # fmt: skip
-    assert grid_main(args) == 0
+    assert main(["grid", *args]) == 0
     table = (tmp_path / "g" / "events_regression" / "results.md").read_text()
     assert "resolution" in table and "| cond-only |" in table
