@@ -7,7 +7,9 @@ from pathlib import Path
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="halite compare", description="Per-jet agreement of two prediction files.")
+    ap = argparse.ArgumentParser(
+        prog="halite compare", description="Per-jet agreement of two prediction files."
+    )
     ap.add_argument("a", type=Path)
     ap.add_argument("b", type=Path)
     ap.add_argument("--tagger-a", required=True)

@@ -14,8 +14,8 @@ so existing dicts can be used unchanged (see :func:`load_norm_dict` and
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,8 +66,11 @@ DEFAULT_LABELS = "jets:flavour_label,tracks:ftagTruthOriginLabel"
 _VALID = "valid"
 
 
+log = logging.getLogger(__name__)
+
+
 def _warn(msg: str) -> None:
-    print(f"warning: {msg}", file=sys.stderr)
+    log.warning(msg)
 
 
 def _open(path: str | os.PathLike[str]) -> h5py.File:
@@ -131,7 +134,7 @@ def _num_rows(ds: h5py.Dataset, num_jets: int | None) -> int:
     if num_jets is None or int(num_jets) < 0:
         return n
     if int(num_jets) > n:
-        print(
+        log.info(
             f"note: {ds.file.filename}/{ds.name.lstrip('/')} has {n} jets < num_jets={num_jets}; using all."
         )
     return min(int(num_jets), n)

@@ -20,7 +20,9 @@ FLAVOURS = {"b": 0, "c": 1, "light": 2}
 
 def load_predictions(paths: list[Path]) -> tuple[np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
     """Concatenate the ``jets`` (and ``tracks``, when present in all files) of prediction files."""
-    jets, tracks, tasks = [], [], []
+    jets: list[np.ndarray] = []
+    tracks: list[np.ndarray | None] = []
+    tasks: list[dict[str, Any]] = []
     for p in paths:
         if not p.is_file():
             msg = f"Prediction file not found: {p}. Run `halite test` first."
@@ -32,7 +34,8 @@ def load_predictions(paths: list[Path]) -> tuple[np.ndarray, np.ndarray | None, 
             jets.append(f["jets"][:])
             tracks.append(f["tracks"][:] if "tracks" in f else None)
             tasks = json.loads(f.attrs.get("tasks", "[]"))
-    trk = np.concatenate(tracks) if all(t is not None for t in tracks) else None
+    present = [t for t in tracks if t is not None]
+    trk = np.concatenate(present) if len(present) == len(tracks) else None
     return np.concatenate(jets), trk, tasks
 
 
@@ -100,7 +103,8 @@ def classification_section(
 
     label, names = task["label"], task["class_names"]
     cols = [f"{tagger}_p{short_class_name(c)}" for c in names]
-    if label not in (arr.dtype.names or ()) or any(c not in arr.dtype.names for c in cols):
+    fields = arr.dtype.names or ()
+    if label not in fields or any(c not in fields for c in cols):
         return {}, []
     sel = np.ones(arr.shape, dtype=bool) if valid is None else valid
     y = arr[label][sel].astype(np.int64)

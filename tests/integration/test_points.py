@@ -104,13 +104,13 @@ def test_config_fits_and_tests(name: str, points_data: Path, tmp_path: Path) -> 
 
 
 def test_pretrain_then_finetune_with_report(
-    points_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    points_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     pre = point_config("pet2_small", points_data, tmp_path / "pre")
     main(["fit", "--config", str(pre)])
     (run,) = list((tmp_path / "pre" / "logs").glob("*_*"))
     ckpt = run / "ckpts" / "last.ckpt"
-    capsys.readouterr()
+    caplog.clear()
     # fine-tune on the other sample: different inputs -> embeddings mismatch, transformer blocks load
     cfg = point_config("pet2_small", points_data, tmp_path / "ft", sample="events")
     data = yaml.safe_load(cfg.read_text())
@@ -135,7 +135,7 @@ def test_pretrain_then_finetune_with_report(
     ]["model"]["init_args"]["tasks"]
     cfg.write_text(yaml.safe_dump(data))
     main(["fit", "--config", str(cfg), "--model.pretrained", str(ckpt), "--model.freeze_backbone", "true"])
-    text = capsys.readouterr().out
+    text = caplog.text  # rank-zero info (lightning.pytorch logger)
     assert "Pretrained weights:" in text and "mismatched: backbone.embed.0.weight" in text
     (ft_run,) = list((tmp_path / "ft" / "logs").glob("*_*"))
     before = torch.load(ckpt, weights_only=True)["state_dict"]
