@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from halite.continual.run import main
+from halite.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ALGORITHMS = ["finetuning", "ewc", "lwf", "replay", "independent"]
@@ -35,7 +35,17 @@ def final_summary(run_dir: Path) -> dict[str, float]:
 def run(config: Path, seed: int, out: Path) -> dict[str, float]:
     out = out / f"{config.stem}_seed{seed}"
     with contextlib.redirect_stdout(io.StringIO()):
-        main(["--config", str(config), "--seed_everything", str(seed), "--continual.output_dir", str(out)])
+        main(
+            [
+                "continual",
+                "--config",
+                str(config),
+                "--seed_everything",
+                str(seed),
+                "--continual.output_dir",
+                str(out),
+            ]
+        )
     (run_dir,) = out.glob("*_*")
     return final_summary(run_dir)
 

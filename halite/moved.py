@@ -21,6 +21,7 @@ MOVED: dict[str, str] = {
     "halite.nn.block_model": "halite.models.block_model",
     "halite.nn.point_model": "halite.models.point_model",
     "halite.nn.multitask": "halite.models.multitask",
+    "halite.data.prep_cli": "halite.commands.prep",
 }
 
 

@@ -12,6 +12,7 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_info
 
 from halite.cli.parser import HaliteArgumentParser
 from halite.data.dicts import RUN_DICTS, run_copy
@@ -153,7 +154,7 @@ class HaliteCLI(LightningCLI):
                 if (run_dir / "metrics.csv").is_file():  # CSVLogger would delete it
                     now = datetime.now().strftime("%Y%m%d-%H%M%S-%f")  # one file per resume
                     (run_dir / "metrics.csv").rename(run_dir / f"metrics.before-{now}.csv")
-                print(f"Resuming {run_dir} from {self.resume_ckpt}")
+                rank_zero_info(f"Resuming {run_dir} from {self.resume_ckpt}")
             config["logger"] = [CSVLogger(run_dir, name="", version="")]
             if not is_remote(run_dir):
                 config["logger"].append(
@@ -216,5 +217,5 @@ class HaliteCLI(LightningCLI):
                 run_dir = Path(str(configs[-1])).parent
                 if (run_dir / "ckpts").is_dir():
                     kwargs["ckpt_path"] = str(best_checkpoint(run_dir))
-                    print(f"Using checkpoint {kwargs['ckpt_path']}")
+                    rank_zero_info(f"Using checkpoint {kwargs['ckpt_path']}")
         return kwargs

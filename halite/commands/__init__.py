@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import logging
 import pkgutil
 import sys
 from pathlib import Path
@@ -42,6 +43,42 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+class ConsoleHandler(logging.Handler):
+    """Messages of the library on the console: info on stdout, warnings (``warning: ...``) on stderr.
+
+    The stream is looked up per message, so ``contextlib.redirect_stdout`` and pytest's capture
+    apply to it.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            stream = sys.stderr if record.levelno >= logging.WARNING else sys.stdout
+            if record.levelno >= logging.WARNING:
+                text = f"{record.levelname.lower()}: {text}"
+            stream.write(text + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def console_logging() -> None:
+    """Show the ``halite`` loggers' info messages on the console, unless logging is already set up.
+
+    Like Lightning's own logger: when the application (or pytest) configured the root logger, the
+    messages propagate to it instead.
+    """
+    log = logging.getLogger("halite")
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+    if log.hasHandlers():
+        return
+    handler = ConsoleHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``halite`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -56,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" Did you mean '{close[0]}'?" if close else ""
         print(f"halite: error: unknown tool '{args[0]}'.{hint} Tools: {', '.join(table)}.", file=sys.stderr)
         return 2
-    from halite.cli.checks import quiet_lightning
-
-    quiet_lightning()
+    console_logging()
     module = importlib.import_module(table[args[0]])
     return int(module.main(args[1:]) or 0)

@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from halite.cli import HaliteCLI, RunDirSaveConfig
+from halite.cli import HaliteCLI, RunDirSaveConfig, quiet_lightning
 from halite.data.datamodule import JetDataModule
 from halite.training.module import LitModel
 
 
 @contextlib.contextmanager
 def no_argv() -> Iterator[None]:
-    """Hide the calling tool's own command line from the LightningCLI it builds."""
+    """Hide the calling tool's own command line from the LightningCLI it builds (and quiet Lightning)."""
+    quiet_lightning()
     saved = sys.argv
     sys.argv = saved[:1]
     try:

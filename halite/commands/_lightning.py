@@ -9,10 +9,11 @@ def run(subcommand: str, argv: list[str]) -> int:
     """Run ``halite <subcommand> <argv>`` through halite's LightningCLI."""
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-    from halite.cli import HaliteCLI, RunDirSaveConfig, check_config_files
+    from halite.cli import HaliteCLI, RunDirSaveConfig, check_config_files, quiet_lightning
     from halite.data.datamodule import JetDataModule
     from halite.training.module import LitModel
 
+    quiet_lightning()
     args = [subcommand, *argv]
     check_config_files(args)
     if subcommand == "fit":

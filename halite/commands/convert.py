@@ -2,8 +2,43 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="halite convert",
+        description=(
+            "Convert ROOT TTrees or parquet files into salt-layout HDF5 (one structured dataset per stream, "
+            "constituents padded with a 'valid' flag), streaming in chunks of entries."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", help="ROOT / parquet files or globs")
+    p.add_argument("--to", required=True, help="output HDF5 file")
+    p.add_argument(
+        "--config", required=True, help="halite config with a data.columnar section (or just that section)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return p
+
 
 def main(argv: list[str]) -> int:
-    from halite.data.convert import main as run
+    """Entry point of ``halite convert``; 0 on success, 1 on a user error (printed to stderr)."""
+    args = parser().parse_args(argv)
+    from halite.data.convert import convert, load_columnar
+    from halite.data.readers import expand_files
 
-    return int(run(argv) or 0)
+    try:
+        config, global_object = load_columnar(args.config)
+        inputs = expand_files(args.inputs)
+        t0 = time.perf_counter()
+        n = convert(inputs, Path(args.to), config, global_object, progress=not args.no_progress)
+    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
+        print(f"halite convert: error: {err}", file=sys.stderr)
+        return 1
+    dt = time.perf_counter() - t0
+    print(f"wrote {n} jets to {args.to} in {dt:.1f} s ({n / max(dt, 1e-9):.0f} jets/s)")
+    return 0

@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="halite evaluate", description="Plots and numbers from `halite test` prediction files."
+    )
+    ap.add_argument("files", nargs="+", type=Path, help="prediction HDF5 file(s)")
+    ap.add_argument("--tagger", required=True, help="model name of the outputs (<tagger>_pb, ...)")
+    ap.add_argument("--ref", default=None, help="reference tagger in the same files, for ratios")
+    ap.add_argument("--fc", type=float, default=0.2, help="c fraction in the b-tagging discriminant")
+    ap.add_argument("--fb", type=float, default=0.2, help="b fraction in the c-tagging discriminant")
+    ap.add_argument("--out", type=Path, default=None, help="report folder (default: <first file>_report/)")
+    return ap
+
 
 def main(argv: list[str]) -> int:
-    from halite.evaluate.report import main as run
+    """Entry point of ``halite evaluate``; prints the b-tagging working points and the report path."""
+    args = parser().parse_args(argv)
+    from halite.evaluate.report import evaluate
 
-    return int(run(argv) or 0)
+    out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
+    summary = evaluate(args.files, args.tagger, out, args.ref, args.fc, args.fb)
+    wp = (
+        summary.get("flavour_tagging", {}).get(args.tagger, {}).get("b_tagging", {}).get("working_points", {})
+    )
+    for eff, v in wp.items():
+        print(
+            f"  b-eff {eff}%: light rejection {v['light_rejection']:.1f} ± {v['light_rejection_err']:.1f}, c rejection {v['c_rejection']:.2f} ± {v['c_rejection_err']:.2f}"
+        )
+    print(f"Report written to {out / 'index.html'}")
+    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ import torch
 from halite.continual.algorithms.base import ContinualAlgorithm
 from halite.continual.data import Samples, TaskData
 from halite.continual.learner import Learner
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,7 +103,7 @@ def run_sequence(
     algorithm: ContinualAlgorithm,
     tasks: list[TaskData],
     cfg: TrainingConfig,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = logger.info,
 ) -> np.ndarray:
     """Train tasks ``0..T-1`` in turn (til, cil, dil); return the accuracy matrix ``(T, T)``.
 
@@ -127,7 +130,7 @@ def run_sequence(
 
 
 def run_multitask(
-    learner: Learner, tasks: list[TaskData], cfg: TrainingConfig, log: Callable[[str], None] = print
+    learner: Learner, tasks: list[TaskData], cfg: TrainingConfig, log: Callable[[str], None] = logger.info
 ) -> list[float]:
     """Train all tasks jointly (mtl), samples routed to their heads; return per-task accuracy."""
     learner.setup_tasks(list(range(len(tasks))), [t.num_classes for t in tasks])
@@ -142,7 +145,7 @@ def run_single_tasks(
     make_learner: Callable[[], Learner],
     tasks: list[TaskData],
     cfg: TrainingConfig,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = logger.info,
 ) -> tuple[list[float], list[Learner]]:
     """Train one single-task model per task (stl); return per-task accuracy and the models."""
     accuracy, learners = [], []

@@ -1,4 +1,4 @@
-"""``halite continual`` (and ``halite fit`` on a config with a ``continual`` section).
+"""A continual-learning run: the ``continual`` section of a config (``halite continual``, ``halite fit``).
 
 A config has a top-level ``name``, ``seed_everything`` and a ``continual`` section: the
 paradigm, the benchmark (the task sequence), the backbone, the algorithm and the
@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import copy
 import itertools
-import sys
+import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import yaml
-from jsonargparse import ActionConfigFile, ArgumentParser
 
 from halite.continual.algorithms import ContinualAlgorithm, Finetuning
 from halite.continual.backbones import Backbone
@@ -34,6 +32,8 @@ from halite.continual.metrics import (
     write_task_accuracy,
 )
 from halite.io import atomic_path
+
+log = logging.getLogger(__name__)
 
 
 class ContinualRun:
@@ -98,7 +98,7 @@ class ContinualRun:
                 f"Use cil for new classes."
             )
             raise ValueError(msg)
-        print(f"continual {self.paradigm} / {type(self.algorithm).__name__}: {len(tasks)} tasks {names}")
+        log.info(f"continual {self.paradigm} / {type(self.algorithm).__name__}: {len(tasks)} tasks {names}")
         if self.paradigm == "stl":
             accuracy, learners = run_single_tasks(self.make_learner, tasks, self.training)
             write_task_accuracy(run_dir, accuracy, names)
@@ -124,20 +124,6 @@ class ContinualRun:
         return summary
 
 
-def build_parser() -> ArgumentParser:
-    """The parser of continual configs."""
-    parser = ArgumentParser(
-        prog="halite continual",
-        description="Train a task sequence (continual learning) or several tasks jointly (mtl/stl).",
-        parser_mode="yaml",
-    )
-    parser.add_argument("--config", action=ActionConfigFile, help="YAML config with a `continual` section.")
-    parser.add_argument("--name", type=str, default="continual", help="Run name (run directory prefix).")
-    parser.add_argument("--seed_everything", type=int, default=0, help="Seed of torch and numpy.")
-    parser.add_class_arguments(ContinualRun, "continual")
-    return parser
-
-
 def config_is_continual(argv: list[str]) -> bool:
     """Whether any ``--config`` file in ``argv`` has a top-level ``continual`` section."""
     paths = [b for a, b in itertools.pairwise(argv) if a == "--config"]
@@ -154,27 +140,12 @@ def config_is_continual(argv: list[str]) -> bool:
     return False
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``halite continual``."""
-    parser = build_parser()
-    cfg = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    torch.manual_seed(cfg.seed_everything)
-    np.random.seed(cfg.seed_everything)
-    init: Any = parser.instantiate_classes(cfg)
-    run: ContinualRun = init.continual
+def new_run_dir(output_dir: str | Path, name: str) -> Path:
+    """Create and return ``<output_dir>/<name>_<time>/`` (``-1``, ``-2``, ... appended when it exists)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = base = Path(run.output_dir) / f"{cfg.name}_{stamp}"
+    run_dir = base = Path(output_dir) / f"{name}_{stamp}"
     k = 1
     while run_dir.exists():
         run_dir, k = Path(f"{base}-{k}"), k + 1
     run_dir.mkdir(parents=True)
-    with atomic_path(run_dir / "config.yaml") as tmp:
-        tmp.write_text(parser.dump(cfg, skip_none=False))
-    summary = run.run(run_dir)
-    print(f"run directory: {run_dir}")
-    print("final: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return run_dir

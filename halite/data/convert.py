@@ -1,4 +1,4 @@
-"""``halite convert``: ROOT / parquet files -> salt-layout HDF5, streaming in chunks of entries.
+"""ROOT / parquet files -> salt-layout HDF5, streaming in chunks of entries (``halite convert``).
 
 Each stream of ``data.columnar`` becomes one structured dataset: the global object
 ``(jets,)``, constituent streams ``(jets, max_length)`` with a boolean ``valid``
@@ -9,9 +9,7 @@ batches as training from the input.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,6 @@ from tqdm import tqdm
 
 from halite.data.columnar.config import ColumnarConfig, columnar_config
 from halite.data.columnar.reader import ColumnarReader, Columns, structured_dtype
-from halite.data.readers import expand_files
 from halite.io import atomic_path, read_yaml
 
 
@@ -146,40 +143,3 @@ def convert(
         for r in readers:
             r.close()
     return writer.num_jets
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="halite convert",
-        description=(
-            "Convert ROOT TTrees or parquet files into salt-layout HDF5 (one structured dataset per stream, "
-            "constituents padded with a 'valid' flag), streaming in chunks of entries."
-        ),
-    )
-    parser.add_argument("inputs", nargs="+", help="ROOT / parquet files or globs")
-    parser.add_argument("--to", required=True, help="output HDF5 file")
-    parser.add_argument(
-        "--config", required=True, help="halite config with a data.columnar section (or just that section)"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``halite convert``; 0 on success, 1 on a user error (printed to stderr)."""
-    args = _parser().parse_args(argv)
-    try:
-        config, global_object = load_columnar(args.config)
-        inputs = expand_files(args.inputs)
-        t0 = time.perf_counter()
-        n = convert(inputs, Path(args.to), config, global_object, progress=not args.no_progress)
-    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
-        print(f"halite convert: error: {err}", file=sys.stderr)
-        return 1
-    dt = time.perf_counter() - t0
-    print(f"wrote {n} jets to {args.to} in {dt:.1f} s ({n / max(dt, 1e-9):.0f} jets/s)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

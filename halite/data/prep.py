@@ -1,6 +1,6 @@
 """Normalisation and class-weight dictionaries in salt / UPP format.
 
-``halite prep`` (``halite.data.prep_cli``) streams once over a training file and writes
+``halite prep`` (``halite.commands.prep``) streams once over a training file and writes
 
 * a *norm dict* ``{stream: {variable: {"mean": m, "std": s}}}`` computed over
   valid entries only (constituent streams are masked by their ``valid`` field),
@@ -14,8 +14,8 @@ so existing dicts can be used unchanged (they are loaded and checked by
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -62,8 +62,11 @@ DEFAULT_LABELS = "jets:flavour_label,tracks:ftagTruthOriginLabel"
 _VALID = "valid"
 
 
+log = logging.getLogger(__name__)
+
+
 def _warn(msg: str) -> None:
-    print(f"warning: {msg}", file=sys.stderr)
+    log.warning(msg)
 
 
 def _open(path: str | os.PathLike[str]) -> h5py.File:
@@ -127,7 +130,7 @@ def _num_rows(ds: h5py.Dataset, num_jets: int | None) -> int:
     if num_jets is None or int(num_jets) < 0:
         return n
     if int(num_jets) > n:
-        print(
+        log.info(
             f"note: {ds.file.filename}/{ds.name.lstrip('/')} has {n} jets < num_jets={num_jets}; using all."
         )
     return min(int(num_jets), n)

@@ -8,6 +8,7 @@ values: the saved config shows ``**********`` in their place.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ import fsspec
 from jsonargparse.typing import SecretStr
 
 from halite.io import atomic_path, remote_writer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -105,7 +108,7 @@ def download(url: str, cache_dir: str | os.PathLike[str]) -> Path:
         return local
     with atomic_path(local) as tmp:
         fs.get_file(path, str(tmp))
-    print(f"Downloaded {url} -> {local}")
+    log.info(f"Downloaded {url} -> {local}")
     return local
 
 

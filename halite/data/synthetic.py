@@ -32,10 +32,7 @@ byte-identical arrays.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -50,7 +47,6 @@ __all__ = [
     "TRACK_DTYPE",
     "TRACK_ORIGIN_NAMES",
     "generate_jets",
-    "main",
     "write_file",
     "write_splits",
 ]
@@ -565,79 +561,3 @@ def write_splits(
             **extra,  # type: ignore[arg-type]
         )
     return paths
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="halite synth",
-        description="Write synthetic train/val/test HDF5 files (jets + tracks) in salt's layout.",
-    )
-    parser.add_argument("--out-dir", default="demo_data", help="output folder (default: %(default)s)")
-    parser.add_argument("--num-train", type=int, default=100_000, help="training jets (default: %(default)s)")
-    parser.add_argument("--num-val", type=int, default=20_000, help="validation jets (default: %(default)s)")
-    parser.add_argument("--num-test", type=int, default=20_000, help="test jets (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=42, help="base random seed (default: %(default)s)")
-    parser.add_argument(
-        "--num-tracks", type=int, default=40, help="track slots per jet (default: %(default)s)"
-    )
-    parser.add_argument("--electrons", action="store_true", help="also write an `electrons` dataset")
-    parser.add_argument(
-        "--num-electrons", type=int, default=10, help="electron slots per jet (default: %(default)s)"
-    )
-    parser.add_argument("--soft-muons", action="store_true", help="add softMuon_* variables to `jets`")
-    parser.add_argument(
-        "--parameters",
-        action="store_true",
-        help="write a `parameters` dataset (b-jet `mass`) that changes the b-jet signal",
-    )
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``halite synth``.
-
-    Parameters
-    ----------
-    argv
-        Command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status (0 on success).
-    """
-    args = _parser().parse_args(argv)
-    for name in ("num_train", "num_val", "num_test"):
-        if getattr(args, name) < 0:
-            print(f"halite synth: --{name.replace('_', '-')} must be >= 0", file=sys.stderr)
-            return 2
-    if args.num_tracks < 1:
-        print("halite synth: --num-tracks must be >= 1", file=sys.stderr)
-        return 2
-    t0 = time.perf_counter()
-    if args.num_electrons < 1:
-        print("halite synth: --num-electrons must be >= 1", file=sys.stderr)
-        return 2
-    paths = write_splits(
-        args.out_dir,
-        args.num_train,
-        args.num_val,
-        args.num_test,
-        seed=args.seed,
-        num_tracks=args.num_tracks,
-        electrons=args.electrons,
-        soft_muons=args.soft_muons,
-        parameters=args.parameters,
-        num_electrons=args.num_electrons,
-    )
-    elapsed = time.perf_counter() - t0
-    sizes = {"train": args.num_train, "val": args.num_val, "test": args.num_test}
-    for split, path in paths.items():
-        size_mb = path.stat().st_size / 2**20
-        print(f"wrote {path} ({sizes[split]} jets x {args.num_tracks} tracks, {size_mb:.1f} MiB)")
-    print(f"done in {elapsed:.1f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,7 @@
-"""``halite compare``: per-jet agreement of two prediction files (e.g. a deployed model's dump)."""
+"""Per-jet agreement of two prediction files (e.g. a deployed model's dump), for ``halite compare``."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import h5py
@@ -29,19 +28,3 @@ def compare(
         d = np.abs(xa[f"{tagger_a}_{s}"].astype(np.float64) - xb[f"{tagger_b}_{s}"].astype(np.float64))
         result[s] = {"max_abs_diff": float(d.max()), "mean_abs_diff": float(d.mean())}
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="halite compare", description="Per-jet agreement of two prediction files."
-    )
-    ap.add_argument("a", type=Path)
-    ap.add_argument("b", type=Path)
-    ap.add_argument("--tagger-a", required=True)
-    ap.add_argument("--tagger-b", required=True)
-    args = ap.parse_args(argv)
-    result = compare(args.a, args.b, args.tagger_a, args.tagger_b)
-    print(f"{'output':<24} {'max |a-b|':>12} {'mean |a-b|':>12}")
-    for name, r in result.items():
-        print(f"{name:<24} {r['max_abs_diff']:>12.3e} {r['mean_abs_diff']:>12.3e}")
-    return 0

@@ -1,8 +1,7 @@
-"""``halite evaluate``: a report folder (PNG plots, index.html, summary.json) from prediction files."""
+"""A report folder (PNG plots, index.html, summary.json) from prediction files, for ``halite evaluate``."""
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 from pathlib import Path
@@ -21,7 +20,9 @@ FLAVOURS = {"b": 0, "c": 1, "light": 2}
 
 def load_predictions(paths: list[Path]) -> tuple[np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
     """Concatenate the ``jets`` (and ``tracks``, when present in all files) of prediction files."""
-    jets, tracks, tasks = [], [], []
+    jets: list[np.ndarray] = []
+    tracks: list[np.ndarray | None] = []
+    tasks: list[dict[str, Any]] = []
     for p in paths:
         if not p.is_file():
             msg = f"Prediction file not found: {p}. Run `halite test` first."
@@ -33,7 +34,8 @@ def load_predictions(paths: list[Path]) -> tuple[np.ndarray, np.ndarray | None, 
             jets.append(f["jets"][:])
             tracks.append(f["tracks"][:] if "tracks" in f else None)
             tasks = json.loads(f.attrs.get("tasks", "[]"))
-    trk = np.concatenate(tracks) if all(t is not None for t in tracks) else None
+    present = [t for t in tracks if t is not None]
+    trk = np.concatenate(present) if len(present) == len(tracks) else None
     return np.concatenate(jets), trk, tasks
 
 
@@ -101,7 +103,8 @@ def classification_section(
 
     label, names = task["label"], task["class_names"]
     cols = [f"{tagger}_p{short_class_name(c)}" for c in names]
-    if label not in (arr.dtype.names or ()) or any(c not in arr.dtype.names for c in cols):
+    fields = arr.dtype.names or ()
+    if label not in fields or any(c not in fields for c in cols):
         return {}, []
     sel = np.ones(arr.shape, dtype=bool) if valid is None else valid
     y = arr[label][sel].astype(np.int64)
@@ -292,27 +295,3 @@ def evaluate(
         tmp.write_text(json.dumps(summary, indent=2, default=float))
     write_html(out, f"halite evaluation: {tagger}", summary, figs)
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="halite evaluate", description="Plots and numbers from `halite test` prediction files."
-    )
-    ap.add_argument("files", nargs="+", type=Path, help="prediction HDF5 file(s)")
-    ap.add_argument("--tagger", required=True, help="model name of the outputs (<tagger>_pb, ...)")
-    ap.add_argument("--ref", default=None, help="reference tagger in the same files, for ratios")
-    ap.add_argument("--fc", type=float, default=0.2, help="c fraction in the b-tagging discriminant")
-    ap.add_argument("--fb", type=float, default=0.2, help="b fraction in the c-tagging discriminant")
-    ap.add_argument("--out", type=Path, default=None, help="report folder (default: <first file>_report/)")
-    args = ap.parse_args(argv)
-    out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
-    summary = evaluate(args.files, args.tagger, out, args.ref, args.fc, args.fb)
-    wp = (
-        summary.get("flavour_tagging", {}).get(args.tagger, {}).get("b_tagging", {}).get("working_points", {})
-    )
-    for eff, v in wp.items():
-        print(
-            f"  b-eff {eff}%: light rejection {v['light_rejection']:.1f} ± {v['light_rejection_err']:.1f}, c rejection {v['c_rejection']:.2f} ± {v['c_rejection_err']:.2f}"
-        )
-    print(f"Report written to {out / 'index.html'}")
-    return 0

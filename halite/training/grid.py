@@ -1,4 +1,4 @@
-"""``halite grid``: run a grid of point-cloud models on one sample and task, and compare them.
+"""A grid of point-cloud models on one sample and task, and their comparison (``halite grid``).
 
 Model identifiers expand into runs (``pet2-small`` fine-tunes a pretrained backbone,
 ``pet2-small-scratch`` starts from random weights). Each run is ``halite fit`` then
@@ -9,7 +9,6 @@ written instead and ``--collect`` builds the table once they have run.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import subprocess
@@ -232,96 +231,34 @@ srun {python} -m halite test --config $(ls -td {run_dir}/logs/{name}_* | head -1
 """
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="halite grid", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", default="vit,pet2-small,pet2-small-scratch,pet2-medium,part,cond-only",
-                    help=f"comma-separated identifiers from {sorted(MODELS)}")  # fmt: skip
-    ap.add_argument("--task", choices=["regression", "classification"], default="classification")
-    ap.add_argument("--sample", choices=["events", "jets"], default="events")
-    ap.add_argument("--out-dir", type=Path, default=Path("grid_runs"))
-    ap.add_argument("--data-dir", type=Path, default=Path("points_data"))
-    ap.add_argument("--num-train", type=int, default=20_000)
-    ap.add_argument("--num-eval", type=int, default=5_000)
-    ap.add_argument("--max-epochs", type=int, default=3)
-    ap.add_argument("--batch-size", type=int, default=256)
-    ap.add_argument("--pretrained-ckpt", type=Path, default=None,
-                    help="backbone checkpoint for pretrained entries (default: pretrain on the other sample first)")  # fmt: skip
-    ap.add_argument(
-        "--submit", choices=["slurm"], default=None, help="write cluster job scripts instead of running"
+def write_job(cfg: dict, run_dir: Path, pretrained: Path | None) -> Path:
+    """Write ``config.yaml`` and a SLURM script ``job.slurm`` (fit then test) into ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_yaml(run_dir / "config.yaml", cfg)
+    extra = f"--model.pretrained {pretrained}" if pretrained else ""
+    script = SLURM.format(
+        name=cfg["name"],
+        hours=4,
+        run_dir=run_dir,
+        root=ROOT,
+        python=sys.executable,
+        config=run_dir / "config.yaml",
+        extra=extra,
     )
-    ap.add_argument("--collect", action="store_true", help="build the table from finished (submitted) runs")
-    args = ap.parse_args(argv)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    out = args.out_dir / f"{args.sample}_{args.task}"
-    sizes = (args.num_train, args.num_eval, args.num_eval)
-    overrides = {"data": {"batch_size": args.batch_size}, "trainer": {"max_epochs": args.max_epochs}}
-    configs = {
-        m: run_config(m, args.sample, args.task, args.data_dir.resolve(), (out / m).resolve(), overrides)
-        for m in models
+    with atomic_path(run_dir / "job.slurm") as tmp:
+        tmp.write_text(script)
+    return run_dir / "job.slurm"
+
+
+def collect_run(cfg: dict, run_dir: Path) -> dict[str, Any] | None:
+    """The measurements of a finished (submitted) run in ``run_dir``, or None when none has finished."""
+    runs = sorted((run_dir / "logs").glob(f"{cfg['name']}_*"))
+    preds = list((runs[-1] / "predictions").glob("*.h5")) if runs else []
+    if not preds:
+        return None
+    return {
+        "run_dir": str(runs[-1]),
+        "predictions": str(preds[0]),
+        "parameters": -1,
+        "train_time_s": float("nan"),
     }
-    ensure_data(args.data_dir, args.sample, sizes)
-    pretrained = args.pretrained_ckpt
-    if any(MODELS[m].pretrained for m in models) and pretrained is None and not args.collect:
-        other = "jets" if args.sample == "events" else "events"
-        ensure_data(args.data_dir, other, sizes)
-        pre_cfg = run_config(
-            "pet2-small-scratch",
-            other,
-            "classification",
-            args.data_dir.resolve(),
-            (out / "pretraining").resolve(),
-            overrides,
-        )
-        pre_cfg["name"] = "pretraining"
-        print(f"Pretraining PET2-small on the {other} sample for the pretrained entries ...")
-        info = run_one(pre_cfg, (out / "pretraining").resolve(), None) if not args.submit else None
-        pretrained = Path(info["run_dir"]) / "ckpts" / "last.ckpt" if info else None
-    if args.submit:
-        for m, cfg in configs.items():
-            rd = (out / m).resolve()
-            rd.mkdir(parents=True, exist_ok=True)
-            write_yaml(rd / "config.yaml", cfg)
-            extra = f"--model.pretrained {pretrained}" if MODELS[m].pretrained and pretrained else ""
-            script = SLURM.format(
-                name=cfg["name"],
-                hours=4,
-                run_dir=rd,
-                root=ROOT,
-                python=sys.executable,
-                config=rd / "config.yaml",
-                extra=extra,
-            )
-            with atomic_path(rd / "job.slurm") as tmp:
-                tmp.write_text(script)
-            print(
-                f"wrote {rd / 'job.slurm'}  (sbatch it; then `halite grid --collect` with the same options)"
-            )
-        return 0
-    results = []
-    for m, cfg in configs.items():
-        rd = (out / m).resolve()
-        if args.collect:
-            runs = sorted((rd / "logs").glob(f"{cfg['name']}_*"))
-            preds = list((runs[-1] / "predictions").glob("*.h5")) if runs else []
-            if not preds:
-                print(f"{m}: no finished run in {rd}; skipped")
-                continue
-            info = {
-                "run_dir": str(runs[-1]),
-                "predictions": str(preds[0]),
-                "parameters": -1,
-                "train_time_s": float("nan"),
-            }
-        else:
-            print(f"=== {m} ===")
-            info = run_one(cfg, rd, pretrained if MODELS[m].pretrained else None)
-        results.append(
-            {
-                "model": m,
-                **info,
-                "metrics": metrics(Path(info["predictions"]), cfg["name"], args.sample, args.task),
-            }
-        )
-    md = write_table(results, out, f"{args.sample} sample, {args.task}")
-    print(md.read_text())
-    return 0

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from halite.tasks.base import TaskBase
@@ -129,7 +130,7 @@ class LitModel(L.LightningModule):
         self.backbone_lr_scale = backbone_lr_scale
         if pretrained:
             report = load_backbone(model, pretrained)
-            print(report.summary())
+            rank_zero_info(report.summary())
             self.pretrained_report = report
         if freeze_backbone:
             for _, p in backbone_parameters(model):

@@ -1,4 +1,4 @@
-"""`halite submit`: write a SLURM batch script or an HTCondor submit file for N nodes x M GPUs.
+"""SLURM batch scripts and HTCondor submit files for ``halite fit`` on N nodes x M GPUs (``halite submit``).
 
 The job launches ``halite fit --config X.yaml`` the way Lightning expects: under SLURM one
 ``srun`` task per GPU (Lightning's ``SLURMEnvironment`` reads the ranks from ``SLURM_*``); under
@@ -9,9 +9,7 @@ when the job spans several nodes. All ranks share one run directory through
 
 from __future__ import annotations
 
-import argparse
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,7 +159,7 @@ def condor_files(job: JobSpec, executable: str) -> tuple[str, str]:
         f"request_gpus = {job.gpus_per_node}",
         f"request_cpus = {job.gpus_per_node * job.cpus_per_task}",
         f"request_memory = {job.mem}",
-        f"+MaxRuntime = {_seconds(job.time)}",
+        f"+MaxRuntime = {wall_seconds(job.time)}",
         f"log = {job.job_name}-$(Cluster).log",
         f"output = {job.job_name}-$(Cluster).$(Node).out",
         f"error = {job.job_name}-$(Cluster).$(Node).err",
@@ -172,7 +170,8 @@ def condor_files(job: JobSpec, executable: str) -> tuple[str, str]:
     return "\n".join(submit) + "\n", "\n".join(wrapper) + "\n"
 
 
-def _seconds(hms: str) -> int:
+def wall_seconds(hms: str) -> int:
+    """Seconds of a wall-clock limit ``HH:MM:SS`` (ValueError for another format)."""
     parts = hms.split(":")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         msg = f"--time must be HH:MM:SS, got '{hms}'."
@@ -181,71 +180,26 @@ def _seconds(hms: str) -> int:
     return 3600 * h + 60 * m + s
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="halite submit",
-        description="Write a SLURM batch script or HTCondor submit file running `halite fit` on N nodes x M GPUs. "
-        "Arguments after `--` are passed to `halite fit`.",
-    )
-    p.add_argument("--config", required=True, help="halite fit config")
-    p.add_argument("--nodes", type=int, default=1)
-    p.add_argument("--gpus", type=int, default=1, help="GPUs (processes) per node")
-    p.add_argument("--scheduler", choices=["slurm", "htcondor"], default="slurm")
-    p.add_argument("--cpus-per-task", type=int, default=8)
-    p.add_argument("--mem", default="64G", help="memory per node")
-    p.add_argument("--time", default="24:00:00", help="HH:MM:SS")
-    p.add_argument("--job-name", default="halite")
-    p.add_argument("--partition", default=None)
-    p.add_argument("--account", default=None)
-    p.add_argument("--python", default=sys.executable, help="interpreter with halite installed")
-    p.add_argument("--workdir", default=str(Path.cwd()))
-    p.add_argument("--out", default=None, help="output file (default: <job-name>.sbatch / .sub)")
-    return p
+def write_slurm(job: JobSpec, out: Path) -> Path:
+    """Write the ``sbatch`` script of ``job`` to ``out``; return ``out``."""
+    with atomic_path(out) as tmp:
+        tmp.write_text(slurm_script(job))
+    return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``halite submit``."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    fit_args: list[str] = []
-    if "--" in args_list:
-        i = args_list.index("--")
-        args_list, fit_args = args_list[:i], args_list[i + 1 :]
-    args = _parser().parse_args(args_list)
-    _seconds(args.time)
-    if not Path(args.workdir, args.config).is_file() and "://" not in args.config:
-        msg = f"halite submit: config {args.config} not found (relative to --workdir {args.workdir})."
-        raise FileNotFoundError(msg)
-    job = JobSpec(
-        config=args.config,
-        nodes=args.nodes,
-        gpus_per_node=args.gpus,
-        cpus_per_task=args.cpus_per_task,
-        mem=args.mem,
-        time=args.time,
-        job_name=args.job_name,
-        partition=args.partition,
-        account=args.account,
-        python=args.python,
-        workdir=args.workdir,
-        fit_args=fit_args,
-    )
-    if args.scheduler == "slurm":
-        out = Path(args.out or f"{args.job_name}.sbatch")
-        with atomic_path(out) as tmp:
-            tmp.write_text(slurm_script(job))
-        print(f"wrote {out}; submit with: sbatch {out}")
-    else:
-        out = Path(args.out or f"{args.job_name}.sub")
-        wrapper_path = (out.parent / f"{args.job_name}.sh").resolve()
-        submit, wrapper = condor_files(job, str(wrapper_path))
-        with atomic_path(wrapper_path) as tmp:
-            tmp.write_text(wrapper)
-        wrapper_path.chmod(0o755)
-        with atomic_path(out) as tmp:
-            tmp.write_text(submit)
-        print(f"wrote {out} and {wrapper_path}; submit with: condor_submit {out}")
-    return 0
+def write_condor(job: JobSpec, out: Path) -> tuple[Path, Path]:
+    """Write the HTCondor submit file ``out`` and its executable wrapper ``<job_name>.sh`` next to it.
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    Returns
+    -------
+    tuple[Path, Path]
+        The submit file and the (absolute) wrapper script path.
+    """
+    wrapper_path = (out.parent / f"{job.job_name}.sh").resolve()
+    submit, wrapper = condor_files(job, str(wrapper_path))
+    with atomic_path(wrapper_path) as tmp:
+        tmp.write_text(wrapper)
+    wrapper_path.chmod(0o755)
+    with atomic_path(out) as tmp:
+        tmp.write_text(submit)
+    return out, wrapper_path

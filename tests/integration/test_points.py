@@ -13,7 +13,6 @@ import yaml
 from halite.commands import main
 from halite.data.prep import compute_class_dict, compute_norm_dict
 from halite.data.synthetic_points import generate_events, generate_particle_jets, write_sample_splits
-from halite.training.grid import main as grid_main
 from halite.training.pretrained import load_backbone
 from tests.conftest import CONFIGS
 
@@ -105,13 +104,13 @@ def test_config_fits_and_tests(name: str, points_data: Path, tmp_path: Path) -> 
 
 
 def test_pretrain_then_finetune_with_report(
-    points_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    points_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     pre = point_config("pet2_small", points_data, tmp_path / "pre")
     main(["fit", "--config", str(pre)])
     (run,) = list((tmp_path / "pre" / "logs").glob("*_*"))
     ckpt = run / "ckpts" / "last.ckpt"
-    capsys.readouterr()
+    caplog.clear()
     # fine-tune on the other sample: different inputs -> embeddings mismatch, transformer blocks load
     cfg = point_config("pet2_small", points_data, tmp_path / "ft", sample="events")
     data = yaml.safe_load(cfg.read_text())
@@ -136,7 +135,7 @@ def test_pretrain_then_finetune_with_report(
     ]["model"]["init_args"]["tasks"]
     cfg.write_text(yaml.safe_dump(data))
     main(["fit", "--config", str(cfg), "--model.pretrained", str(ckpt), "--model.freeze_backbone", "true"])
-    text = capsys.readouterr().out
+    text = caplog.text  # rank-zero info (lightning.pytorch logger)
     assert "Pretrained weights:" in text and "mismatched: backbone.embed.0.weight" in text
     (ft_run,) = list((tmp_path / "ft" / "logs").glob("*_*"))
     before = torch.load(ckpt, weights_only=True)["state_dict"]
@@ -161,20 +160,20 @@ def test_load_backbone_report_counts(points_data: Path, tmp_path: Path) -> None:
 def test_grid_runs_and_tabulates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--models", "cond-only,vit", "--sample", "events", "--task", "classification", "--out-dir", str(tmp_path / "g"),
             "--data-dir", str(tmp_path / "d"), "--num-train", "120", "--num-eval", "60", "--max-epochs", "1", "--batch-size", "60"]  # fmt: skip
-    assert grid_main(args) == 0
+    assert main(["grid", *args]) == 0
     table = (tmp_path / "g" / "events_classification" / "results.md").read_text()
     assert "| cond-only |" in table and "| vit |" in table and "accuracy" in table
     assert (tmp_path / "g" / "events_classification" / "results.png").is_file()
-    assert grid_main([*args, "--submit", "slurm"]) == 0
+    assert main(["grid", *args, "--submit", "slurm"]) == 0
     script = (tmp_path / "g" / "events_classification" / "vit" / "job.slurm").read_text()
     assert "#SBATCH --gpus-per-node=1" in script and "-m halite fit --config" in script
     with pytest.raises(ValueError, match="Unknown model 'nope'"):
-        grid_main([*args, "--models", "nope"])
+        main(["grid", *args, "--models", "nope"])
 
 
 def test_grid_regression_resolution(tmp_path: Path) -> None:
     args = ["--models", "cond-only", "--sample", "events", "--task", "regression", "--out-dir", str(tmp_path / "g"),
             "--data-dir", str(tmp_path / "d"), "--num-train", "120", "--num-eval", "60", "--max-epochs", "1", "--batch-size", "60"]  # fmt: skip
-    assert grid_main(args) == 0
+    assert main(["grid", *args]) == 0
     table = (tmp_path / "g" / "events_regression" / "results.md").read_text()
     assert "resolution" in table and "| cond-only |" in table

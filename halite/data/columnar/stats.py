@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -10,6 +10,8 @@ import numpy as np
 
 from halite.data.columnar.config import ColumnarConfig, columnar_config
 from halite.data.columnar.reader import ColumnarReader
+
+log = logging.getLogger(__name__)
 
 
 class _Moments:
@@ -123,10 +125,7 @@ def columnar_dicts(
                 raise ValueError(msg)
             std = float(np.sqrt(acc.m2 / acc.count))
             if std == 0.0:
-                print(
-                    f"warning: variable '{var}' of stream '{stream}' is constant in {path}; using std=1.",
-                    file=sys.stderr,
-                )
+                log.warning(f"variable '{var}' of stream '{stream}' is constant in {path}; using std=1.")
                 std = 1.0
             norm[stream][var] = {"mean": float(acc.mean), "std": std}
     classes: dict[str, dict[str, list[float]]] = {}

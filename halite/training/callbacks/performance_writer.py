@@ -93,7 +93,7 @@ class PerformanceWriter(L.Callback):
                 for k, v in record.items()
                 if not (isinstance(v, float) and math.isnan(v))
             ]
-            print(" ".join(parts), flush=True)
+            print(" ".join(parts), flush=True)  # noqa: T201 (the stdout metrics line is this option's output)
 
 
 def read_performance(path: str | Path) -> list[dict[str, Any]]:

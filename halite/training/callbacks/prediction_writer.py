@@ -11,6 +11,7 @@ import h5py
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from numpy.lib import recfunctions as rfn
 
 from halite.data.readers import open_h5
@@ -113,10 +114,10 @@ class PredictionWriter(L.Callback):
         if is_remote(target):
             copy_file(path, target)
         run_dir = str(target).rsplit("/", 2)[0] if is_remote(target) else path.parent.parent
-        print(f"Predictions written to {target}\nRun directory: {run_dir}")
+        rank_zero_info(f"Predictions written to {target}\nRun directory: {run_dir}")
         summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
         if summary:
-            print(format_summary(summary, pl_module.name))  # type: ignore[arg-type]
+            rank_zero_info(format_summary(summary, pl_module.name))  # type: ignore[arg-type]
             with atomic_path(path.with_suffix(".summary.json")) as tmp:
                 tmp.write_text(json.dumps(summary, indent=2))
             if is_remote(target):

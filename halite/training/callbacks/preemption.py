@@ -7,6 +7,7 @@ from pathlib import Path
 
 import lightning as L
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,7 @@ class PreemptionCheckpoint(Callback):
             return
         if trainer.global_step == 0:
             # nothing trained yet (set-up or sanity check): a checkpoint here could not resume exactly
-            if trainer.is_global_zero:
-                print("Received SIGTERM before the first training step: no checkpoint written.", flush=True)
+            rank_zero_info("Received SIGTERM before the first training step: no checkpoint written.")
             return
         trainer.save_checkpoint(self.ckpt_path)
         if trainer.is_global_zero:
@@ -51,4 +51,3 @@ class PreemptionCheckpoint(Callback):
                 f"{trainer.global_step}. Resume with `halite fit --config <run>/config.yaml --ckpt_path last`."
             )
             log.warning(msg)
-            print(msg, flush=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
 import pytest
 
-from halite.commands import main, summary, tools
+from halite.commands import ConsoleHandler, main, summary, tools
 
 TOOLS = sorted(tools())
 
@@ -36,3 +37,42 @@ def test_every_tool_answers_help(tool: str, capsys: pytest.CaptureFixture[str]) 
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: halite") and tool in out.splitlines()[0]
+
+
+def test_console_handler_info_on_stdout_warnings_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    log = logging.getLogger("halite.tests.console")
+    handler = ConsoleHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    try:
+        log.warning("constant variable")
+        log.info("norm dict written")
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+    captured = capsys.readouterr()
+    assert captured.out == "norm dict written\n"
+    assert captured.err == "warning: constant variable\n"
+
+
+def test_library_messages_reach_the_console_of_a_command() -> None:
+    code = (
+        "import logging; from halite.commands import console_logging; console_logging(); console_logging(); "
+        "logging.getLogger('halite.data.prep').info('note: using all'); "
+        "logging.getLogger('halite.data.prep').warning('never occur'); "
+        "logging.getLogger('halite.data.prep').debug('hidden')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "note: using all\n"  # once: console_logging adds one handler
+    assert done.stderr == "warning: never occur\n"
+    # an application that configured logging itself gets the records through its own handlers
+    code = "import logging; logging.basicConfig(format='app %(name)s %(message)s'); " + code.split("; ", 1)[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "app halite.data.prep note: using all",
+        "app halite.data.prep never occur",
+    ]

@@ -7,11 +7,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import yaml
 
-from halite.data.dicts import load_class_dict, load_norm_dict
 from halite.data.prep import DEFAULT_VARIABLES, compute_class_dict, compute_norm_dict
-from halite.data.prep_cli import main
 from halite.data.synthetic import write_file
 
 NUM_JETS = 2000
@@ -97,13 +94,13 @@ def test_norm_dict_input_map(tmp_path: Path) -> None:
     assert norm["jets"]["c"] == {"mean": 5.0, "std": 1.0}  # constant: std replaced by 1
 
 
-def test_constant_variable_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_constant_variable_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "const.h5"
     with h5py.File(path, "w") as f:
         f.create_dataset("jets", data=np.ones(3, dtype=[("c", "f4")]))
     norm = compute_norm_dict(path, {"jets": ["c"]})
     assert norm["jets"]["c"]["std"] == 1.0
-    err = capsys.readouterr().err
+    err = caplog.text
     assert "'c'" in err
     assert "'jets'" in err
 
@@ -126,7 +123,7 @@ def test_class_dict_formula(h5_file: Path, arrays: dict[str, np.ndarray]) -> Non
     assert all(isinstance(w, float) for w in classes["jets"]["flavour_label"])
 
 
-def test_class_dict_missing_class_and_negative(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_class_dict_missing_class_and_negative(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "labels.h5"
     with h5py.File(path, "w") as f:
         arr = np.zeros(7, dtype=[("lab", "i4")])
@@ -135,7 +132,7 @@ def test_class_dict_missing_class_and_negative(tmp_path: Path, capsys: pytest.Ca
     classes = compute_class_dict(path, {"jets": ["lab"]}, num_classes={"lab": 3})
     # counts [4, 1, 0] -> weights [5/4, 5, -] / (5/4) = [1, 4], missing class gets the max
     assert classes == {"jets": {"lab": [1.0, 4.0, 4.0]}}
-    assert "never occur" in capsys.readouterr().err
+    assert "never occur" in caplog.text
     with pytest.raises(ValueError, match="expected"):
         compute_class_dict(path, {"jets": ["lab"]}, num_classes={"lab": 1})
 
@@ -180,66 +177,3 @@ def test_non_finite(tmp_path: Path) -> None:
     z0 = tracks["z0"][tracks["valid"]].astype(np.float64)
     assert norm["tracks"]["z0"]["mean"] == pytest.approx(z0.mean())
     assert norm["tracks"]["z0"]["std"] == pytest.approx(z0.std())
-
-
-def test_main_help(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--help"])
-    assert exc.value.code == 0
-    assert "halite prep" in capsys.readouterr().out
-
-
-def test_main_end_to_end(h5_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    norm_path = tmp_path / "out" / "norm.yaml"
-    class_path = tmp_path / "out" / "class.yaml"
-    outputs = ["--norm-dict", str(norm_path), "--class-dict", str(class_path)]
-    rc = main(["--file", str(h5_file), *outputs, "--num-jets", "1000", "--block-size", "256"])
-    assert rc == 0
-    norm = load_norm_dict(norm_path)
-    assert {s: list(v) for s, v in norm.items()} == DEFAULT_VARIABLES
-    assert norm == compute_norm_dict(h5_file, DEFAULT_VARIABLES, num_jets=1000, block_size=256)
-    classes = load_class_dict(class_path)
-    assert set(classes) == {"jets", "tracks"}
-    assert len(classes["jets"]["flavour_label"]) == 3
-    assert len(classes["tracks"]["ftagTruthOriginLabel"]) == 8
-    out = capsys.readouterr().out
-    assert str(norm_path) in out
-
-
-def test_main_defaults_next_to_file(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "train.h5"
-    write_file(path, 200, seed=1, num_tracks=6)
-    variables = tmp_path / "vars.yaml"
-    variables.write_text(yaml.safe_dump({"jets": ["pt_btagJes"], "tracks": ["d0"]}))
-    assert main(["--file", str(path), "--variables", str(variables), "--labels", "jets:flavour_label"]) == 0
-    assert set(load_norm_dict(path.parent / "norm_dict.yaml")["tracks"]) == {"d0"}
-    assert set(load_class_dict(path.parent / "class_dict.yaml")) == {"jets"}
-
-
-@pytest.mark.parametrize("nested", [False, True])
-def test_main_config(tmp_path: Path, nested: bool) -> None:
-    path = tmp_path / "train.h5"
-    write_file(path, 200, seed=2, num_tracks=6)
-    data = {
-        "train_file": str(path),
-        "variables": {"jets": ["eta_btagJes"], "tracks": ["d0", "deta"]},
-        "norm_dict": str(tmp_path / "cfg_norm.yaml"),
-        "class_dict": str(tmp_path / "cfg_class.yaml"),
-    }
-    cfg = {"data": {"class_path": "halite.data.DataModule", "init_args": data} if nested else data}
-    cfg_path = tmp_path / "config.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    assert main(["--config", str(cfg_path)]) == 0
-    norm = load_norm_dict(tmp_path / "cfg_norm.yaml")
-    assert {s: list(v) for s, v in norm.items()} == data["variables"]
-    assert set(load_class_dict(tmp_path / "cfg_class.yaml")) == {"jets", "tracks"}
-    # CLI flags override the config
-    assert main(["--config", str(cfg_path), "--norm-dict", str(tmp_path / "cli_norm.yaml")]) == 0
-    assert (tmp_path / "cli_norm.yaml").is_file()
-
-
-def test_main_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--file", str(tmp_path / "absent.h5")]) == 1
-    assert "absent.h5" in capsys.readouterr().err
-    assert main([]) == 1
-    assert "--file" in capsys.readouterr().err

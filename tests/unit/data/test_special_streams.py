@@ -67,7 +67,7 @@ def test_parameters_config_must_match(param_file: Path) -> None:
 
 
 def test_prep_reads_global_from_the_global_object(tmp_path: Path) -> None:
-    from halite.data.prep_cli import main as prep_main
+    from halite.commands import main
 
     path = write_file(tmp_path / "train.h5", 200, seed=2, num_tracks=6)
     data = {
@@ -77,7 +77,7 @@ def test_prep_reads_global_from_the_global_object(tmp_path: Path) -> None:
         "class_dict": str(tmp_path / "class.yaml"),
     }
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump({"data": data}))
-    assert prep_main(["--config", str(tmp_path / "cfg.yaml")]) == 0
+    assert main(["prep", "--config", str(tmp_path / "cfg.yaml")]) == 0
     norm = yaml.safe_load((tmp_path / "norm.yaml").read_text())
     with h5py.File(path) as f:
         mean = float(f["jets"]["pt_btagJes"].mean())

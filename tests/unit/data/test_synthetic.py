@@ -15,7 +15,6 @@ from halite.data.synthetic import (
     TRACK_DTYPE,
     TRACK_ORIGIN_NAMES,
     generate_jets,
-    main,
     write_file,
     write_splits,
 )
@@ -197,24 +196,6 @@ def test_write_splits(tmp_path: Path) -> None:
             events.append(f["jets"]["eventNumber"])
     all_events = np.concatenate(events)
     assert len(np.unique(all_events)) == len(all_events)
-
-
-def test_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "demo"
-    args = ["--out-dir", str(out), "--num-train", "120", "--num-val", "30", "--num-test", "20"]
-    assert main([*args, "--num-tracks", "8", "--seed", "5"]) == 0
-    printed = capsys.readouterr().out
-    assert "train.h5" in printed
-    assert " s" in printed
-    with h5py.File(out / "val.h5", "r") as f:
-        assert f["tracks"].shape == (30, 8)
-
-
-def test_main_help(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--help"])
-    assert exc.value.code == 0
-    assert "halite synth" in capsys.readouterr().out
 
 
 def test_module_exports() -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import h5py
 import numpy as np
 
 from halite.data import synthetic_extras as extras
-from halite.data.synthetic import JET_DTYPE, TRACK_DTYPE, generate_jets, main
+from halite.data.synthetic import JET_DTYPE, TRACK_DTYPE, generate_jets
 
 
 def test_default_output_unchanged_and_extras_added() -> None:
@@ -50,13 +47,3 @@ def test_extras_physics() -> None:
         for m in (20.0, 80.0)
     }
     assert d0[80.0] > 2.5 * d0[20.0]
-
-
-def test_cli_flags_write_the_datasets(tmp_path: Path) -> None:
-    args = ["--out-dir", str(tmp_path), "--num-train", "50", "--num-val", "10", "--num-test", "10"]
-    assert main([*args, "--electrons", "--num-electrons", "4", "--soft-muons", "--parameters"]) == 0
-    with h5py.File(tmp_path / "train.h5") as f:
-        assert f["electrons"].shape == (50, 4)
-        assert f["parameters"].shape == (50,)
-        assert "softMuon_dR" in f["jets"].dtype.names
-    assert main([*args, "--num-electrons", "0"]) == 2

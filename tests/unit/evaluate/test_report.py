@@ -9,10 +9,10 @@ import h5py
 import numpy as np
 import pytest
 
+from halite.commands import main
 from halite.evaluate.compare import compare
-from halite.evaluate.compare import main as compare_main
 from halite.evaluate.metrics import rejection_at, roc_auc
-from halite.evaluate.report import evaluate, main, rejection_curve
+from halite.evaluate.report import evaluate, rejection_curve
 
 ORIGINS = ["pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
 
@@ -98,7 +98,7 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path, capsys: pytest.Cap
     pred = tmp_path / "pred.h5"
     jets = write_predictions(pred)
     out = tmp_path / "report"
-    assert main([str(pred), "--tagger", "m", "--ref", "ref", "--out", str(out)]) == 0
+    assert main(["evaluate", str(pred), "--tagger", "m", "--ref", "ref", "--out", str(out)]) == 0
     assert "Report written" in capsys.readouterr().out
     for name in (
         "disc_b_m.png",
@@ -156,7 +156,7 @@ def test_compare_identical_and_different(tmp_path: Path, capsys: pytest.CaptureF
     assert {"pb", "pc", "pu"} <= set(same)
     cross = compare(a, b, "m", "ref")
     assert cross["pb"]["max_abs_diff"] > 0
-    assert compare_main([str(a), str(b), "--tagger-a", "m", "--tagger-b", "m"]) == 0
+    assert main(["compare", str(a), str(b), "--tagger-a", "m", "--tagger-b", "m"]) == 0
     assert "max |a-b|" in capsys.readouterr().out
     with pytest.raises(ValueError, match="No common outputs"):
         compare(a, b, "m", "zzz")
