@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from halite.commands import main
-from halite.data.prep import DEFAULT_VARIABLES, compute_norm_dict, load_class_dict, load_norm_dict
+from halite.data.dicts import load_class_dict, load_norm_dict
+from halite.data.prep import DEFAULT_VARIABLES, compute_norm_dict
 from halite.data.synthetic import write_file
 
 
