@@ -15,13 +15,13 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.cross_attention import TransformerCrossAttentionEncoder
-from halite.nn.encoders.edge_transformer import EdgeTransformerEncoder
-from halite.nn.encoders.transformer import TransformerEncoder
 from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.gatv2 import GATv2Attention
-from halite.nn.pooling import CrossAttentionPooling, GlobalAttentionPooling, MeanPooling
+from halite.nn.sets.cross_attention import TransformerCrossAttentionEncoder
+from halite.nn.sets.edge_transformer import EdgeTransformerEncoder
+from halite.nn.sets.pooling import CrossAttentionPooling, GlobalAttentionPooling, MeanPooling
+from halite.nn.sets.transformer import TransformerEncoder
 
 D = 16
 B, N = 5, 7

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from halite.nn.encoders.cond_mlp import CondOnlyMLP
-from halite.nn.encoders.part import ParticleTransformer
-from halite.nn.encoders.pet import PET2, PET2_PRESETS
-from halite.nn.encoders.point_base import PointBackbone
-from halite.nn.encoders.vit import PointGlobalMixedViT
 from halite.nn.layers.pairwise import pair_features
 from halite.nn.layers.posenc import fourier_features
+from halite.nn.point.base import PointBackbone
+from halite.nn.point.cond_mlp import CondOnlyMLP
+from halite.nn.point.part import ParticleTransformer
+from halite.nn.point.pet import PET2, PET2_PRESETS
+from halite.nn.point.vit import PointGlobalMixedViT
 
 VARS = {"jets": ["pt", "mass"], "particles": ["pt", "eta", "phi", "energy", "pid", "charge"]}
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from halite.nn.blocks.activations import lookup_act, lookup_init
-from halite.nn.blocks.body import FullyConnected, MultiBlock
+from halite.nn.layers.activations import lookup_act, lookup_init
+from halite.nn.lumin.body import FullyConnected, MultiBlock
 
 
 def linear_shapes(module: nn.Module) -> list[tuple[int, int]]:

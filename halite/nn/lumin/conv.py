@@ -7,9 +7,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import BlockAct, lookup_act
-from halite.nn.blocks.base import Freezable
-from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.layers.activations import BlockAct, lookup_act
+from halite.nn.lumin.base import Freezable
+from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
 
 
 def conv_padding(kernel_sz: int, padding: int | Literal["auto"]) -> int:

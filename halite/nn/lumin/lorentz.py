@@ -7,9 +7,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import BlockAct
-from halite.nn.blocks.body import mlp
-from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.layers.activations import BlockAct
+from halite.nn.lumin.body import mlp
+from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
 
 MomentumFormat = Literal["e_px_py_pz", "pt_eta_phi", "pt_eta_phi_m"]
 _N_FEATURES = {"e_px_py_pz": 4, "pt_eta_phi": 3, "pt_eta_phi_m": 4}

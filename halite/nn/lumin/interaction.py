@@ -7,9 +7,9 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from halite.nn.blocks.activations import BlockAct
-from halite.nn.blocks.body import mlp
-from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.layers.activations import BlockAct
+from halite.nn.lumin.body import mlp
+from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
 
 
 class InteractionNet(MatrixHead):

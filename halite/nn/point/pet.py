@@ -12,9 +12,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import Kinematics, PointBackbone, column, prepend
-from halite.nn.layers.blocks import BiasedBlock, additive_mask
 from halite.nn.layers.pairwise import knn_indices, pair_features
+from halite.nn.layers.prenorm import BiasedBlock, additive_mask
+from halite.nn.point.base import Kinematics, PointBackbone, column, prepend
 from halite.typing import Masks, Tensors
 
 #: preset -> (base_dim, num_heads, num_blocks)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import PointBackbone, column, prepend
-from halite.nn.layers.blocks import BiasedBlock, additive_mask
 from halite.nn.layers.posenc import FourierPositionalEncoding
+from halite.nn.layers.prenorm import BiasedBlock, additive_mask
+from halite.nn.point.base import PointBackbone, column, prepend
 from halite.typing import Masks, Tensors
 
 

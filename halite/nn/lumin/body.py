@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import BlockAct, init_linear, lookup_act
-from halite.nn.blocks.base import BodyBase
+from halite.nn.layers.activations import BlockAct, init_linear, lookup_act
+from halite.nn.lumin.base import BodyBase
 
 
 def dense_layer(n_in: int, n_out: int, act: str, bn: bool = False, do: float = 0.0) -> nn.Sequential:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import PointBackbone
+from halite.nn.point.base import PointBackbone
 from halite.typing import Masks, Tensors
 
 

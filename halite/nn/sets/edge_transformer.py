@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from halite.nn.encoders.transformer import AttentionFactory, EncoderLayer
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.dense import Activation, Dense
+from halite.nn.sets.transformer import AttentionFactory, EncoderLayer
 
 
 class EdgeUpdate(nn.Module):

@@ -7,9 +7,9 @@ import itertools
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import Kinematics, PointBackbone, column
-from halite.nn.layers.blocks import BiasedBlock, ClassAttentionBlock, additive_mask
 from halite.nn.layers.pairwise import pair_features
+from halite.nn.layers.prenorm import BiasedBlock, ClassAttentionBlock, additive_mask
+from halite.nn.point.base import Kinematics, PointBackbone, column
 from halite.typing import Masks, Tensors
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.transformer import AttentionFactory, EncoderLayer
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.cross_attention import CrossAttentionLayer
 from halite.nn.layers.dense import Activation
+from halite.nn.sets.transformer import AttentionFactory, EncoderLayer
 
 
 class TransformerCrossAttentionEncoder(nn.Module):
