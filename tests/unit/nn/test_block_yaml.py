@@ -59,7 +59,7 @@ def test_block_model_from_yaml(head: str) -> None:
     cfg_dict = yaml.safe_load(YAML)
     model_args = cfg_dict["model"]["init_args"]
     model_args["head"]["init_args"]["matrix_head"] = {
-        "class_path": f"halite.nn.sets.{head}",
+        "class_path": f"halite.nn.lumin.{head}",
         "init_args": {**init_args, "matrix": {**matrix, "normalise": normalise}},
     }
     model_args.update({"variables": VARIABLES, "norm_dict": NORM})
