@@ -138,7 +138,7 @@ def test_gn1_with_gatv2_fragment_and_global_features(extra_data: dict[str, Path]
     (run,) = list((tmp_path / "logs").glob("GN1_*"))
     saved = yaml.safe_load((run / "config.yaml").read_text())
     attention = saved["model"]["model"]["init_args"]["encoder"]["init_args"]["attention"]
-    assert attention["class_path"] == "halite.nn.layers.gatv2.GATv2Attention"
+    assert attention["class_path"] == "halite.nn.GATv2Attention"
     main(["test", "--config", str(run / "config.yaml")])
     assert list((run / "predictions").glob("*.h5"))
 
