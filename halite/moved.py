@@ -22,6 +22,30 @@ MOVED: dict[str, str] = {
     "halite.nn.point_model": "halite.models.point_model",
     "halite.nn.multitask": "halite.models.multitask",
     "halite.data.prep_cli": "halite.commands.prep",
+    # issue 15: nn/ sorted by family (layers, sets, point, lumin)
+    "halite.nn.blocks": "halite.nn.lumin",
+    "halite.nn.blocks.activations": "halite.nn.layers.activations",
+    "halite.nn.blocks.base": "halite.nn.lumin.base",
+    "halite.nn.blocks.body": "halite.nn.lumin.body",
+    "halite.nn.blocks.endcap": "halite.nn.lumin.endcap",
+    "halite.nn.blocks.heads": "halite.nn.lumin.heads",
+    "halite.nn.blocks.matrix": "halite.nn.lumin.matrix",
+    "halite.nn.blocks.tail": "halite.nn.lumin.tail",
+    "halite.nn.encoders": "halite.nn.sets",
+    "halite.nn.encoders.cond_mlp": "halite.nn.point.cond_mlp",
+    "halite.nn.encoders.conv": "halite.nn.lumin.conv",
+    "halite.nn.encoders.cross_attention": "halite.nn.sets.cross_attention",
+    "halite.nn.encoders.edge_transformer": "halite.nn.sets.edge_transformer",
+    "halite.nn.encoders.interaction": "halite.nn.lumin.interaction",
+    "halite.nn.encoders.lorentz": "halite.nn.lumin.lorentz",
+    "halite.nn.encoders.part": "halite.nn.point.part",
+    "halite.nn.encoders.pet": "halite.nn.point.pet",
+    "halite.nn.encoders.point_base": "halite.nn.point.base",
+    "halite.nn.encoders.transformer": "halite.nn.sets.transformer",
+    "halite.nn.encoders.vit": "halite.nn.point.vit",
+    "halite.nn.init_nets": "halite.nn.sets.init_nets",
+    "halite.nn.layers.blocks": "halite.nn.layers.prenorm",
+    "halite.nn.pooling": "halite.nn.sets.pooling",
 }
 
 
@@ -59,4 +83,6 @@ class _MovedFinder(importlib.abc.MetaPathFinder):
 def install() -> None:
     """Put the finder for moved modules on ``sys.meta_path`` (once)."""
     if not any(isinstance(f, _MovedFinder) for f in sys.meta_path):
-        sys.meta_path.append(_MovedFinder())
+        # first: an old package path (halite.nn.encoders) must not find its new package's files
+        # under the old name (two copies of one module)
+        sys.meta_path.insert(0, _MovedFinder())

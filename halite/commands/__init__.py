@@ -81,7 +81,8 @@ def console_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``halite`` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    # no list(...) in this module: importing the tool halite.commands.list rebinds the name here
+    args = [*(sys.argv[1:] if argv is None else argv)]
     table = tools()
     if not args or args[0] in ("-h", "--help"):
         print(usage())
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[0] not in table:
         import difflib
 
-        close = difflib.get_close_matches(args[0], list(table), n=1)
+        close = difflib.get_close_matches(args[0], [*table], n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         print(f"halite: error: unknown tool '{args[0]}'.{hint} Tools: {', '.join(table)}.", file=sys.stderr)
         return 2

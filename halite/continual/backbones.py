@@ -1,7 +1,7 @@
 """Feature extractors shared by all tasks: an MLP for flat inputs, the GN2 stack for jets.
 
 Backbones are built late (``build``), once the benchmark has told them its inputs, the
-same pattern as ``halite.nn.pooling.Pooling.build``.
+same pattern as ``halite.nn.sets.pooling.Pooling.build``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from torch import Tensor, nn
 
 from halite.continual.data import InputInfo
 from halite.models.model import Model
-from halite.nn.init_nets import InitNetConfig
 from halite.nn.layers.dense import Activation, Dense
 from halite.nn.layers.norm import InputNorm
-from halite.nn.pooling import Pooling
+from halite.nn.sets.init_nets import InitNetConfig
+from halite.nn.sets.pooling import Pooling
 from halite.typing import Masks, Tensors
 
 
@@ -111,9 +111,9 @@ class JetBackbone(Backbone):
     init_nets
         One embedding network per constituent stream.
     encoder
-        E.g. ``halite.nn.encoders.transformer.TransformerEncoder``.
+        E.g. ``halite.nn.sets.transformer.TransformerEncoder``.
     pool_net
-        E.g. ``halite.nn.pooling.GlobalAttentionPooling``.
+        E.g. ``halite.nn.sets.pooling.GlobalAttentionPooling``.
     """
 
     def __init__(self, init_nets: list[InitNetConfig], encoder: nn.Module, pool_net: Pooling) -> None:

@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from halite.models.model import Model
 from halite.models.multitask import global_only
-from halite.nn.blocks.base import BodyBase, HeadBase, InputInfo
+from halite.nn.lumin.base import BodyBase, HeadBase, InputInfo
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors
 

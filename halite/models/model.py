@@ -11,12 +11,12 @@ from halite.data.dicts import load_norm_dict
 from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
 from halite.data.specs import GLOBAL
 from halite.models.multitask import MultiTask
-from halite.nn.init_nets import InitNet, InitNetConfig
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
-from halite.nn.pooling import Pooling
+from halite.nn.sets.init_nets import InitNet, InitNetConfig
+from halite.nn.sets.pooling import Pooling
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors
 
@@ -176,7 +176,7 @@ class Model(MultiTask):
         if not hasattr(encoder, "build_edges"):
             msg = (
                 f"edge_features are set but the encoder {type(encoder).__name__} does not use edges; use "
-                f"halite.nn.encoders.edge_transformer.EdgeTransformerEncoder."
+                f"halite.nn.sets.edge_transformer.EdgeTransformerEncoder."
             )
             raise ValueError(msg)
         edges = EdgeFeatures(config, self.variables[config.input_name])

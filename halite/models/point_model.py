@@ -6,8 +6,8 @@ from torch import Tensor, nn
 
 from halite.data.dicts import load_norm_dict
 from halite.models.multitask import MultiTask, global_only
-from halite.nn.encoders.point_base import PointBackbone
 from halite.nn.layers.norm import InputNorm
+from halite.nn.point.base import PointBackbone
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors
 

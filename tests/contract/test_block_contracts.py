@@ -1,4 +1,4 @@
-"""Contract over every encoder, pooling and attention variant.
+"""Contract over every registered encoder, pooling and attention (``halite.registry``), by construction.
 
 Each block must give the documented shapes, back-propagate, stay finite for jets with
 no constituents, ignore the values in padded slots, and be permutation equivariant
@@ -15,13 +15,20 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.cross_attention import TransformerCrossAttentionEncoder
-from halite.nn.encoders.edge_transformer import EdgeTransformerEncoder
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
-from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
-from halite.nn.layers.gatv2 import GATv2Attention
-from halite.nn.pooling import CrossAttentionPooling, GlobalAttentionPooling, MeanPooling
+from halite import registry
+from halite.nn import (
+    CrossAttentionPooling,
+    EdgeFeatures,
+    EdgeFeaturesConfig,
+    EdgeTransformerEncoder,
+    GATv2Attention,
+    GlobalAttentionPooling,
+    MeanPooling,
+    ScaledDotProductAttention,
+    TransformerCrossAttentionEncoder,
+    TransformerEncoder,
+)
+from halite.nn.layers.attention import key_mask_for_attention
 
 D = 16
 B, N = 5, 7
@@ -74,31 +81,53 @@ def _built(pool: nn.Module) -> nn.Module:
 
 
 GAT = partial(GATv2Attention, num_heads=2)
-VARIANTS: dict[str, Variant] = {
-    "attention_sdpa": Variant(lambda: ScaledDotProductAttention(D, 2), _attention, False),
-    "attention_gatv2": Variant(lambda: GATv2Attention(D, 2), _attention, False),
-    "encoder_transformer_sdpa": Variant(
-        lambda: TransformerEncoder(D, 2, num_heads=2, out_dim=8), _encoder, False
-    ),
-    "encoder_transformer_gatv2": Variant(
-        lambda: TransformerEncoder(D, 2, num_heads=2, attention=GAT), _encoder, False
-    ),
-    "encoder_edges": Variant(_make_edge_encoder, _edge_encoder, False),
-    "encoder_cross_attention": Variant(
-        lambda: TransformerCrossAttentionEncoder(
-            ["a", "b"], D, 2, num_heads=2, ca_every_layer=True, out_dim=8
-        ),
-        _two_streams,
-        False,
-        halves=True,
-    ),
-    "pool_global_attention": Variant(lambda: _built(GlobalAttentionPooling()), _pool, True),
-    "pool_mean": Variant(lambda: _built(MeanPooling()), _pool, True),
-    "pool_cross_attention_sdpa": Variant(lambda: _built(CrossAttentionPooling(2, num_heads=2)), _pool, True),
-    "pool_cross_attention_gatv2": Variant(
-        lambda: _built(CrossAttentionPooling(1, num_heads=2, attention=GAT)), _pool, True
-    ),
+#: registered block (``halite list encoders|pooling|attention``) -> its contract cases
+CASES: dict[str, dict[str, Variant]] = {
+    "ScaledDotProductAttention": {
+        "sdpa": Variant(lambda: ScaledDotProductAttention(D, 2), _attention, False)
+    },
+    "GATv2Attention": {"gatv2": Variant(lambda: GATv2Attention(D, 2), _attention, False)},
+    "TransformerEncoder": {
+        "sdpa": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, out_dim=8), _encoder, False),
+        "gatv2": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, attention=GAT), _encoder, False),
+    },
+    "EdgeTransformerEncoder": {"edges": Variant(_make_edge_encoder, _edge_encoder, False)},
+    "TransformerCrossAttentionEncoder": {
+        "two_streams": Variant(
+            lambda: TransformerCrossAttentionEncoder(
+                ["a", "b"], D, 2, num_heads=2, ca_every_layer=True, out_dim=8
+            ),
+            _two_streams,
+            False,
+            halves=True,
+        )
+    },
+    "GlobalAttentionPooling": {"default": Variant(lambda: _built(GlobalAttentionPooling()), _pool, True)},
+    "MeanPooling": {"default": Variant(lambda: _built(MeanPooling()), _pool, True)},
+    "CrossAttentionPooling": {
+        "sdpa": Variant(lambda: _built(CrossAttentionPooling(2, num_heads=2)), _pool, True),
+        "gatv2": Variant(lambda: _built(CrossAttentionPooling(1, num_heads=2, attention=GAT)), _pool, True),
+    },
 }
+KINDS = ("encoders", "pooling", "attention")
+REGISTERED = {e.name: e.kind for kind in KINDS for e in registry.entries(kind)}
+VARIANTS: dict[str, Variant] = {
+    f"{block}-{case}": variant for block in REGISTERED for case, variant in CASES.get(block, {}).items()
+}
+
+
+def test_every_registered_block_has_a_contract_case() -> None:
+    missing = sorted(b for b in REGISTERED if not CASES.get(b))
+    assert not missing, f"registered blocks without a contract case in CASES: {missing}; add one"
+    assert set(CASES) <= set(REGISTERED), (
+        f"cases for unregistered blocks: {sorted(set(CASES) - set(REGISTERED))}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_case_builds_its_registered_class(name: str) -> None:
+    block = name.split("-")[0]
+    assert type(VARIANTS[name].make()) is registry.get(REGISTERED[block], block)
 
 
 def inputs(halves: bool = False) -> tuple[Tensor, Tensor]:

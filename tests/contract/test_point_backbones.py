@@ -8,26 +8,28 @@ import numpy as np
 import pytest
 import torch
 
-from halite.nn.encoders.cond_mlp import CondOnlyMLP
-from halite.nn.encoders.part import ParticleTransformer
-from halite.nn.encoders.pet import PET2, PET2_PRESETS
-from halite.nn.encoders.point_base import PointBackbone
-from halite.nn.encoders.vit import PointGlobalMixedViT
+from halite import registry
 from halite.nn.layers.pairwise import pair_features
 from halite.nn.layers.posenc import fourier_features
+from halite.nn.point.base import PointBackbone
+from halite.nn.point.cond_mlp import CondOnlyMLP
+from halite.nn.point.part import ParticleTransformer
+from halite.nn.point.pet import PET2, PET2_PRESETS
+from halite.nn.point.vit import PointGlobalMixedViT
 
 VARS = {"jets": ["pt", "mass"], "particles": ["pt", "eta", "phi", "energy", "pid", "charge"]}
 
 
 def backbones() -> dict[str, PointBackbone]:
+    """One contract case per registered point backbone (``halite list point-backbones``)."""
     return {
-        "vit": PointGlobalMixedViT(
+        "PointGlobalMixedViT": PointGlobalMixedViT(
             "particles", coords=["eta", "phi"], pid="pid", num_pid=3, d_model=16, depth=2, n_heads=4
         ),
-        "pet2": PET2(
+        "PET2": PET2(
             "particles", preset=None, base_dim=16, num_heads=4, num_blocks=2, k=3, pid="pid", num_pid=3
         ),
-        "part": ParticleTransformer(
+        "ParticleTransformer": ParticleTransformer(
             "particles",
             embed_dims=[16, 32, 16],
             pair_embed_dims=[8, 8],
@@ -36,7 +38,7 @@ def backbones() -> dict[str, PointBackbone]:
             num_cls_layers=1,
             dropout=0.0,
         ),
-        "cond_only": CondOnlyMLP(hidden_dim=16, num_layers=2),
+        "CondOnlyMLP": CondOnlyMLP(hidden_dim=16, num_layers=2),
     }
 
 
@@ -57,7 +59,18 @@ def inputs(b: int = 3, n: int = 6, seed: int = 0) -> tuple[dict, dict, dict]:
     return normed, raw, mask
 
 
-@pytest.mark.parametrize("name", list(backbones()))
+REGISTERED = [e.name for e in registry.entries("point-backbones")]
+
+
+def test_every_registered_backbone_has_a_contract_case() -> None:
+    cases = backbones()
+    missing = sorted(set(REGISTERED) - set(cases))
+    assert not missing, f"registered point backbones without a contract case in backbones(): {missing}"
+    for name, net in cases.items():
+        assert type(net) is registry.get("point-backbones", name)
+
+
+@pytest.mark.parametrize("name", REGISTERED)
 def test_shapes_backward_empty_padding_permutation(name: str) -> None:
     torch.manual_seed(0)
     net = backbones()[name]

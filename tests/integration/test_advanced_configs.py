@@ -138,7 +138,7 @@ def test_gn1_with_gatv2_fragment_and_global_features(extra_data: dict[str, Path]
     (run,) = list((tmp_path / "logs").glob("GN1_*"))
     saved = yaml.safe_load((run / "config.yaml").read_text())
     attention = saved["model"]["model"]["init_args"]["encoder"]["init_args"]["attention"]
-    assert attention["class_path"] == "halite.nn.layers.gatv2.GATv2Attention"
+    assert attention["class_path"] == "halite.nn.GATv2Attention"
     main(["test", "--config", str(run / "config.yaml")])
     assert list((run / "predictions").glob("*.h5"))
 
@@ -152,6 +152,6 @@ def test_gatv2_fragment_head_mismatch(tiny_data: dict[str, Path], tmp_path: Path
 def test_emu_with_cross_attention_encoder(extra_data: dict[str, Path], tmp_path: Path) -> None:
     cfg = small_config("GN2emu.yaml", extra_data, tmp_path)
     enc = cfg["model"]["model"]["init_args"]["encoder"]
-    enc["class_path"] = "halite.nn.encoders.cross_attention.TransformerCrossAttentionEncoder"
+    enc["class_path"] = "halite.nn.sets.cross_attention.TransformerCrossAttentionEncoder"
     enc["init_args"].update({"input_names": ["tracks", "electrons"], "ca_every_layer": True, "num_layers": 2})
     fit_and_test(write(cfg, tmp_path / "cfg.yaml"), tmp_path, "GN2emu")

@@ -69,11 +69,9 @@ PARSE_CASES: list[tuple[str, Callable[[dict], None] | None, list[str], str]] = [
     ),
     (
         "typo in a class_path",
-        lambda c: model_args(c)["encoder"].update(
-            class_path="halite.nn.encoders.transformer.TransformerEncodr"
-        ),
+        lambda c: model_args(c)["encoder"].update(class_path="halite.nn.sets.transformer.TransformerEncodr"),
         [],
-        r"did you mean 'halite.nn.encoders.transformer.TransformerEncoder'\?",
+        r"did you mean 'halite.nn.sets.transformer.TransformerEncoder'\?",
     ),
     (
         "wrong type",

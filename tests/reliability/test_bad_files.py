@@ -17,9 +17,9 @@ from halite.data.dataset import JetDataset
 from halite.data.readers import expand_files
 from halite.data.specs import InputSpec, LabelSpec
 from halite.models.model import Model
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.init_nets import InitNetConfig
-from halite.nn.pooling import GlobalAttentionPooling
+from halite.nn.sets.init_nets import InitNetConfig
+from halite.nn.sets.pooling import GlobalAttentionPooling
+from halite.nn.sets.transformer import TransformerEncoder
 from halite.tasks import ClassificationTask
 
 TRACK_VARS = ("d0", "z0SinTheta")

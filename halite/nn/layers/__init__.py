@@ -1,1 +1,1 @@
-"""Basic layers: dense networks, attention, input normalisation."""
+"""Generic layers: dense networks, activations, attention, pre-norm blocks, input normalisation."""

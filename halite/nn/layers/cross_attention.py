@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from torch import Tensor, nn
 
-from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
-from halite.nn.layers.dense import Activation, Dense
+from halite.nn.layers.activations import Activation
+from halite.nn.layers.attention import key_mask_for_attention
+from halite.nn.layers.dense import Dense
+from halite.nn.layers.prenorm import AttentionFactory, build_attention
 
 
 class CrossAttentionLayer(nn.Module):
@@ -39,22 +39,12 @@ class CrossAttentionLayer(nn.Module):
         hidden_dim_scale: int = 2,
         activation: Activation = "SiLU",
         dropout: float = 0.0,
-        attention: Callable[[int], nn.Module] | None = None,
+        attention: AttentionFactory | None = None,
     ) -> None:
         super().__init__()
         self.norm_q = nn.LayerNorm(embed_dim)
         self.norm_kv = nn.LayerNorm(embed_dim)
-        if attention is None:
-            self.attention: nn.Module = ScaledDotProductAttention(embed_dim, num_heads, dropout)
-        else:
-            self.attention = attention(embed_dim)
-            if getattr(self.attention, "num_heads", None) != num_heads:
-                msg = (
-                    f"Cross-attention: the attention {type(self.attention).__name__} has num_heads="
-                    f"{getattr(self.attention, 'num_heads', None)} but the block has num_heads={num_heads}. "
-                    f"Set the same num_heads in both."
-                )
-                raise ValueError(msg)
+        self.attention = build_attention(attention, embed_dim, num_heads, dropout, "cross-attention block")
         self.norm_mlp = nn.LayerNorm(embed_dim)
         self.dense = Dense(
             embed_dim, embed_dim, [embed_dim * hidden_dim_scale], activation=activation, dropout=dropout

@@ -1,24 +1,125 @@
-"""Dense (MLP) networks and their YAML configuration."""
+"""Dense (MLP) networks: the one MLP builder, the ``Dense`` module and its YAML configuration."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-Activation = Literal["ReLU", "SiLU", "GELU", "Tanh", "LeakyReLU", "ELU", "SELU", "Sigmoid", "Identity"]
+from halite.nn.layers.activations import Activation, init_linear, make_activation
+
+__all__ = ["Activation", "Dense", "DenseConfig", "NormAt", "make_activation", "mlp"]
+
+#: where a layer's normalisation sits: on its input (before the ``Linear``), after the ``Linear``,
+#: or after the activation
+NormAt = Literal["input", "linear", "activation"]
+
+_NORMS = {"LayerNorm": nn.LayerNorm, "BatchNorm1d": nn.BatchNorm1d}
 
 
-def make_activation(name: str) -> nn.Module:
-    """Return the torch activation module called ``name`` (see ``Activation``)."""
-    choices = Activation.__args__  # type: ignore[attr-defined]
-    if name not in choices:
-        msg = f"Unknown activation '{name}'. Choose one of {list(choices)}."
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "ReLU",
+    *,
+    final_activation: str | None = None,
+    act_last: bool = False,
+    norm: Literal["LayerNorm", "BatchNorm1d"] | None = None,
+    norm_at: NormAt | None = "linear",
+    dropout: float = 0.0,
+    fixed_slots: bool = False,
+    init: bool = False,
+    alpha_dropout: bool = False,
+    grouped: bool = False,
+) -> nn.Sequential:
+    """The one MLP builder: linear layers ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+
+    Every hidden layer is ``[norm] Linear [norm] activation [norm] [Dropout]`` with the norm
+    where ``norm_at`` says; the last layer is a plain ``Linear`` (then ``final_activation``),
+    or, with ``act_last``, built like the hidden ones. Works on any leading shape ``(..., sizes[0])``
+    (``BatchNorm1d`` on ``(B, F)`` only).
+
+    Parameters
+    ----------
+    sizes
+        Widths, input first; at least two.
+    activation
+        Activation after each layer (``make_activation`` name); ``linear`` adds no module,
+        ``Identity`` an ``nn.Identity``.
+    final_activation
+        Activation after a plain last layer (ignored with ``act_last``).
+    act_last
+        Build the last layer like the hidden ones (norm, activation, dropout).
+    norm, norm_at
+        Normalisation of each layer and where it sits (``norm_at=None``: no norm, no norm slot).
+    dropout
+        Dropout probability after each activation.
+    fixed_slots
+        Keep a slot for the norm (``nn.Identity`` when none) and the dropout (even ``p = 0``) so
+        that the ``Sequential`` indices (state-dict keys) do not depend on the options.
+    init
+        Initialise each ``Linear`` for its activation (``init_linear``: He / LeCun / Glorot, zero bias).
+    alpha_dropout
+        ``nn.AlphaDropout`` after ``selu`` (keeps its self-normalisation).
+    grouped
+        One ``nn.Sequential`` per layer (keys ``i.j``) instead of one flat ``Sequential``.
+    """
+    if len(sizes) < 2:
+        msg = f"An MLP needs at least an input and an output width, got sizes={list(sizes)}."
         raise ValueError(msg)
-    return getattr(nn, name)()
+    if norm is not None and (norm not in _NORMS or norm_at is None):
+        msg = f"MLP norm '{norm}' at {norm_at!r}: choose a norm of {sorted(_NORMS)} and a place {list(get_args(NormAt))}."
+        raise ValueError(msg)
+    pairs = list(itertools.pairwise(sizes))
+    groups: list[list[nn.Module]] = []
+    for i, (n_in, n_out) in enumerate(pairs):
+        if i == len(pairs) - 1 and not act_last:
+            last: list[nn.Module] = [nn.Linear(n_in, n_out)]
+            if final_activation is not None:
+                last.append(make_activation(final_activation))
+            groups.append(last)
+            continue
+        groups.append(
+            _layer(n_in, n_out, activation, norm, norm_at, dropout, fixed_slots, init, alpha_dropout)
+        )
+    if grouped:
+        return nn.Sequential(*[nn.Sequential(*g) for g in groups])
+    return nn.Sequential(*[m for g in groups for m in g])
+
+
+def _layer(
+    n_in: int,
+    n_out: int,
+    act: str,
+    norm: str | None,
+    norm_at: NormAt | None,
+    dropout: float,
+    fixed_slots: bool,
+    init: bool,
+    alpha_dropout: bool,
+) -> list[nn.Module]:
+    """One hidden layer of ``mlp``."""
+
+    def norm_slot(width: int, at: NormAt) -> list[nn.Module]:
+        if norm_at != at:
+            return []
+        if norm is None:
+            return [nn.Identity()] if fixed_slots else []
+        return [_NORMS[norm](width)]
+
+    linear = nn.Linear(n_in, n_out)
+    layers: list[nn.Module] = [*norm_slot(n_in, "input"), init_linear(linear, act) if init else linear]
+    layers += norm_slot(n_out, "linear")
+    if fixed_slots or act.lower() != "linear":  # lumin's "linear": no module; "Identity": nn.Identity
+        layers.append(make_activation(act))
+    layers += norm_slot(n_out, "activation")
+    if dropout > 0 or fixed_slots:
+        selu = alpha_dropout and act.lower() == "selu"
+        layers.append(nn.AlphaDropout(dropout) if selu else nn.Dropout(dropout))
+    return layers
 
 
 @dataclass
@@ -67,6 +168,10 @@ class Dense(nn.Module):
         Optional ``LayerNorm`` after each hidden layer.
     context_size
         Width of a context vector concatenated to the input (0 = none).
+    norm_at
+        Where ``norm_layer`` sits in each hidden layer (see ``mlp``).
+    fixed_slots
+        Keep the norm and dropout slots even when unused (stable ``net`` indices, see ``mlp``).
     """
 
     def __init__(
@@ -79,24 +184,22 @@ class Dense(nn.Module):
         dropout: float = 0.0,
         norm_layer: Literal["LayerNorm"] | None = None,
         context_size: int = 0,
+        norm_at: NormAt = "linear",
+        fixed_slots: bool = False,
     ) -> None:
         super().__init__()
         self.input_size = input_size
         self.context_size = context_size
         self.out_features = output_size
-        sizes = [input_size + context_size, *(hidden_layers or [])]
-        layers: list[nn.Module] = []
-        for n_in, n_out in itertools.pairwise(sizes):
-            layers.append(nn.Linear(n_in, n_out))
-            if norm_layer is not None:
-                layers.append(nn.LayerNorm(n_out))
-            layers.append(make_activation(activation))
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(sizes[-1], output_size))
-        if final_activation is not None:
-            layers.append(make_activation(final_activation))
-        self.net = nn.Sequential(*layers)
+        self.net = mlp(
+            [input_size + context_size, *(hidden_layers or []), output_size],
+            activation,
+            final_activation=final_activation,
+            norm=norm_layer,
+            norm_at=norm_at,
+            dropout=dropout,
+            fixed_slots=fixed_slots,
+        )
 
     @classmethod
     def from_config(

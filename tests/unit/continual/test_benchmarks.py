@@ -12,9 +12,9 @@ from sklearn.datasets import load_digits
 from halite.continual.backbones import JetBackbone, MLPBackbone
 from halite.continual.digits import DigitsClassTask, PermutationTask, PermutedDigits, SplitDigits
 from halite.continual.jets import DetectorCondition, JetSequence, JetTask
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.init_nets import InitNetConfig
-from halite.nn.pooling import MeanPooling
+from halite.nn.sets.init_nets import InitNetConfig
+from halite.nn.sets.pooling import MeanPooling
+from halite.nn.sets.transformer import TransformerEncoder
 
 
 def test_split_digits_tasks_hold_their_digits_with_local_labels() -> None:

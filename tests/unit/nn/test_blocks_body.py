@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from halite.nn.blocks.activations import lookup_act, lookup_init
-from halite.nn.blocks.body import FullyConnected, MultiBlock
+from halite.nn.layers.activations import lookup_init, make_activation
+from halite.nn.lumin.body import FullyConnected, MultiBlock
 
 
 def linear_shapes(module: nn.Module) -> list[tuple[int, int]]:
@@ -68,10 +68,10 @@ def test_selu_uses_alpha_dropout_and_lecun_init() -> None:
 
 
 def test_lookups() -> None:
-    assert isinstance(lookup_act("swish"), nn.SiLU)
-    assert isinstance(lookup_act("PReLU"), nn.PReLU)
+    assert isinstance(make_activation("swish"), nn.SiLU)
+    assert isinstance(make_activation("PReLU"), nn.PReLU)
     with pytest.raises(ValueError, match="Unknown activation 'relu6'"):
-        lookup_act("relu6")
+        make_activation("relu6")
     w = torch.empty(400, 1000)
     lookup_init("relu", 1000, 400)(w)
     assert abs(w.std().item() - (2 / 1000) ** 0.5) < 0.005

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.pooling import GlobalAttentionPooling
+from halite.nn.sets.pooling import GlobalAttentionPooling
+from halite.nn.sets.transformer import TransformerEncoder
 
 
 def make(batch: int = 4, n: int = 7, d: int = 16) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from halite.nn.encoders.transformer import TransformerEncoder
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.gatv2 import GATv2Attention
+from halite.nn.sets.transformer import TransformerEncoder
 
 
 def leaky(x: np.ndarray, slope: float) -> np.ndarray:

@@ -8,14 +8,14 @@ from torch import nn
 
 from halite.data.parameters import ParameterConfig
 from halite.models.model import Model
-from halite.nn.encoders.cross_attention import TransformerCrossAttentionEncoder
-from halite.nn.encoders.edge_transformer import EdgeTransformerEncoder
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.init_nets import InitNetConfig
 from halite.nn.layers.dense import DenseConfig
 from halite.nn.layers.edges import EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig
-from halite.nn.pooling import GlobalAttentionPooling
+from halite.nn.sets.cross_attention import TransformerCrossAttentionEncoder
+from halite.nn.sets.edge_transformer import EdgeTransformerEncoder
+from halite.nn.sets.init_nets import InitNetConfig
+from halite.nn.sets.pooling import GlobalAttentionPooling
+from halite.nn.sets.transformer import TransformerEncoder
 from halite.tasks import ClassificationTask
 
 B, N = 4, 6

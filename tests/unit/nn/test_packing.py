@@ -13,11 +13,11 @@ from halite.data import dataset as dataset_mod
 from halite.data.datamodule import JetDataModule
 from halite.data.prep import DEFAULT_VARIABLES
 from halite.models.model import Model
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.init_nets import InitNetConfig
 from halite.nn.layers.dense import Dense, DenseConfig
 from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
-from halite.nn.pooling import GlobalAttentionPooling
+from halite.nn.sets.init_nets import InitNetConfig
+from halite.nn.sets.pooling import GlobalAttentionPooling
+from halite.nn.sets.transformer import TransformerEncoder
 from halite.tasks.classification import ClassificationTask
 from halite.typing import Batch
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from halite.models.model import Model
-from halite.nn.encoders.transformer import TransformerEncoder
-from halite.nn.init_nets import InitNetConfig
-from halite.nn.pooling import GlobalAttentionPooling
+from halite.nn.sets.init_nets import InitNetConfig
+from halite.nn.sets.pooling import GlobalAttentionPooling
+from halite.nn.sets.transformer import TransformerEncoder
 from halite.tasks import ClassificationTask, GaussianRegressionTask, RegressionTask, TaskBase, VertexingTask
 from halite.training.module import LitModel
 

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.base import Freezable, HeadBase, InputInfo
 from halite.nn.layers.norm import InputNorm
+from halite.nn.lumin.base import Freezable, HeadBase, InputInfo
 from halite.typing import Masks, Tensors
 
 

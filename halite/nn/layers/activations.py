@@ -1,4 +1,4 @@
-"""Activation and weight-initialisation look-ups for the lumin-style blocks."""
+"""The one activation factory (lumin and torch names) and activation-matched weight initialisation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,20 @@ from typing import Literal
 
 from torch import Tensor, nn
 
-#: activation names accepted by ``lookup_act`` (lumin's names; ``swish`` is SiLU)
-BlockAct = Literal[
+#: activation names accepted everywhere (``make_activation``): torch class names and lumin's lower-case
+#: names, case-insensitive; ``swish`` is SiLU, ``linear`` and ``Identity`` are the identity
+Activation = Literal[
+    "ReLU",
+    "PReLU",
+    "SELU",
+    "SiLU",
+    "GELU",
+    "ELU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
+    "Softplus",
+    "Identity",
     "relu",
     "prelu",
     "selu",
@@ -22,6 +34,7 @@ BlockAct = Literal[
     "sigmoid",
     "softplus",
     "linear",
+    "identity",
 ]
 
 _ACTS: dict[str, Callable[[], nn.Module]] = {
@@ -37,19 +50,30 @@ _ACTS: dict[str, Callable[[], nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "softplus": nn.Softplus,
     "linear": nn.Identity,
+    "identity": nn.Identity,
 }
 
 #: activations initialised with He (Kaiming) normal weights
 _HE = {"relu", "prelu", "swish", "silu", "gelu", "elu", "leakyrelu"}
 
 
-def lookup_act(name: str) -> nn.Module:
-    """A fresh activation module called ``name`` (see ``BlockAct``)."""
+def _key(name: str) -> str:
     key = name.lower()
     if key not in _ACTS:
-        msg = f"Unknown activation '{name}'. Choose one of {sorted(_ACTS)}."
+        msg = (
+            f"Unknown activation '{name}'. Choose one of {sorted(_ACTS)} "
+            f"(case-insensitive; torch class names such as 'SiLU' work too)."
+        )
         raise ValueError(msg)
-    return _ACTS[key]()
+    return key
+
+
+def make_activation(name: str) -> nn.Module:
+    """A fresh activation module called ``name`` (see ``Activation``; case-insensitive).
+
+    ``swish`` and ``SiLU`` give ``nn.SiLU``; ``linear`` and ``Identity`` give ``nn.Identity``.
+    """
+    return _ACTS[_key(name)]()
 
 
 def lookup_init(act: str, fan_in: int, fan_out: int) -> Callable[[Tensor], None]:
@@ -66,10 +90,7 @@ def lookup_init(act: str, fan_in: int, fan_out: int) -> Callable[[Tensor], None]
     fan_in, fan_out
         Layer input and output widths.
     """
-    key = act.lower()
-    if key not in _ACTS:
-        msg = f"Unknown activation '{act}'. Choose one of {sorted(_ACTS)}."
-        raise ValueError(msg)
+    key = _key(act)
     if key in _HE:
 
         def he(w: Tensor) -> None:

@@ -7,9 +7,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import BlockAct, lookup_act
-from halite.nn.blocks.base import Freezable
-from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.layers.activations import Activation, make_activation
+from halite.nn.lumin.base import Freezable
+from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
 
 
 def conv_padding(kernel_sz: int, padding: int | Literal["auto"]) -> int:
@@ -56,7 +56,7 @@ class Conv1DBlock(Freezable):
         kernel_sz: int = 3,
         padding: int | Literal["auto"] = "auto",
         stride: int = 1,
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         bn: bool = False,
     ) -> None:
         super().__init__()
@@ -64,7 +64,7 @@ class Conv1DBlock(Freezable):
         layers: list[nn.Module] = [
             _conv(in_c, out_c, kernel_sz, stride, conv_padding(kernel_sz, padding), act)
         ]
-        layers.append(lookup_act(act))
+        layers.append(make_activation(act))
         if bn:
             layers.append(nn.BatchNorm1d(out_c))
         self.layers = nn.Sequential(*layers)
@@ -75,7 +75,7 @@ class Conv1DBlock(Freezable):
 
 
 def _preact(c: int, act: str, bn: bool) -> nn.Sequential:
-    return nn.Sequential(*([nn.BatchNorm1d(c)] if bn else []), lookup_act(act))
+    return nn.Sequential(*([nn.BatchNorm1d(c)] if bn else []), make_activation(act))
 
 
 class Res1DBlock(Freezable):
@@ -92,7 +92,7 @@ class Res1DBlock(Freezable):
         kernel_sz: int = 3,
         padding: int | Literal["auto"] = "auto",
         stride: int = 1,
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         bn: bool = False,
     ) -> None:
         super().__init__()
@@ -130,7 +130,7 @@ class ResNeXt1DBlock(Freezable):
         kernel_sz: int = 3,
         padding: int | Literal["auto"] = "auto",
         stride: int = 1,
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         bn: bool = False,
     ) -> None:
         super().__init__()
@@ -189,7 +189,7 @@ class ConvHead(MatrixHead):
         kernel_sz: int = 3,
         cardinality: int = 4,
         pool: Literal["mean", "max", "flatten"] = "mean",
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         bn: bool = False,
         matrix: MatrixInputConfig | None = None,
         freeze: bool = False,

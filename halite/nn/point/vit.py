@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import PointBackbone, column, prepend
-from halite.nn.layers.blocks import BiasedBlock, additive_mask
 from halite.nn.layers.posenc import FourierPositionalEncoding
+from halite.nn.layers.prenorm import PreNormBlock, additive_mask
+from halite.nn.point.base import PointBackbone, column, prepend
 from halite.typing import Masks, Tensors
 
 
@@ -65,7 +65,7 @@ class PointGlobalMixedViT(PointBackbone):
         nn.init.trunc_normal_(self.cls, std=0.02)
         self.posenc = FourierPositionalEncoding(2, d_model, num_frequencies)
         self.blocks = nn.ModuleList(
-            [BiasedBlock(d_model, n_heads, mlp_ratio, dropout, attn_dropout) for _ in range(depth)]
+            [PreNormBlock.point(d_model, n_heads, mlp_ratio, dropout, attn_dropout) for _ in range(depth)]
         )
         self.norm = nn.LayerNorm(d_model)
 

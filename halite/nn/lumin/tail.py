@@ -7,8 +7,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import init_linear
-from halite.nn.blocks.base import BlockBase
+from halite.nn.layers.activations import init_linear
+from halite.nn.lumin.base import BlockBase
 
 Objective = Literal["classification", "multiclass", "regression"]
 

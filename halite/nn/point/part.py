@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import Kinematics, PointBackbone, column
-from halite.nn.layers.blocks import BiasedBlock, ClassAttentionBlock, additive_mask
+from halite.nn.layers.dense import mlp
 from halite.nn.layers.pairwise import pair_features
+from halite.nn.layers.prenorm import ClassAttentionBlock, PreNormBlock, additive_mask
+from halite.nn.point.base import Kinematics, PointBackbone, column
 from halite.typing import Masks, Tensors
 
 
 def _mlp(sizes: list[int], norm_first: bool) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(sizes):
-        if norm_first:
-            layers.append(nn.LayerNorm(a))
-        layers += [nn.Linear(a, b), nn.GELU()]
-    return nn.Sequential(*layers)
+    """``[LN] Linear GELU`` per layer (the paper's embeddings), from the one MLP builder."""
+    return mlp(sizes, "GELU", act_last=True, norm="LayerNorm" if norm_first else None, norm_at="input")
 
 
 class ParticleTransformer(PointBackbone):
@@ -71,7 +66,7 @@ class ParticleTransformer(PointBackbone):
         )
         self.blocks = nn.ModuleList(
             [
-                BiasedBlock(d, num_heads, mlp_ratio, dropout, dropout, normformer=True)
+                PreNormBlock.point(d, num_heads, mlp_ratio, dropout, dropout, normformer=True)
                 for _ in range(num_layers)
             ]
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from halite.nn.encoders.transformer import AttentionFactory, EncoderLayer
+from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
-from halite.nn.layers.dense import Activation, Dense
+from halite.nn.layers.dense import Dense
+from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
 
 
 class EdgeUpdate(nn.Module):
@@ -79,7 +80,7 @@ class EdgeTransformerEncoder(nn.Module):
         self.activation = activation
         self.layers = nn.ModuleList(
             [
-                EncoderLayer(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
+                PreNormBlock(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
                 for _ in range(num_layers)
             ]
         )

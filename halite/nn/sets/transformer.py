@@ -2,89 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from torch import Tensor, nn
 
-from halite.nn.layers.attention import ScaledDotProductAttention, key_mask_for_attention
-from halite.nn.layers.dense import Activation, Dense
+from halite.nn.layers.activations import Activation
+from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.packing import Packing, packing_enabled
-
-#: Builds an attention module for a given ``embed_dim``; in YAML a ``class_path`` with ``init_args``
-#: (without ``embed_dim``), e.g. ``halite.nn.layers.gatv2.GATv2Attention``.
-AttentionFactory = Callable[[int], nn.Module]
-
-
-def build_attention(
-    factory: AttentionFactory | None, embed_dim: int, num_heads: int, dropout: float, owner: str
-) -> nn.Module:
-    """Build one attention module and check that its heads agree with the owner's ``num_heads``."""
-    if factory is None:
-        return ScaledDotProductAttention(embed_dim, num_heads, dropout)
-    attention = factory(embed_dim)
-    heads = getattr(attention, "num_heads", None)
-    if heads != num_heads:
-        msg = (
-            f"{owner}: the attention {type(attention).__name__} has num_heads={heads} but the {owner} has "
-            f"num_heads={num_heads}. Set the same num_heads in the attention init_args (e.g. the "
-            f"config fragment) and in the {owner}."
-        )
-        raise ValueError(msg)
-    return attention
-
-
-class EncoderLayer(nn.Module):
-    """One pre-norm block: ``x + MHA(LN(x))`` then ``x + MLP(LN(x))``.
-
-    Parameters
-    ----------
-    embed_dim
-        Width ``D``.
-    num_heads
-        Attention heads.
-    hidden_dim_scale
-        MLP hidden width as a multiple of ``embed_dim``.
-    activation
-        MLP activation.
-    dropout
-        Dropout on the attention weights and MLP hidden layer.
-    attention
-        Attention builder (default: ``ScaledDotProductAttention``).
-    """
-
-    def __init__(
-        self,
-        embed_dim: int,
-        num_heads: int = 8,
-        hidden_dim_scale: int = 2,
-        activation: Activation = "SiLU",
-        dropout: float = 0.0,
-        attention: AttentionFactory | None = None,
-    ) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(embed_dim)
-        self.attention = build_attention(attention, embed_dim, num_heads, dropout, "encoder")
-        self.norm2 = nn.LayerNorm(embed_dim)
-        self.dense = Dense(
-            embed_dim, embed_dim, [embed_dim * hidden_dim_scale], activation=activation, dropout=dropout
-        )
-
-    def forward(
-        self,
-        x: Tensor,
-        attn_mask: Tensor | None,
-        attn_bias: Tensor | None = None,
-        packing: Packing | None = None,
-    ) -> Tensor:
-        """``x`` ``(B, N, D)``; ``attn_mask`` from ``key_mask_for_attention``; optional logit bias.
-
-        With ``packing``, ``x`` is the packed valid constituents ``(T, D)`` (masks unused).
-        """
-        if packing is not None:
-            x = x + self.attention.forward_packed(self.norm1(x), packing)
-        else:
-            x = x + self.attention(self.norm1(x), attn_mask=attn_mask, attn_bias=attn_bias)
-        return x + self.dense(self.norm2(x))
+from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
 
 
 class TransformerEncoder(nn.Module):
@@ -135,7 +58,7 @@ class TransformerEncoder(nn.Module):
         self.embed_dim = embed_dim
         self.layers = nn.ModuleList(
             [
-                EncoderLayer(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
+                PreNormBlock(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
                 for _ in range(num_layers)
             ]
         )

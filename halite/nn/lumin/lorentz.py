@@ -7,9 +7,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import BlockAct
-from halite.nn.blocks.body import mlp
-from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.layers.activations import Activation
+from halite.nn.lumin.body import stacked_mlp
+from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
 
 MomentumFormat = Literal["e_px_py_pz", "pt_eta_phi", "pt_eta_phi_m"]
 _N_FEATURES = {"e_px_py_pz": 4, "pt_eta_phi": 3, "pt_eta_phi_m": 4}
@@ -199,7 +199,7 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
         n_pairs: int = 2,
         depth: int = 2,
         width: int = 16,
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         bn: bool = True,
         momentum_format: MomentumFormat = "e_px_py_pz",
         mass: float = 0.0,
@@ -212,9 +212,9 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
 
     def build_extractor(self) -> None:
         super().build_extractor()
-        self.single_net = mlp(4, self.depth, self.width, self.n_singles, self.act)
+        self.single_net = stacked_mlp(4, self.depth, self.width, self.n_singles, self.act)
         self.pair_net = (
-            mlp(8, self.depth, self.width, self.n_pairs, self.act) if self.n_particles > 1 else None
+            stacked_mlp(8, self.depth, self.width, self.n_pairs, self.act) if self.n_particles > 1 else None
         )
 
     def extractor_out_size(self) -> int:

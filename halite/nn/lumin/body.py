@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.activations import BlockAct, init_linear, lookup_act
-from halite.nn.blocks.base import BodyBase
+from halite.nn.layers.activations import Activation
+from halite.nn.layers.dense import mlp
+from halite.nn.lumin.base import BodyBase
 
 
 def dense_layer(n_in: int, n_out: int, act: str, bn: bool = False, do: float = 0.0) -> nn.Sequential:
-    """``Linear -> activation -> [BatchNorm] -> [Dropout]`` (AlphaDropout for selu)."""
-    layers: list[nn.Module] = [init_linear(nn.Linear(n_in, n_out), act)]
-    if act != "linear":
-        layers.append(lookup_act(act))
-    if bn:
-        layers.append(nn.BatchNorm1d(n_out))
-    if do > 0:
-        layers.append(nn.AlphaDropout(do) if act == "selu" else nn.Dropout(do))
-    return nn.Sequential(*layers)
+    """``Linear -> activation -> [BatchNorm] -> [Dropout]`` (AlphaDropout for selu), lumin-initialised."""
+    return mlp(
+        [n_in, n_out],
+        act,
+        act_last=True,
+        norm="BatchNorm1d" if bn else None,
+        norm_at="activation",
+        dropout=do,
+        init=True,
+        alpha_dropout=True,
+    )
 
 
-def mlp(n_in: int, depth: int, width: int, n_out: int, act: str) -> nn.Sequential:
-    """``depth`` dense layers ``n_in -> width -> ... -> n_out``, each followed by ``act``.
+def stacked_mlp(n_in: int, depth: int, width: int, n_out: int, act: str) -> nn.Sequential:
+    """``depth`` dense layers ``n_in -> width -> ... -> n_out``, each followed by ``act`` (one group each).
 
     Works on any leading shape ``(..., n_in)`` (no batch norm).
     """
@@ -33,7 +35,7 @@ def mlp(n_in: int, depth: int, width: int, n_out: int, act: str) -> nn.Sequentia
         msg = f"An MLP needs depth >= 1, got {depth}."
         raise ValueError(msg)
     sizes = [n_in] + [width] * (depth - 1) + [n_out]
-    return nn.Sequential(*[dense_layer(a, b, act) for a, b in itertools.pairwise(sizes)])
+    return mlp(sizes, act, act_last=True, init=True, grouped=True)
 
 
 class FullyConnected(BodyBase):
@@ -60,7 +62,7 @@ class FullyConnected(BodyBase):
     bn
         Batch normalisation.
     act
-        Activation (``lookup_act`` name).
+        Activation (``make_activation`` name).
     res
         Residual skip connections (fixed width; ``growth_rate`` not allowed).
     dense
@@ -78,7 +80,7 @@ class FullyConnected(BodyBase):
         n_in: int | None = None,
         do: float = 0.0,
         bn: bool = False,
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         res: bool = False,
         dense: bool = False,
         growth_rate: float = 0.0,
@@ -176,7 +178,7 @@ class MultiBlock(BodyBase):
         blocks: list[BodyBase],
         feats_per_block: list[list[str]],
         bottleneck_sz: int = 0,
-        bottleneck_act: BlockAct | None = None,
+        bottleneck_act: Activation | None = None,
         freeze: bool = False,
     ) -> None:
         super().__init__(freeze)

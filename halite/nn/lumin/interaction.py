@@ -7,9 +7,9 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from halite.nn.blocks.activations import BlockAct
-from halite.nn.blocks.body import mlp
-from halite.nn.blocks.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.layers.activations import Activation
+from halite.nn.lumin.body import stacked_mlp
+from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
 
 
 class InteractionNet(MatrixHead):
@@ -45,7 +45,7 @@ class InteractionNet(MatrixHead):
         outfunc_width: int = 32,
         outfunc_out_sz: int = 16,
         agg_method: Literal["sum", "flatten"] = "sum",
-        act: BlockAct = "relu",
+        act: Activation = "relu",
         matrix: MatrixInputConfig | None = None,
         freeze: bool = False,
     ) -> None:
@@ -60,9 +60,9 @@ class InteractionNet(MatrixHead):
 
     def build_matrix(self, n_objects: int | None, n_features: int) -> None:
         d, w, o = self.intfunc_args
-        self.intfunc = mlp(2 * n_features, d, w, o, self.act)
+        self.intfunc = stacked_mlp(2 * n_features, d, w, o, self.act)
         d2, w2, o2 = self.outfunc_args
-        self.outfunc = mlp(n_features + o, d2, w2, o2, self.act)
+        self.outfunc = stacked_mlp(n_features + o, d2, w2, o2, self.act)
         self.n_objects = n_objects
         if self.agg_method == "flatten" and n_objects is None:
             msg = "InteractionNet with agg_method='flatten' needs a fixed number of objects."

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.transformer import AttentionFactory, EncoderLayer
+from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.cross_attention import CrossAttentionLayer
-from halite.nn.layers.dense import Activation
+from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
 
 
 class TransformerCrossAttentionEncoder(nn.Module):
@@ -72,7 +72,7 @@ class TransformerCrossAttentionEncoder(nn.Module):
         self.ca_layers = [i for i in range(num_layers) if ca_every_layer or i == num_layers - 1]
         args = (embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
         self.self_attention = nn.ModuleList(
-            [nn.ModuleDict({s: EncoderLayer(*args) for s in self.input_names}) for _ in range(num_layers)]
+            [nn.ModuleDict({s: PreNormBlock(*args) for s in self.input_names}) for _ in range(num_layers)]
         )
         self.cross_attention = nn.ModuleList(
             [nn.ModuleDict({s: CrossAttentionLayer(*args) for s in self.input_names}) for _ in self.ca_layers]

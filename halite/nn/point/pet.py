@@ -12,9 +12,10 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import Kinematics, PointBackbone, column, prepend
-from halite.nn.layers.blocks import BiasedBlock, additive_mask
+from halite.nn.layers.dense import mlp
 from halite.nn.layers.pairwise import knn_indices, pair_features
+from halite.nn.layers.prenorm import PreNormBlock, additive_mask
+from halite.nn.point.base import Kinematics, PointBackbone, column, prepend
 from halite.typing import Masks, Tensors
 
 #: preset -> (base_dim, num_heads, num_blocks)
@@ -82,12 +83,10 @@ class PET2(PointBackbone):
         self.out_features = d
         self.cls = nn.Parameter(torch.zeros(1, 1, d))
         nn.init.trunc_normal_(self.cls, std=0.02)
-        self.local = nn.Sequential(nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, d))
-        self.pair = nn.Sequential(
-            nn.Linear(3, pair_hidden), nn.GELU(), nn.Linear(pair_hidden, self.num_heads)
-        )
+        self.local = mlp([2 * d, d, d], "GELU")
+        self.pair = mlp([3, pair_hidden, self.num_heads], "GELU")
         self.blocks = nn.ModuleList(
-            [BiasedBlock(d, self.num_heads, mlp_ratio, dropout) for _ in range(self.num_blocks)]
+            [PreNormBlock.point(d, self.num_heads, mlp_ratio, dropout) for _ in range(self.num_blocks)]
         )
         self.norm = nn.LayerNorm(d)
 
@@ -98,15 +97,11 @@ class PET2(PointBackbone):
         self.pid_idx = column(variables, self.stream, self.pid, what) if self.pid else None
         n_in = len(variables[self.stream]) - (self.pid_idx is not None)
         d = self.base_dim
-        self.embed = nn.Sequential(nn.Linear(n_in, d), nn.GELU(), nn.Linear(d, d))
+        self.embed = mlp([n_in, d, d], "GELU")
         self.pid_embed = nn.Embedding(self.num_pid, d) if self.pid else None
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
-        self.cond = (
-            nn.Sequential(nn.Linear(n_glob, d), nn.GELU(), nn.Linear(d, d))
-            if self.use_global and n_glob
-            else None
-        )
+        self.cond = mlp([n_glob, d, d], "GELU") if self.use_global and n_glob else None
 
     def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]

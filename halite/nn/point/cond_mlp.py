@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from halite.nn.encoders.point_base import PointBackbone
+from halite.nn.layers.dense import mlp
+from halite.nn.point.base import PointBackbone
 from halite.typing import Masks, Tensors
 
 
@@ -36,9 +37,7 @@ class CondOnlyMLP(PointBackbone):
         self.norms = nn.ModuleList([nn.LayerNorm(hidden_dim) for _ in range(num_layers)])
         self.mlps = nn.ModuleList(
             [
-                nn.Sequential(
-                    nn.Linear(hidden_dim, inner), nn.GELU(), nn.Dropout(dropout), nn.Linear(inner, hidden_dim)
-                )
+                mlp([hidden_dim, inner, hidden_dim], "GELU", dropout=dropout, norm_at=None, fixed_slots=True)
                 for _ in range(num_layers)
             ]
         )
@@ -54,6 +53,6 @@ class CondOnlyMLP(PointBackbone):
 
     def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         h = self.input_proj(normed[self.global_object])
-        for norm, mlp in zip(self.norms, self.mlps):
-            h = h + mlp(norm(h))
+        for norm, block in zip(self.norms, self.mlps):
+            h = h + block(norm(h))
         return self.norm(h)

@@ -1,1 +1,0 @@
-"""Encoders turning per-constituent embeddings into contextual embeddings."""

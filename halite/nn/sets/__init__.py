@@ -1,0 +1,1 @@
+"""Set encoders over padded constituent sets, their init nets and poolings."""
