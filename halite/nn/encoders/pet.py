@@ -91,7 +91,7 @@ class PET2(PointBackbone):
         )
         self.norm = nn.LayerNorm(d)
 
-    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+    def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
         what = "PET2"
         k = self.kin
         self.kin_idx = tuple(column(variables, self.stream, v, what) for v in (k.pt, k.eta, k.phi, k.energy))
@@ -108,7 +108,7 @@ class PET2(PointBackbone):
             else None
         )
 
-    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+    def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
         cont = [i for i in range(x.shape[-1]) if i != self.pid_idx]
         h = self.embed(x[..., cont])
