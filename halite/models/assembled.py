@@ -29,8 +29,8 @@ class AssembledModel(MultiTask):
     def attach_backbone(self, backbone: Backbone, info: InputInfo, flat: bool = False) -> int:
         """Build ``backbone`` for ``info``, attach it, return its ``out_features``."""
         out = backbone.build(info)
-        object.__setattr__(self, "_backbone", backbone)  # a reference, outside the module tree
         if not flat:
+            object.__setattr__(self, "_backbone", backbone)  # what the `backbone` property returns
             self._modules["backbone"] = backbone  # add_module refuses: `backbone` is a property
             return out
         own = [n for n, _ in backbone.named_parameters(recurse=False)]
@@ -41,6 +41,7 @@ class AssembledModel(MultiTask):
                 f"attached flat; put them in a submodule or attach it with flat=False."
             )
             raise ValueError(msg)
+        object.__setattr__(self, "_backbone", backbone)  # a reference, outside the module tree
         for name, child in backbone.named_children():
             self.add_module(name, child)
         return out
@@ -51,7 +52,7 @@ class AssembledModel(MultiTask):
         backbone = self.__dict__.get("_backbone")
         if not isinstance(backbone, Backbone):
             msg = f"{type(self).__name__} has no backbone yet: call attach_backbone in its constructor."
-            raise AttributeError(msg)
+            raise RuntimeError(msg)
         return backbone
 
     @property
@@ -71,7 +72,7 @@ class AssembledModel(MultiTask):
         x = self.backbone(inputs, pad_masks)
         outputs: dict[str, Tensor] = {}
         losses: dict[str, Tensor] = {}
-        for task in self.tasks:
+        for task in self.task_heads():
             outputs[task.name] = out = task(x)
             if labels is not None:
                 losses[task.name] = task.loss(out, labels, None)

@@ -82,7 +82,7 @@ class BlockModel(AssembledModel):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
-        norm = self._load_norm(norm_dict)
+        norm = self._load_norm(norm_dict)  # type: ignore[misc]
         self.norm_dict = {s: dict(norm[s]) for s in self.variables}
         streams = [s for s in self.variables if s != global_object]
         out = self.attach_backbone(

@@ -83,6 +83,11 @@ class PointCloudModel(AssembledModel):
         return backbone
 
     @property
+    def input_streams(self) -> list[str]:
+        """The streams the backbone reads, in ``variables`` order."""
+        return [s for s in self.variables if s in self.backbone.input_streams]
+
+    @property
     def norms(self) -> nn.ModuleDict:
         """Input normalisation per stream (the backbone's ``input_norms``)."""
         return self.backbone.input_norms

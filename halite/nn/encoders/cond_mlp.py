@@ -50,6 +50,7 @@ class CondOnlyMLP(PointBackbone):
             msg = f"CondOnlyMLP needs global features: data.variables.{global_object} is empty or missing."
             raise ValueError(msg)
         self.global_object = global_object
+        self.input_streams = [global_object]
         self.input_proj = nn.Linear(n, self.hidden_dim)
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:

@@ -91,6 +91,7 @@ class ParticleTransformer(PointBackbone):
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
         self.cond = nn.Linear(n_glob, self.out_features) if self.use_global and n_glob else None
+        self.input_streams = [global_object, self.stream] if self.cond is not None else [self.stream]
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]

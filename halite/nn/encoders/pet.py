@@ -107,6 +107,7 @@ class PET2(PointBackbone):
             if self.use_global and n_glob
             else None
         )
+        self.input_streams = [global_object, self.stream] if self.cond is not None else [self.stream]
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]

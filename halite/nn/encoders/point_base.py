@@ -53,6 +53,7 @@ class PointBackbone(Backbone):
 
     out_features: int
     input_norms: nn.ModuleDict
+    input_streams: list[str]  # the streams ``encode`` reads, set by ``build_points``
 
     def build(self, info: InputInfo) -> int:
         what = type(self).__name__
@@ -66,7 +67,7 @@ class PointBackbone(Backbone):
         return int(self.out_features)
 
     def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
-        """Create the layers for the input ``variables`` per stream."""
+        """Create the layers for the input ``variables`` per stream; set ``input_streams``."""
         raise NotImplementedError
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:

@@ -80,6 +80,7 @@ class PointGlobalMixedViT(PointBackbone):
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
         self.event_proj = nn.Linear(n_glob, self.d_model) if self.use_global and n_glob else None
+        self.input_streams = [global_object, self.stream] if self.event_proj is not None else [self.stream]
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
