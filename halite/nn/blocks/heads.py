@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from halite.nn.blocks.base import Freezable, HeadBase, InputInfo
+from halite.nn.backbone import InputInfo
+from halite.nn.blocks.base import Freezable, HeadBase
 from halite.nn.layers.norm import InputNorm
 from halite.typing import Masks, Tensors
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from halite.nn.blocks.base import HeadBase, InputInfo
+from halite.nn.backbone import InputInfo
+from halite.nn.blocks.base import HeadBase
 from halite.nn.layers.norm import InputNorm
 from halite.typing import Masks, Tensors
 
