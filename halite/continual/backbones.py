@@ -1,7 +1,7 @@
 """Feature extractors shared by all tasks: an MLP for flat inputs, the GN2 stack for jets.
 
-Backbones are built late (``build``), once the benchmark has told them its inputs, the
-same pattern as ``halite.nn.sets.pooling.Pooling.build``.
+Both follow ``halite.nn.backbone.Backbone``: built late (``build(info)``), once the benchmark
+has told them its inputs.
 """
 
 from __future__ import annotations
@@ -10,26 +10,13 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
-from halite.continual.data import InputInfo
 from halite.models.model import Model
+from halite.nn.backbone import Backbone, InputInfo
 from halite.nn.layers.dense import Activation, Dense
 from halite.nn.layers.norm import InputNorm
 from halite.nn.sets.init_nets import InitNetConfig
 from halite.nn.sets.pooling import Pooling
 from halite.typing import Masks, Tensors
-
-
-class Backbone(nn.Module):
-    """Base class: ``build(info)`` then ``forward(inputs, pad_masks)`` -> features ``(B, D)``."""
-
-    out_features: int
-
-    def build(self, info: InputInfo) -> None:
-        """Create the parameters for the inputs described by ``info``."""
-        raise NotImplementedError
-
-    def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
-        raise NotImplementedError
 
 
 @dataclass
@@ -73,7 +60,7 @@ class MLPBackbone(Backbone):
         self.norm: InputNorm | None = None
         self.net: Dense | None = None
 
-    def build(self, info: InputInfo) -> None:
+    def build(self, info: InputInfo) -> int:
         if self.input_name not in info.variables:
             msg = (
                 f"MLPBackbone: input_name '{self.input_name}' is not a stream of the benchmark "
@@ -91,6 +78,7 @@ class MLPBackbone(Backbone):
             final_activation=self.mlp.activation,
             dropout=self.mlp.dropout,
         )
+        return self.out_features
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
         """``inputs[input_name]`` ``(B, F)`` -> ``(B, D)``."""
@@ -123,7 +111,7 @@ class JetBackbone(Backbone):
         self.pool_module = pool_net
         self.model: Model | None = None
 
-    def build(self, info: InputInfo) -> None:
+    def build(self, info: InputInfo) -> int:
         if info.global_object is None or info.norm is None:
             msg = "JetBackbone needs a jet benchmark (a global object and a norm dict), e.g. JetSequence."
             raise ValueError(msg)
@@ -132,16 +120,17 @@ class JetBackbone(Backbone):
             self.encoder_module,
             self.pool_module,
             tasks=[],
-            variables=info.variables,
-            norm_dict=info.norm,
+            variables=dict(info.variables),
+            norm_dict=dict(info.norm),
             global_object=info.global_object,
         )
         del self.encoder_module, self.pool_module
-        self.out_features = int(self.model.pool_net.out_features)
+        self.out_features = int(self.model.backbone.out_features)
+        return self.out_features
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
         """Jets ``(B, F)`` and constituents ``(B, N, F)`` with pad masks ``(B, N)`` -> ``(B, D)``."""
         if self.model is None:
             msg = "JetBackbone used before build(info)."
             raise RuntimeError(msg)
-        return self.model.embed(inputs, pad_masks)[1]
+        return self.model.backbone(inputs, pad_masks)

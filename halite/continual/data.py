@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from halite.nn.backbone import InputInfo
 from halite.typing import Masks, Tensors
+
+__all__ = ["Benchmark", "InputInfo", "Samples", "TaskData"]
 
 
 @dataclass
@@ -113,27 +116,6 @@ class TaskData:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
-
-
-@dataclass
-class InputInfo:
-    """What a backbone needs to know about the inputs to build itself.
-
-    Parameters
-    ----------
-    variables
-        Input variables per stream, in input order.
-    norm
-        Salt-style norm dict ``{stream: {var: {mean, std}}}``, or ``None`` where the
-        benchmark already scales its inputs.
-    global_object
-        Name of the global stream (jets), if any.
-    """
-
-    variables: dict[str, list[str]]
-    norm: dict[str, dict[str, dict[str, float]]] | None = None
-    global_object: str | None = None
-    constituent_streams: list[str] = field(default_factory=list)
 
 
 class Benchmark:

@@ -9,15 +9,19 @@ from typing import Any
 import onnx
 
 from halite.io import atomic_path
+from halite.models.protocol import check_model
+from halite.tasks.class_reg_multi import ClassRegMultiTask
+from halite.tasks.classification import ClassificationTask
+from halite.training.module import LitModel
 
 KEY = "halite_metadata"
 
 
-def build_metadata(lit: Any, config: dict, inputs: dict[str, str], outputs: list[str]) -> dict[str, Any]:
+def build_metadata(lit: LitModel, config: dict, inputs: dict[str, str], outputs: list[str]) -> dict[str, Any]:
     """Everything a deployment needs to feed the model and read its outputs."""
     import halite
 
-    model = lit.model
+    model = check_model(lit.model)
     norm = {
         stream: {
             var: {"mean": float(m), "std": float(1.0 / s)}
@@ -25,7 +29,11 @@ def build_metadata(lit: Any, config: dict, inputs: dict[str, str], outputs: list
         }
         for stream, n in model.norms.items()
     }
-    classes = {t.name: list(t.class_names) for t in model.tasks if hasattr(t, "class_names")}
+    classes = {
+        t.name: list(t.class_names or [])
+        for t in model.task_heads()
+        if isinstance(t, (ClassificationTask, ClassRegMultiTask))
+    }
     return {
         "halite_version": halite.__version__,
         "model_name": lit.name,

@@ -13,6 +13,8 @@ import torch
 from torch import Tensor, nn
 
 from halite.io import atomic_path
+from halite.models.protocol import HaliteModel, check_model
+from halite.training.module import LitModel
 
 
 def input_name(stream: str) -> str:
@@ -29,21 +31,22 @@ class OnnxWrapper(nn.Module):
     Parameters
     ----------
     lit
-        The trained ``LitModel``.
+        The trained ``LitModel``; its model is any ``HaliteModel`` (``Model``, ``BlockModel``,
+        ``PointCloudModel``), whose ``input_streams`` are the inputs of the graph.
     tasks
         Task names to export; default: the tasks on the global object.
     """
 
-    def __init__(self, lit: Any, tasks: list[str] | None = None) -> None:
+    def __init__(self, lit: LitModel, tasks: list[str] | None = None) -> None:
         super().__init__()
-        self.model = lit.model
+        model = check_model(lit.model)
+        self.model: HaliteModel = model
         self.name = lit.name
-        model = self.model
         self.global_object = model.global_object
-        self.streams = [s for s in model.variables if s == model.global_object or s in model.init_nets]
-        available = {t.name: t for t in model.tasks}
+        self.streams = list(model.input_streams)
+        available = {t.name: t for t in model.task_heads()}
         if tasks is None:
-            tasks = [t.name for t in model.tasks if t.input_name == model.global_object]
+            tasks = [t.name for t in model.task_heads() if t.input_name == model.global_object]
         unknown = [t for t in tasks if t not in available]
         if unknown:
             msg = f"Unknown task(s) {unknown} for export; the model has {sorted(available)}."
@@ -60,7 +63,7 @@ class OnnxWrapper(nn.Module):
         }
         outputs, _ = self.model(inputs, pad_masks)
         cols: list[Tensor] = []
-        for task in self.model.tasks:
+        for task in self.model.task_heads():
             if task.name in self.task_names:
                 cols.extend(task.predictions(outputs[task.name], self.name).values())
         return tuple(cols)
@@ -75,7 +78,7 @@ class OnnxWrapper(nn.Module):
                 if s != self.global_object
             }
             outputs, _ = self.model(inputs, masks)
-        for task in self.model.tasks:
+        for task in self.model.task_heads():
             if task.name in self.task_names:
                 names.extend(task.predictions(outputs[task.name], self.name).keys())
         return names
@@ -89,8 +92,14 @@ class OnnxWrapper(nn.Module):
         )
 
 
+def _sinh(g: Any, x: Any) -> Any:
+    """``aten::sinh`` -> ONNX ``Sinh`` (opset >= 9), which the TorchScript exporter does not map."""
+    return g.op("Sinh", x)
+
+
 def export_onnx(wrapper: OnnxWrapper, path: Path, opset: int = 18) -> tuple[list[str], list[str]]:
     """Export ``wrapper`` to ``path`` (atomically) with dynamic jet and constituent counts."""
+    torch.onnx.register_custom_op_symbolic("aten::sinh", _sinh, opset)  # pairwise features (ParT, PET2)
     wrapper.eval()
     example = wrapper.example()
     in_names = [input_name(s) for s in wrapper.streams]
@@ -174,9 +183,13 @@ def parity_check(
     diffs: dict[str, float] = {}
     n_real = 0
     for batch in real_batches:
-        counts = np.stack(
-            [(~batch.pad_masks[s]).sum(1).numpy() for s in wrapper.streams if s in batch.pad_masks], 1
-        )
+        constituents = [s for s in wrapper.streams if s != wrapper.global_object]
+        num = len(batch.inputs[wrapper.global_object])
+        counts = (
+            np.stack([(~batch.pad_masks[s]).sum(1).numpy() for s in constituents], 1)
+            if constituents
+            else np.zeros((num, 0), dtype=np.int64)
+        )  # (jets, streams)
         for key in np.unique(counts, axis=0):
             rows = np.where((counts == key).all(1))[0]
             feats = []
@@ -193,7 +206,7 @@ def parity_check(
     n_rand = 0
     norms = wrapper.model.norms
     for n in range(max_slots + 1):
-        feats = []
+        random_feats = []
         for s in wrapper.streams:
             shape = (
                 (num_random, len(norms[s].variables))
@@ -202,8 +215,7 @@ def parity_check(
             )
             # random jets in normalised space, mapped back to raw units
             z = rng.normal(size=shape)
-            feats.append((norms[s].mean.numpy() + z / norms[s].inv_std.numpy()).astype(np.float32))
-        feats = tuple(feats)
-        _compare(session, wrapper, in_names, out_names, feats, diffs)
+            random_feats.append((norms[s].mean.numpy() + z / norms[s].inv_std.numpy()).astype(np.float32))
+        _compare(session, wrapper, in_names, out_names, tuple(random_feats), diffs)
         n_rand += num_random
     return ParityResult(diffs, n_real, n_rand, time.perf_counter() - t0)

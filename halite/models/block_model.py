@@ -1,27 +1,54 @@
-"""BlockModel: lumin-style head -> body -> tail assembly as a halite model."""
+"""BlockModel: a lumin-style head and body (``BlockBackbone``) plus task tails."""
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
+from halite.models.assembled import AssembledModel
 from halite.models.model import Model
 from halite.models.multitask import global_only
-from halite.nn.lumin.base import BodyBase, HeadBase, InputInfo
+from halite.nn.backbone import Backbone, InputInfo
+from halite.nn.layers.norm import InputNorm
+from halite.nn.lumin.base import BodyBase, HeadBase
 from halite.tasks.base import TaskBase
-from halite.typing import Labels, Masks, Tensors
+from halite.typing import Masks, Tensors
 
 
-class BlockModel(Model):
+class BlockBackbone(Backbone):
+    """A lumin head then a body: raw inputs -> ``(B, body.out_features)``.
+
+    Parameters
+    ----------
+    head
+        Inputs -> one flat vector per jet.
+    body
+        Transforms the head output.
+    """
+
+    def __init__(self, head: HeadBase, body: BodyBase) -> None:
+        super().__init__()
+        self.head = head
+        self.body = body
+
+    def build(self, info: InputInfo) -> int:
+        self.body.build(self.head.build(info), self.head.feat_map)
+        self.out_features = self.body.get_out_size()
+        return self.out_features
+
+    def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
+        """Head then body: raw inputs -> ``(B, out_features)``."""
+        return self.body(self.head(inputs, pad_masks))  # type: ignore[no-any-return]
+
+
+class BlockModel(AssembledModel):
     """A model for columnar and small-set data: ``head -> body -> tasks``.
 
     The head maps the raw inputs to one flat vector per jet (``CatEmbHead``,
     ``MultiHead``, ``InteractionNet``, ``LorentzBoostNet``, ``ConvHead``), the body
     (``FullyConnected``, ``MultiBlock``) transforms it, and every task's output stage
     (the tail, e.g. ``ClassRegMultiTask``) reads the body output. Head and body are
-    built from the data: widths are never repeated in YAML. It has the interface of
-    ``Model`` (forward, ``required_labels``, ``total_loss``, ``tasks``) so the data
-    module, training loop and CLI use it unchanged; it inherits ``Model`` for that
-    interface only and does not build init nets, encoder or pooling.
+    built from the data: widths are never repeated in YAML. Its backbone is a
+    ``BlockBackbone`` attached flat (parameters under ``head.`` and ``body.``).
 
     Blocks with batch norm need ``data.bucket: false`` when a head reads a
     constituent stream: bucketed training batches group jets of similar
@@ -49,35 +76,23 @@ class BlockModel(Model):
         class_dict: str | None = None,
         global_object: str = "jets",
     ) -> None:
-        nn.Module.__init__(self)  # Model's constructor builds the GN2 parts, which this model has none of
+        super().__init__()
         if not variables:
             msg = "BlockModel needs the input variables per stream (normally linked from data.variables)."
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
-        norm = self._load_norm(norm_dict)
-        self.head = head
-        self.body = body
-        head.build(InputInfo(self.variables, norm, global_object))
-        body.build(head.get_out_size(), head.feat_map)
-        self.build_tasks(
-            tasks, global_only(type(self).__name__, global_object, body.get_out_size()), class_dict
+        norm = self._load_norm(norm_dict)  # type: ignore[misc]
+        self.norm_dict = {s: dict(norm[s]) for s in self.variables}
+        streams = [s for s in self.variables if s != global_object]
+        out = self.attach_backbone(
+            BlockBackbone(head, body), InputInfo(self.variables, norm, global_object, streams), flat=True
         )
+        self.build_tasks(tasks, global_only(type(self).__name__, global_object, out), class_dict)
 
-    def features(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
-        """Head then body: raw inputs -> ``(B, body.out_features)``."""
-        return self.body(self.head(inputs, pad_masks))  # type: ignore[no-any-return]
+    _load_norm = Model._load_norm  # the same norm-dict loading and checks as Model
 
-    def forward(
-        self, inputs: Tensors, pad_masks: Masks, labels: Labels | None = None
-    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        """Run every task (see ``Model.forward``); outputs are ``(B, C)`` per task."""
-        x = self.features(inputs, pad_masks)
-        outputs: dict[str, Tensor] = {}
-        losses: dict[str, Tensor] = {}
-        for task in self.tasks:
-            assert isinstance(task, TaskBase)
-            outputs[task.name] = out = task(x)
-            if labels is not None:
-                losses[task.name] = task.loss(out, labels, None)
-        return outputs, losses
+    @property
+    def norms(self) -> nn.ModuleDict:
+        """Normalisation per stream from the norm dict (the heads hold their own copies)."""
+        return nn.ModuleDict({s: InputNorm(v, self.norm_dict[s]) for s, v in self.variables.items()})

@@ -1,28 +1,33 @@
-"""Model: init nets -> encoder -> pooling -> tasks (wiring only)."""
+"""Model: its backbone (init nets -> encoder -> pooling, ``EncoderBackbone``) plus tasks."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import torch
 from torch import Tensor, nn
 
 from halite.data.dicts import load_norm_dict
-from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
+from halite.data.parameters import PARAMETERS, ParameterConfig
 from halite.data.specs import GLOBAL
-from halite.models.multitask import MultiTask
-from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
-from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
-from halite.nn.layers.norm import InputNorm
-from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
-from halite.nn.sets.init_nets import InitNet, InitNetConfig
+from halite.models.assembled import AssembledModel
+from halite.models.encoder_backbone import EncoderBackbone
+from halite.nn.backbone import InputInfo
+from halite.nn.layers.edges import EdgeFeaturesConfig
+from halite.nn.layers.featurewise import FeaturewiseConfig
+from halite.nn.layers.packing import tokenwise
+from halite.nn.sets.init_nets import InitNetConfig
 from halite.nn.sets.pooling import Pooling
 from halite.tasks.base import TaskBase
 from halite.typing import Labels, Masks, Tensors
 
 
-class Model(MultiTask):
+class Model(AssembledModel):
     """A multi-task model over a global object and constituent streams.
+
+    The backbone is an ``EncoderBackbone`` attached flat: its submodules are the model's
+    ``norms``, ``init_nets``, ``encoder``, ``pool_net``, ``edge_features`` and ``featurewise``.
+    Tasks on the global object read the pooled vector; tasks on an encoded stream read its
+    per-constituent representation, with the pooled vector as context.
 
     Parameters
     ----------
@@ -87,58 +92,15 @@ class Model(MultiTask):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
-        self.packed = packed
         norm = dict(self._load_norm(norm_dict))
-        if PARAMETERS in self.variables:
-            names = self.variables[PARAMETERS]
-            norm[PARAMETERS] = dict(zip(names, (c.norm() for c in check_parameters(names, parameters))))
-        self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
-        num_params = len(self.variables.get(PARAMETERS, []))
-        self.film = bool(featurewise_nets)
-        if self.film and not num_params:
-            msg = "featurewise_nets need parameters to condition on: add data.variables.PARAMETERS."
-            raise ValueError(msg)
-        # parameters without FiLM are concatenated to the init-net inputs, like global features
-        global_size = len(self.variables.get(global_object, [])) + (0 if self.film else num_params)
-        embed_dim = int(encoder.embed_dim)
-        self.init_nets = nn.ModuleDict()
-        for cfg in init_nets:
-            if cfg.input_name in (global_object, GLOBAL, PARAMETERS):
-                msg = f"Init net for '{cfg.input_name}': init nets are for constituent streams, not global inputs."
-                raise ValueError(msg)
-            if cfg.input_name not in self.variables:
-                msg = (
-                    f"Init net for '{cfg.input_name}' but data.variables has no such stream "
-                    f"(has {sorted(self.variables)}). Add its variables or remove the init net."
-                )
-                raise ValueError(msg)
-            self.init_nets[cfg.input_name] = InitNet(
-                cfg, len(self.variables[cfg.input_name]), global_size, embed_dim
-            )
-        if not self.init_nets:
-            msg = "Model needs at least one init net for a constituent stream."
-            raise ValueError(msg)
-        self.encoder = encoder
-        self.pool_net = pool_net
-        enc_out = int(encoder.out_features)
-        pool_net.build(enc_out)
-        self._check_multi_stream_encoder(encoder)
-        self.edge_features = self._build_edges(edge_features, encoder)
-        self.featurewise = nn.ModuleDict()
-        for i, fw in enumerate(featurewise_nets or []):
-            if fw.layer == "input":
-                for name in self.init_nets:
-                    size = len(self.variables[name])
-                    where = f"featurewise_nets[{i}] (layer=input, stream '{name}')"
-                    self.featurewise[f"{i}_input_{name}"] = FeaturewiseTransformation(
-                        fw, num_params, size, where
-                    )
-            else:
-                size = enc_out if fw.layer == "encoder" else pool_net.out_features
-                where = f"featurewise_nets[{i}] (layer={fw.layer})"
-                self.featurewise[f"{i}_{fw.layer}"] = FeaturewiseTransformation(fw, num_params, size, where)
-        # features of a GLOBAL entry are concatenated to the pooled representation
-        self.pooled_size = pool_net.out_features + len(self.variables.get(GLOBAL, []))
+        backbone = EncoderBackbone(
+            init_nets, encoder, pool_net, edge_features, featurewise_nets, parameters, packed
+        )
+        streams = [s for s in self.variables if s not in (global_object, GLOBAL, PARAMETERS)]
+        self.pooled_size = self.attach_backbone(
+            backbone, InputInfo(self.variables, norm, global_object, streams), flat=True
+        )
+        enc_out = backbone.encoded_size
 
         def sizes(task: TaskBase) -> tuple[int, int]:
             if task.input_name == global_object:
@@ -153,43 +115,6 @@ class Model(MultiTask):
 
         self.build_tasks(tasks, sizes, class_dict, label_names)
 
-    def _check_multi_stream_encoder(self, encoder: nn.Module) -> None:
-        names = getattr(encoder, "input_names", None)
-        if names is None:
-            return
-        if set(names) != set(self.init_nets):
-            msg = (
-                f"The encoder's input_names {list(names)} must be exactly the streams with init nets "
-                f"{list(self.init_nets)}; change one of them."
-            )
-            raise ValueError(msg)
-
-    def _build_edges(self, config: EdgeFeaturesConfig | None, encoder: nn.Module) -> EdgeFeatures | None:
-        if config is None:
-            return None
-        if config.input_name not in self.init_nets or len(self.init_nets) != 1:
-            msg = (
-                f"edge_features.input_name='{config.input_name}' must be the only encoded stream "
-                f"(init nets: {list(self.init_nets)})."
-            )
-            raise ValueError(msg)
-        if not hasattr(encoder, "build_edges"):
-            msg = (
-                f"edge_features are set but the encoder {type(encoder).__name__} does not use edges; use "
-                f"halite.nn.sets.edge_transformer.EdgeTransformerEncoder."
-            )
-            raise ValueError(msg)
-        edges = EdgeFeatures(config, self.variables[config.input_name])
-        encoder.build_edges(edges.out_features)  # type: ignore[operator]
-        return edges
-
-    def _film(self, key: str, x: Tensor, condition: Tensor | None) -> Tensor:
-        for name, net in self.featurewise.items():
-            if name.split("_", 1)[1] == key:
-                assert condition is not None
-                x = net(x, condition)
-        return x
-
     def _load_norm(self, norm_dict: str | Mapping | None) -> Mapping:
         if norm_dict is None:
             msg = "Model needs a norm dict (data.norm_dict); create one with `halite prep`."
@@ -197,69 +122,26 @@ class Model(MultiTask):
         checked = {k: v for k, v in self.variables.items() if k != PARAMETERS}
         return load_norm_dict(norm_dict, checked, self.global_object)  # GLOBAL reads the global object
 
-    def packings(self, pad_masks: Masks) -> dict[str, Packing | None]:
-        """Per encoded stream, its packing of valid constituents (None when not packing)."""
-        on = packing_enabled(self.packed)
-        return {name: Packing.from_mask(pad_masks[name]) if on else None for name in self.init_nets}
+    @property
+    def backbone(self) -> EncoderBackbone:
+        """The ``EncoderBackbone``."""
+        backbone = super().backbone
+        assert isinstance(backbone, EncoderBackbone)
+        return backbone
 
-    def embed(
-        self, inputs: Tensors, pad_masks: Masks, packings: dict[str, Packing | None] | None = None
-    ) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
-        """Normalise, embed and encode; return per-stream embeddings, pooled vector and global input."""
-        packings = self.packings(pad_masks) if packings is None else packings
-        glob = inputs.get(self.global_object)
-        glob = self.norms[self.global_object](glob) if glob is not None else None
-        params = self.norms[PARAMETERS](inputs[PARAMETERS]) if PARAMETERS in self.norms else None
-        context = glob
-        if params is not None and not self.film:
-            context = params if glob is None else torch.cat([glob, params], dim=-1)
-        (first, packing), *more = packings.items()
-        packed_encoder = getattr(self.encoder, "packed", False) and hasattr(self.encoder, "forward_packed")
-        if (
-            not more
-            and packing is not None
-            and packed_encoder
-            and not self.film
-            and self.edge_features is None
-        ):
-            # one stream: stay packed from the init net through the encoder
-            x = self.norms[first](packing.pack(inputs[first]))
-            x = self.init_nets[first](x, packing.per_constituent(context) if context is not None else None)
-            x = packing.unpack(self.encoder.forward_packed(x, packing))
-            mask, masks = pad_masks[first], [pad_masks[first]]
-        else:
-            embs, masks = [], []
-            for name, net in self.init_nets.items():
-                mask = pad_masks[name]
-                x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
-                if self.film:
-                    x = self._film(f"input_{name}", x, params).masked_fill(mask.unsqueeze(-1), 0.0)
-                embs.append(tokenwise(net, x, packings[name], context))
-                masks.append(mask)
-            mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
-            if hasattr(self.encoder, "input_names"):
-                encoded = self.encoder(
-                    dict(zip(self.init_nets.keys(), embs)), dict(zip(self.init_nets.keys(), masks))
-                )
-                x = torch.cat([encoded[name] for name in self.init_nets], dim=1)
-            else:
-                x = torch.cat(embs, dim=1) if len(embs) > 1 else embs[0]
-                if self.edge_features is not None:
-                    name = self.edge_features.input_name
-                    edges = self.edge_features(inputs[name], pad_masks[name])
-                    x = self.encoder(x, mask, edge_x=edges)
-                else:
-                    x = self.encoder(x, mask)
-        if self.film:
-            x = self._film("encoder", x, params)
-        pooled = self.pool_net(x, mask)
-        if self.film:
-            pooled = self._film("global", pooled, params)
-        if GLOBAL in self.norms:
-            pooled = torch.cat([pooled, self.norms[GLOBAL](inputs[GLOBAL])], dim=-1)
-        sizes = [m.shape[1] for m in masks]
-        per_stream = dict(zip(self.init_nets.keys(), torch.split(x, sizes, dim=1)))
-        return per_stream, pooled, glob
+    @property
+    def packed(self) -> bool:
+        """Run on valid constituents only (see ``halite.nn.layers.packing``)."""
+        return self.backbone.packed
+
+    @packed.setter
+    def packed(self, value: bool) -> None:
+        self.backbone.packed = value
+
+    @property
+    def input_streams(self) -> list[str]:
+        """The global object and the encoded streams, in ``variables`` order."""
+        return [s for s in self.variables if s == self.global_object or s in self.init_nets]
 
     def forward(
         self, inputs: Tensors, pad_masks: Masks, labels: Labels | None = None
@@ -282,8 +164,8 @@ class Model(MultiTask):
         losses
             Task name -> unweighted scalar loss (empty without labels).
         """
-        packings = self.packings(pad_masks)
-        per_stream, pooled, _ = self.embed(inputs, pad_masks, packings)
+        packings = self.backbone.packings(pad_masks)
+        per_stream, pooled = self.backbone.forward_constituents(inputs, pad_masks, packings)
         outputs: dict[str, Tensor] = {}
         losses: dict[str, Tensor] = {}
         for task in self.tasks:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -51,6 +52,10 @@ class MultiTask(nn.Module):
                 except ValueError as err:
                     msg = f"Class dict {class_dict}: {err}"
                     raise ValueError(msg) from err
+
+    def task_heads(self) -> list[TaskBase]:
+        """The tasks, typed (``tasks`` is the ``nn.ModuleList`` holding them)."""
+        return [cast(TaskBase, t) for t in self.tasks]
 
     def required_labels(self) -> dict[str, list[LabelSpec]]:
         """Labels needed by the tasks, per stream (deduplicated by name)."""

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from typing import Any
+
+from torch import nn
 
 from halite.data.dicts import load_norm_dict
-from halite.models.multitask import MultiTask, global_only
-from halite.nn.layers.norm import InputNorm
+from halite.models.assembled import AssembledModel
+from halite.models.multitask import global_only
+from halite.nn.backbone import InputInfo
 from halite.nn.point.base import PointBackbone
 from halite.tasks.base import TaskBase
-from halite.typing import Labels, Masks, Tensors
 
 
-class PointCloudModel(MultiTask):
+class PointCloudModel(AssembledModel):
     """Normalise inputs, run a backbone to one event representation, apply the tasks.
 
     Tasks read the global object (one prediction per event / jet). The backbone's
     parameters live under ``backbone.``; the heads under ``tasks.`` (what a
-    pretrained checkpoint replaces when fine-tuning on a new task).
+    pretrained checkpoint replaces when fine-tuning on a new task). The backbone
+    normalises the inputs; its normalisation is stored under ``norms.`` in the state
+    dict, as before the backbone held it (checkpoints keep one layout).
 
     Parameters
     ----------
@@ -55,30 +59,53 @@ class PointCloudModel(MultiTask):
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
         norm = load_norm_dict(norm_dict, self.variables)
-        self.norms = nn.ModuleDict({s: InputNorm(v, norm[s]) for s, v in self.variables.items()})
-        backbone.build(self.variables, global_object)
-        self.backbone = backbone
+        streams = [s for s in self.variables if s != global_object]
+        out = self.attach_backbone(backbone, InputInfo(self.variables, norm, global_object, streams))
+        self.register_state_dict_post_hook(_norms_out_of_backbone)
+        self.register_load_state_dict_pre_hook(_norms_into_backbone)
         self.build_tasks(
             tasks,
-            global_only(type(self).__name__, global_object, backbone.out_features),
+            global_only(type(self).__name__, global_object, out),
             class_dict,
             label_names,
         )
 
-    def forward(
-        self, inputs: Tensors, pad_masks: Masks, labels: Labels | None = None
-    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        """Outputs and (with labels) unweighted losses per task; see ``Model.forward``."""
-        normed = {}
-        for s, x in inputs.items():
-            if s not in self.norms:
-                continue
-            z = self.norms[s](x)
-            normed[s] = z.masked_fill(pad_masks[s].unsqueeze(-1), 0.0) if s in pad_masks else z
-        rep = self.backbone(normed, inputs, pad_masks)
-        outputs, losses = {}, {}
-        for task in self.tasks:
-            outputs[task.name] = out = task(rep)
-            if labels is not None:
-                losses[task.name] = task.loss(out, labels, None)
-        return outputs, losses
+    @property
+    def backbone(self) -> PointBackbone:
+        """The point-cloud backbone (a submodule: parameters under ``backbone.``)."""
+        backbone = super().backbone
+        assert isinstance(backbone, PointBackbone)
+        return backbone
+
+    @property
+    def input_streams(self) -> list[str]:
+        """The streams the backbone reads, in ``variables`` order."""
+        return [s for s in self.variables if s in self.backbone.input_streams]
+
+    @property
+    def norms(self) -> nn.ModuleDict:
+        """Input normalisation per stream (the backbone's ``input_norms``)."""
+        return self.backbone.input_norms
+
+
+_INNER, _OUTER = "backbone.input_norms.", "norms."
+
+
+def _norms_out_of_backbone(module: nn.Module, state: dict[str, Any], prefix: str, meta: dict) -> None:
+    """State-dict hook: ``backbone.input_norms.*`` -> ``norms.*``, listed first (the checkpoint layout)."""
+    inner, outer = prefix + _INNER, prefix + _OUTER
+    items = list(state.items())
+    norms = [(outer + k[len(inner) :], v) for k, v in items if k.startswith(inner)]
+    rest = [(k, v) for k, v in items if not k.startswith(inner)]
+    at = next((i for i, (k, _) in enumerate(rest) if k.startswith(prefix)), len(rest))
+    state.clear()
+    state.update([*rest[:at], *norms, *rest[at:]])
+
+
+def _norms_into_backbone(
+    module: nn.Module, state: dict[str, Any], prefix: str, meta: dict, *args: Any
+) -> None:
+    """Load-state-dict pre-hook: ``norms.*`` -> ``backbone.input_norms.*``."""
+    outer, inner = prefix + _OUTER, prefix + _INNER
+    for key in [k for k in state if k.startswith(outer)]:
+        state[inner + key[len(outer) :]] = state.pop(key)

@@ -10,7 +10,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
-from halite.tasks.base import TaskBase
+from halite.models.protocol import HaliteModel, check_model
 from halite.training.compat import META_KEY, check_compatible, model_meta
 from halite.training.mup import MupConfig
 from halite.training.mup import apply as apply_mup
@@ -119,14 +119,14 @@ class LitModel(L.LightningModule):
         backbone_lr_scale: float = 1.0,
     ) -> None:
         super().__init__()
-        self.model = model
+        self.model: HaliteModel = check_model(model)
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
         self.compile_model = compile
         self.compile_config = compile_config or CompileConfig()
         self.mup = mup
         if mup is not None:
-            apply_mup(self.model, mup)
+            apply_mup(model, mup)
         self.backbone_lr_scale = backbone_lr_scale
         if pretrained:
             report = load_backbone(model, pretrained)
@@ -137,9 +137,10 @@ class LitModel(L.LightningModule):
                 p.requires_grad_(False)
 
     def configure_model(self) -> None:
-        if self.compile_model and getattr(self.model, "_compiled_call_impl", None) is None:
+        module = self.module
+        if self.compile_model and getattr(module, "_compiled_call_impl", None) is None:
             cfg = self.compile_config
-            self.model.compile(
+            module.compile(
                 backend=cfg.backend,
                 mode=None if cfg.backend != "inductor" else cfg.mode,
                 dynamic=cfg.dynamic,
@@ -151,9 +152,15 @@ class LitModel(L.LightningModule):
         if dm is not None and hasattr(dm, "require_labels"):
             dm.require_labels(self.model.required_labels())
 
+    @property
+    def module(self) -> nn.Module:
+        """The model as the ``nn.Module`` it is (for torch's own calls)."""
+        assert isinstance(self.model, nn.Module)
+        return self.model
+
     def _meta(self) -> dict[str, Any]:
-        tasks = [str(t.name) for t in getattr(self.model, "tasks", [])]
-        return model_meta(getattr(self.model, "variables", {}), tasks)
+        tasks = [t.name for t in self.model.task_heads()]
+        return model_meta(self.model.variables, tasks)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[META_KEY] = self._meta()
@@ -232,8 +239,7 @@ class LitModel(L.LightningModule):
     ) -> dict[str, dict[str, torch.Tensor]]:
         """Per stream, the output columns of every task (``labels`` give ratio denominators)."""
         out: dict[str, dict[str, torch.Tensor]] = {}
-        for task in self.model.tasks:
-            assert isinstance(task, TaskBase)
+        for task in self.model.task_heads():
             mask = (pad_masks or {}).get(task.input_name)
             cols = task.predictions(outputs[task.name], self.name, labels=labels, pad_mask=mask)
             stream = out.setdefault(task.input_name, {})
@@ -250,7 +256,7 @@ class LitModel(L.LightningModule):
     def task_metadata(self) -> list[dict[str, Any]]:
         """Name, kind, stream and label/target information of every task (stored with predictions)."""
         meta = []
-        for task in self.model.tasks:
+        for task in self.model.task_heads():
             entry: dict[str, Any] = {
                 "name": task.name,
                 "type": type(task).__name__,
@@ -264,7 +270,7 @@ class LitModel(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         cfg = self.lrs_config
-        backbone = {id(p) for _, p in backbone_parameters(self.model)}
+        backbone = {id(p) for _, p in backbone_parameters(self.module)}
         groups = [
             {
                 "params": [p for p in self.parameters() if p.requires_grad and id(p) in backbone],

@@ -74,14 +74,14 @@ def test_every_registered_backbone_has_a_contract_case() -> None:
 def test_shapes_backward_empty_padding_permutation(name: str) -> None:
     torch.manual_seed(0)
     net = backbones()[name]
-    net.build(VARS, "jets")
+    net.build_points(VARS, "jets")
     net.eval()
     normed, raw, mask = inputs()
-    out = net(normed, raw, mask)
+    out = net.encode(normed, raw, mask)
     assert out.shape == (3, net.out_features)
     assert torch.isfinite(out).all()  # includes an event with zero constituents
     net.train()
-    net(normed, raw, mask).sum().backward()
+    net.encode(normed, raw, mask).sum().backward()
     grads = [p.grad for p in net.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     net.eval()
@@ -89,12 +89,12 @@ def test_shapes_backward_empty_padding_permutation(name: str) -> None:
     n2, r2 = {k: v.clone() for k, v in normed.items()}, {k: v.clone() for k, v in raw.items()}
     n2["particles"][mask["particles"]] = 7.0
     r2["particles"][mask["particles"]] = 3.0
-    torch.testing.assert_close(net(n2, r2, mask), out, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(net.encode(n2, r2, mask), out, atol=1e-5, rtol=1e-5)
     # pooled output invariant under permutations of the valid constituents
     perm = torch.randperm(6)
     full = {"particles": torch.zeros(3, 6, dtype=torch.bool)}
-    ref = net(normed, raw, full)
-    permuted = net(
+    ref = net.encode(normed, raw, full)
+    permuted = net.encode(
         {**normed, "particles": normed["particles"][:, perm]},
         {**raw, "particles": raw["particles"][:, perm]},
         full,
@@ -104,9 +104,9 @@ def test_shapes_backward_empty_padding_permutation(name: str) -> None:
 
 def test_missing_variable_error() -> None:
     with pytest.raises(ValueError, match="PET2 needs variable 'energy'"):
-        PET2("particles", preset="small").build({"particles": ["pt", "eta", "phi"]}, "jets")
+        PET2("particles", preset="small").build_points({"particles": ["pt", "eta", "phi"]}, "jets")
     with pytest.raises(ValueError, match="CondOnlyMLP needs global features"):
-        CondOnlyMLP().build({"particles": ["pt"]}, "jets")
+        CondOnlyMLP().build_points({"particles": ["pt"]}, "jets")
 
 
 def test_fourier_features_against_numpy() -> None:
@@ -153,7 +153,7 @@ def test_pet2_preset_parameter_counts() -> None:
         if preset == "large":
             continue  # 240M parameters: counted by formula only, in the printed table below
         net = PET2("particles", preset=preset, pid="pid", num_pid=3)
-        net.build(VARS, "jets")
+        net.build_points(VARS, "jets")
         n_in = len(VARS["particles"]) - 1
         expected = (
             d  # class token
@@ -172,7 +172,7 @@ def test_pet2_preset_parameter_counts() -> None:
 
 def test_part_default_parameter_count() -> None:
     net = ParticleTransformer("particles")
-    net.build({"particles": [f"v{i}" for i in range(17)] + ["pt", "eta", "phi", "energy"]}, "jets")
+    net.build_points({"particles": [f"v{i}" for i in range(17)] + ["pt", "eta", "phi", "energy"]}, "jets")
     f, d, heads = 21, 128, 8
     embed = sum(2 * a + linear(a, b) for a, b in [(f, 128), (128, 512), (512, 128)])
     pair = linear(4, 64) + linear(64, 64) + linear(64, 64) + linear(64, heads)

@@ -26,7 +26,10 @@ def fourier_features(coords: Tensor, num_frequencies: int, max_scale: float = 10
     k = torch.arange(num_frequencies, device=coords.device, dtype=coords.dtype)
     omega = torch.exp(-math.log(max_scale) * k / max(num_frequencies - 1, 1))
     angles = coords.unsqueeze(-1) * omega  # (..., C, K)
-    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(-2)
+    # per coordinate [sin, cos] then concatenated: flatten(-2) of (..., C, 2K) without a Reshape,
+    # whose exported -1 size onnxruntime cannot infer for zero constituents
+    parts = [angles[..., c, :] for c in range(coords.shape[-1])]
+    return torch.cat([t for a in parts for t in (torch.sin(a), torch.cos(a))], dim=-1)
 
 
 class FourierPositionalEncoding(nn.Module):

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from halite.nn.backbone import Backbone, InputInfo
 from halite.typing import Masks, Tensors
 
-
-@dataclass(frozen=True)
-class InputInfo:
-    """What a head learns from the data section when the model builds it.
-
-    Parameters
-    ----------
-    variables
-        Input variables per stream (``data.variables``).
-    norm
-        Norm dict ``{stream: {var: {mean, std}}}``.
-    global_object
-        Name of the ``(B, F)`` stream.
-    """
-
-    variables: Mapping[str, list[str]]
-    norm: Mapping
-    global_object: str = "jets"
+__all__ = ["BlockBase", "BodyBase", "Freezable", "HeadBase", "InputInfo"]
 
 
 class Freezable(nn.Module):
@@ -57,11 +40,13 @@ class BlockBase(Freezable):
         self._freeze_on_build = freeze
         self.built = False
 
-    def _finish_build(self, out_features: int) -> None:
+    def _finish_build(self, out_features: int) -> int:
+        """Record the output width, apply ``freeze``; return the width (what ``build`` returns)."""
         self.out_features = int(out_features)
         self.built = True
         if self._freeze_on_build:
             self.freeze()
+        return self.out_features
 
     def get_out_size(self) -> int:
         """Width of the block output (after ``build``)."""
@@ -77,8 +62,8 @@ class BlockBase(Freezable):
             raise ValueError(msg)
 
 
-class HeadBase(BlockBase):
-    """Maps the model inputs to one flat vector per jet ``(B, out_features)``.
+class HeadBase(BlockBase, Backbone):
+    """Maps the model inputs to one flat vector per jet ``(B, out_features)``: a ``Backbone``.
 
     ``feat_map`` names groups of output columns (an input feature, an embedded
     categorical feature, or a whole matrix head), used by ``MultiBlock`` to split
@@ -87,8 +72,8 @@ class HeadBase(BlockBase):
 
     feat_map: dict[str, list[int]]
 
-    def build(self, info: InputInfo) -> None:
-        """Create the parameters for the data described by ``info``."""
+    def build(self, info: InputInfo) -> int:
+        """Create the parameters for the data described by ``info``; return ``out_features``."""
         raise NotImplementedError
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:

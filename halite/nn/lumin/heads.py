@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from halite.nn.backbone import InputInfo
 from halite.nn.layers.norm import InputNorm
-from halite.nn.lumin.base import Freezable, HeadBase, InputInfo
+from halite.nn.lumin.base import Freezable, HeadBase
 from halite.typing import Masks, Tensors
 
 
@@ -126,7 +127,7 @@ class CatEmbHead(HeadBase):
         self.do_cont = nn.Dropout(do_cont) if do_cont > 0 else nn.Identity()
         self.do_cat = nn.Dropout(do_cat) if do_cat > 0 else nn.Identity()
 
-    def build(self, info: InputInfo) -> None:
+    def build(self, info: InputInfo) -> int:
         if self.input_name != info.global_object:
             msg = (
                 f"CatEmbHead reads flat features of the global object '{info.global_object}', not "
@@ -150,7 +151,7 @@ class CatEmbHead(HeadBase):
         self.cont_feats, self.cat_feats = conts, cats
         self.register_buffer("cont_idx", torch.tensor([have.index(v) for v in conts], dtype=torch.long))
         self.register_buffer("cat_idx", torch.tensor([have.index(v) for v in cats], dtype=torch.long))
-        self.norm = InputNorm(conts, info.norm[self.input_name])
+        self.norm = InputNorm(conts, info.stream_norm(self.input_name, "CatEmbHead"))
         self.feat_map = {v: [i] for i, v in enumerate(conts)}
         start = len(conts)
         if self.cat_embedder is not None:
@@ -158,7 +159,7 @@ class CatEmbHead(HeadBase):
                 size = self.cat_embedder.emb_sizes[name]
                 self.feat_map[name] = list(range(start, start + size))
                 start += size
-        self._finish_build(start)
+        return self._finish_build(start)
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
         """Raw global features ``(B, F)`` -> ``(B, n_cont + sum of embedding sizes)``."""
@@ -191,7 +192,7 @@ class MultiHead(HeadBase):
         self.flat_head = flat_head
         self.matrix_head = matrix_head
 
-    def build(self, info: InputInfo) -> None:
+    def build(self, info: InputInfo) -> int:
         self.flat_head.build(info)
         self.matrix_head.build(info)
         n_flat = self.flat_head.get_out_size()
@@ -201,7 +202,7 @@ class MultiHead(HeadBase):
                 msg = f"MultiHead: feature name '{name}' is used by both heads."
                 raise ValueError(msg)
             self.feat_map[name] = [c + n_flat for c in cols]
-        self._finish_build(n_flat + self.matrix_head.get_out_size())
+        return self._finish_build(n_flat + self.matrix_head.get_out_size())
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
         """``(B, flat out + matrix out)``."""

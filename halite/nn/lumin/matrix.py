@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from halite.nn.backbone import InputInfo
 from halite.nn.layers.norm import InputNorm
-from halite.nn.lumin.base import HeadBase, InputInfo
+from halite.nn.lumin.base import HeadBase
 from halite.typing import Masks, Tensors
 
 
@@ -89,7 +90,11 @@ class MatrixInput(torch.nn.Module):
         cols = [have.index(n) if n in have else -1 for n in names]
         self.register_buffer("cols", torch.tensor([max(c, 0) for c in cols], dtype=torch.long))
         self.register_buffer("present", torch.tensor([c >= 0 for c in cols], dtype=torch.bool))
-        self.norm = InputNorm(present, info.norm[config.input_name]) if config.normalise else None
+        self.norm = (
+            InputNorm(present, info.stream_norm(config.input_name, "Matrix input"))
+            if config.normalise
+            else None
+        )
         self.present_names = present
         self.n_objects = len(config.objects)
         self.n_features = len(config.features)
@@ -108,7 +113,11 @@ class MatrixInput(torch.nn.Module):
             raise ValueError(msg)
         self.register_buffer("cols", torch.tensor([have.index(f) for f in feats], dtype=torch.long))
         self.sort_col = have.index(config.sort_by) if config.sort_by is not None else None
-        self.norm = InputNorm(feats, info.norm[config.input_name]) if config.normalise else None
+        self.norm = (
+            InputNorm(feats, info.stream_norm(config.input_name, "Matrix input"))
+            if config.normalise
+            else None
+        )
         self.n_objects = config.n_objects  # type: ignore[assignment]
         self.n_features = len(feats)
 
@@ -163,7 +172,7 @@ class MatrixHead(HeadBase):
         self.matrix = matrix
         self.matrix_input: MatrixInput | None = None
 
-    def build(self, info: InputInfo) -> None:
+    def build(self, info: InputInfo) -> int:
         if self.matrix is None:
             msg = f"{type(self).__name__} needs `matrix` (its input stream) to be built from the data."
             raise ValueError(msg)
@@ -176,15 +185,17 @@ class MatrixHead(HeadBase):
             )
             raise ValueError(msg)
         self.build_matrix(n_obj, self.matrix_input.n_features)
+        return self.get_out_size()
 
     def build_matrix(self, n_objects: int | None, n_features: int) -> None:
         """Create the parameters for ``(B, n_objects, n_features)`` inputs."""
         raise NotImplementedError
 
-    def _finish_build(self, out_features: int) -> None:
+    def _finish_build(self, out_features: int) -> int:
         super()._finish_build(out_features)
         name = self.matrix.input_name if self.matrix is not None else type(self).__name__
         self.feat_map = {name: list(range(self.out_features))}
+        return self.out_features
 
     def forward_matrix(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """``x`` ``(B, O, F)``, pad mask ``(B, O)`` (True = padding) -> ``(B, out_features)``."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from halite.nn.backbone import Backbone, InputInfo
+from halite.nn.layers.norm import InputNorm
 from halite.typing import Masks, Tensors
 
 
@@ -40,20 +42,50 @@ def column(variables: dict[str, list[str]], stream: str, name: str, what: str) -
     return variables[stream].index(name)
 
 
-class PointBackbone(nn.Module):
-    """A backbone mapping all inputs of an event to one representation ``(B, out_features)``.
+class PointBackbone(Backbone):
+    """A whole-event backbone: raw inputs -> one representation ``(B, out_features)``.
 
-    Built late (``build``) once the input variables are known. ``forward`` gets the
-    normalised inputs, the raw inputs (for kinematics and categorical ids) and the
-    pad masks.
+    ``build(info)`` creates the input normalisation of every stream (``input_norms``, from
+    ``info.norm``) and then the subclass's layers (``build_points``); ``forward`` normalises
+    the inputs (zero at padding) and calls the subclass's ``encode`` with the normalised
+    inputs, the raw ones (for kinematics and categorical ids) and the pad masks.
     """
 
     out_features: int
+    input_norms: nn.ModuleDict
+    input_streams: list[str]  # the streams ``encode`` reads, set by ``build_points``
 
-    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+    def build(self, info: InputInfo) -> int:
+        what = type(self).__name__
+        if info.global_object is None:
+            msg = f"{what} needs a global object (data.global_object, e.g. 'events' or 'jets')."
+            raise ValueError(msg)
+        self.input_norms = nn.ModuleDict(
+            {s: InputNorm(list(v), info.stream_norm(s, what)) for s, v in info.variables.items()}
+        )
+        self.build_points({s: list(v) for s, v in info.variables.items()}, info.global_object)
+        return int(self.out_features)
+
+    def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
+        """Create the layers for the input ``variables`` per stream; set ``input_streams``."""
         raise NotImplementedError
 
-    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+    def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
+        """Raw ``(B, F)`` / ``(B, N, F)`` per stream, pad masks ``(B, N)`` -> ``(B, out_features)``."""
+        return self.encode(self.normalise(inputs, pad_masks), inputs, pad_masks)
+
+    def normalise(self, inputs: Tensors, pad_masks: Masks) -> Tensors:
+        """Normalised inputs of the streams with a norm, zero at padding."""
+        normed = {}
+        for s, x in inputs.items():
+            if s not in self.input_norms:
+                continue
+            z = self.input_norms[s](x)
+            normed[s] = z.masked_fill(pad_masks[s].unsqueeze(-1), 0.0) if s in pad_masks else z
+        return normed
+
+    def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+        """Normalised and raw inputs per stream, pad masks -> ``(B, out_features)``."""
         raise NotImplementedError
 
     def kinematics(self, raw: Tensor, idx: tuple[int, int, int, int], scale: float) -> tuple[Tensor, ...]:

@@ -43,15 +43,16 @@ class CondOnlyMLP(PointBackbone):
         )
         self.norm = nn.LayerNorm(hidden_dim)
 
-    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+    def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
         n = len(variables.get(global_object, []))
         if n == 0:
             msg = f"CondOnlyMLP needs global features: data.variables.{global_object} is empty or missing."
             raise ValueError(msg)
         self.global_object = global_object
+        self.input_streams = [global_object]
         self.input_proj = nn.Linear(n, self.hidden_dim)
 
-    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+    def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         h = self.input_proj(normed[self.global_object])
         for norm, block in zip(self.norms, self.mlps):
             h = h + block(norm(h))

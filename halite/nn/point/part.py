@@ -77,7 +77,7 @@ class ParticleTransformer(PointBackbone):
         nn.init.trunc_normal_(self.cls, std=0.02)
         self.norm = nn.LayerNorm(d)
 
-    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+    def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
         k = self.kin
         self.kin_idx = tuple(
             column(variables, self.stream, v, "ParticleTransformer") for v in (k.pt, k.eta, k.phi, k.energy)
@@ -86,8 +86,9 @@ class ParticleTransformer(PointBackbone):
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
         self.cond = nn.Linear(n_glob, self.out_features) if self.use_global and n_glob else None
+        self.input_streams = [global_object, self.stream] if self.cond is not None else [self.stream]
 
-    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+    def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
         h = self.embed(x).masked_fill(mask.unsqueeze(-1), 0.0)
         pt, eta, phi, e = self.kinematics(raw[self.stream], self.kin_idx, self.kin.angular_scale)

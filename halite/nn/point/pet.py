@@ -90,7 +90,7 @@ class PET2(PointBackbone):
         )
         self.norm = nn.LayerNorm(d)
 
-    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+    def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
         what = "PET2"
         k = self.kin
         self.kin_idx = tuple(column(variables, self.stream, v, what) for v in (k.pt, k.eta, k.phi, k.energy))
@@ -102,8 +102,9 @@ class PET2(PointBackbone):
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
         self.cond = mlp([n_glob, d, d], "GELU") if self.use_global and n_glob else None
+        self.input_streams = [global_object, self.stream] if self.cond is not None else [self.stream]
 
-    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+    def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
         cont = [i for i in range(x.shape[-1]) if i != self.pid_idx]
         h = self.embed(x[..., cont])

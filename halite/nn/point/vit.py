@@ -69,7 +69,7 @@ class PointGlobalMixedViT(PointBackbone):
         )
         self.norm = nn.LayerNorm(d_model)
 
-    def build(self, variables: dict[str, list[str]], global_object: str) -> None:
+    def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
         what = "PointGlobalMixedViT"
         names = variables.get(self.stream, [])
         self.coord_idx = [column(variables, self.stream, c, what) for c in self.coords]
@@ -80,8 +80,9 @@ class PointGlobalMixedViT(PointBackbone):
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
         self.event_proj = nn.Linear(n_glob, self.d_model) if self.use_global and n_glob else None
+        self.input_streams = [global_object, self.stream] if self.event_proj is not None else [self.stream]
 
-    def forward(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
+    def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
         h = self.point_proj(x[..., self.cont_idx]) + self.posenc(x[..., self.coord_idx])
         if self.pid_embed is not None:

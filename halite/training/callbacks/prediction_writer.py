@@ -18,6 +18,7 @@ from halite.data.readers import open_h5
 from halite.data.remote import copy_file, is_remote, join
 from halite.evaluate.summary import flavour_summary, format_summary
 from halite.io import atomic_path
+from halite.training.module import LitModel
 
 
 class PredictionWriter(L.Callback):
@@ -76,6 +77,10 @@ class PredictionWriter(L.Callback):
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero or not self._chunks:
             return
+        if not isinstance(pl_module, LitModel):
+            msg = f"PredictionWriter writes the predictions of a halite LitModel, got {type(pl_module).__name__}."
+            raise TypeError(msg)
+        lit: LitModel = pl_module
         dm = trainer.datamodule  # type: ignore[attr-defined]
         dataset = dm.dataset("test")
         global_name = dm.global_object
@@ -107,17 +112,17 @@ class PredictionWriter(L.Callback):
             if self.write_tracks:
                 for stream, scols in stream_cols.items():
                     out.create_dataset(stream, data=self.pack_stream(scols))
-            out.attrs["halite_model"] = pl_module.name  # type: ignore[attr-defined]
+            out.attrs["halite_model"] = lit.name
             out.attrs["checkpoint"] = str(trainer.ckpt_path or "")
-            out.attrs["tasks"] = json.dumps(pl_module.task_metadata())  # type: ignore[operator]
+            out.attrs["tasks"] = json.dumps(lit.task_metadata())
         self.written = path if not is_remote(target) else None
         if is_remote(target):
             copy_file(path, target)
         run_dir = str(target).rsplit("/", 2)[0] if is_remote(target) else path.parent.parent
         rank_zero_info(f"Predictions written to {target}\nRun directory: {run_dir}")
-        summary = flavour_summary(jets, pl_module.name)  # type: ignore[arg-type]
+        summary = flavour_summary(jets, lit.name)
         if summary:
-            rank_zero_info(format_summary(summary, pl_module.name))  # type: ignore[arg-type]
+            rank_zero_info(format_summary(summary, lit.name))
             with atomic_path(path.with_suffix(".summary.json")) as tmp:
                 tmp.write_text(json.dumps(summary, indent=2))
             if is_remote(target):

@@ -18,8 +18,8 @@ class IdentityBackbone(Backbone):
         super().__init__()
         self.out_features = width
 
-    def build(self, info: InputInfo) -> None:
-        return None
+    def build(self, info: InputInfo) -> int:
+        return self.out_features
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:
         return inputs["x"]

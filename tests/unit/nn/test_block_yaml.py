@@ -7,8 +7,8 @@ import torch
 import yaml
 from jsonargparse import ArgumentParser
 
+from halite.models.assembled import AssembledModel
 from halite.models.block_model import BlockModel
-from halite.models.model import Model
 
 VARIABLES = {"jets": ["pt", "eta", "n_tracks"], "tracks": ["pt", "eta", "phi", "d0"]}
 NORM = {s: {v: {"mean": 0.0, "std": 1.0} for v in vs} for s, vs in VARIABLES.items()}
@@ -64,7 +64,7 @@ def test_block_model_from_yaml(head: str) -> None:
     }
     model_args.update({"variables": VARIABLES, "norm_dict": NORM})
     parser = ArgumentParser()
-    parser.add_argument("--model", type=Model)
+    parser.add_argument("--model", type=AssembledModel)
     cfg = parser.parse_object(cfg_dict)
     model = parser.instantiate_classes(cfg).model
     assert isinstance(model, BlockModel)
