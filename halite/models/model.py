@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from torch import Tensor, nn
 
@@ -125,9 +126,7 @@ class Model(AssembledModel):
     @property
     def backbone(self) -> EncoderBackbone:
         """The ``EncoderBackbone``."""
-        backbone = super().backbone
-        assert isinstance(backbone, EncoderBackbone)
-        return backbone
+        return cast(EncoderBackbone, super().backbone)  # no isinstance: torch.compile traces this
 
     @property
     def packed(self) -> bool:
