@@ -43,7 +43,8 @@ class SetEncoder(nn.Module):
     supports_packing
         The class implements ``forward_packed``.
     packed
-        This instance runs packed (only meaningful with ``supports_packing``).
+        This instance runs packed: configured so, and able to (a ``TransformerEncoder`` only
+        when its attention declares ``supports_packing``). Only with ``supports_packing``.
     multi_stream
         ``forward`` takes and returns dicts per stream.
     input_names
