@@ -79,12 +79,7 @@ def _in(*modules: str) -> Callable[[type], bool]:
 KINDS: dict[str, tuple[str, Callable[[type], bool]]] = {
     "models": ("halite.models", _concrete("torch.nn.Module")),
     "tasks": ("halite.tasks", _concrete("halite.tasks.base.TaskBase")),
-    "encoders": (
-        "halite.nn",
-        _in(
-            "halite.nn.sets.transformer", "halite.nn.sets.edge_transformer", "halite.nn.sets.cross_attention"
-        ),
-    ),
+    "encoders": ("halite.nn", _concrete("halite.nn.sets.base.SetEncoder")),
     "pooling": ("halite.nn", _concrete("halite.nn.sets.pooling.Pooling")),
     "attention": ("halite.nn", _in("halite.nn.layers.attention", "halite.nn.layers.gatv2")),
     "point-backbones": ("halite.nn", _concrete("halite.nn.point.base.PointBackbone")),

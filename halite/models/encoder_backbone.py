@@ -12,6 +12,7 @@ from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
+from halite.nn.sets.base import SetEncoder
 from halite.nn.sets.init_nets import InitNet, InitNetConfig
 from halite.nn.sets.pooling import Pooling
 from halite.typing import Masks, Tensors
@@ -30,10 +31,20 @@ class EncoderBackbone(Backbone):
     ``encoder``, ``pool_net``, ``edge_features``, ``featurewise`` (the state-dict layout of
     ``Model``, which registers them at its top level).
 
+    The encoder is a ``halite.nn.SetEncoder``; its declared capabilities choose the path:
+    ``multi_stream`` encoders get and return dicts per stream, ``uses_edges`` encoders get the
+    edge features, and ``supports_packing`` encoders (while ``packed``) stay packed from the
+    init net through the encoder when there is one stream, no FiLM and no edges.
+
     Parameters
     ----------
     init_nets, encoder, pool_net, edge_features, featurewise_nets, parameters, packed
         As for ``halite.models.Model``.
+
+    Raises
+    ------
+    TypeError
+        If ``encoder`` is not a ``SetEncoder``.
     """
 
     per_constituent = True
@@ -41,7 +52,7 @@ class EncoderBackbone(Backbone):
     def __init__(
         self,
         init_nets: list[InitNetConfig],
-        encoder: nn.Module,
+        encoder: SetEncoder,
         pool_net: Pooling,
         edge_features: EdgeFeaturesConfig | None = None,
         featurewise_nets: list[FeaturewiseConfig] | None = None,
@@ -49,6 +60,7 @@ class EncoderBackbone(Backbone):
         packed: bool = True,
     ) -> None:
         super().__init__()
+        check_set_encoder(encoder)
         self.init_net_configs = list(init_nets)
         self.edge_config = edge_features
         self.featurewise_configs = list(featurewise_nets or [])
@@ -162,18 +174,19 @@ class EncoderBackbone(Backbone):
         if params is not None and not self.film:
             context = params if glob is None else torch.cat([glob, params], dim=-1)
         (first, packing), *more = packings.items()
-        packed_encoder = getattr(self.encoder, "packed", False) and hasattr(self.encoder, "forward_packed")
+        encoder = self.encoder
         if (
             not more
             and packing is not None
-            and packed_encoder
+            and encoder.supports_packing
+            and encoder.packed
             and not self.film
             and self.edge_features is None
         ):
             # one stream: stay packed from the init net through the encoder
             x = self.norms[first](packing.pack(inputs[first]))
             x = self.init_nets[first](x, packing.per_constituent(context) if context is not None else None)
-            x = packing.unpack(self.encoder.forward_packed(x, packing))
+            x = packing.unpack(encoder.forward_packed(x, packing))
             mask, masks = pad_masks[first], [pad_masks[first]]
         else:
             embs, masks = [], []
@@ -185,8 +198,8 @@ class EncoderBackbone(Backbone):
                 embs.append(tokenwise(net, x, packings[name], context))
                 masks.append(mask)
             mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
-            if hasattr(self.encoder, "input_names"):
-                encoded = self.encoder(
+            if encoder.multi_stream:
+                encoded = encoder(
                     dict(zip(self.init_nets.keys(), embs)), dict(zip(self.init_nets.keys(), masks))
                 )
                 x = torch.cat([encoded[name] for name in self.init_nets], dim=1)
@@ -195,9 +208,9 @@ class EncoderBackbone(Backbone):
                 if self.edge_features is not None:
                     name = self.edge_features.input_name
                     edges = self.edge_features(inputs[name], pad_masks[name])
-                    x = self.encoder(x, mask, edge_x=edges)
+                    x = encoder(x, mask, edge_x=edges)
                 else:
-                    x = self.encoder(x, mask)
+                    x = encoder(x, mask)
         if self.film:
             x = self._film("encoder", x, params)
         pooled = self.pool_net(x, mask)
@@ -209,10 +222,16 @@ class EncoderBackbone(Backbone):
         per_stream = dict(zip(self.init_nets.keys(), torch.split(x, sizes, dim=1)))
         return per_stream, pooled
 
-    def _check_multi_stream_encoder(self, encoder: nn.Module) -> None:
-        names = getattr(encoder, "input_names", None)
-        if names is None:
+    def _check_multi_stream_encoder(self, encoder: SetEncoder) -> None:
+        if not encoder.multi_stream:
             return
+        names = encoder.input_names
+        if names is None:
+            msg = (
+                f"The encoder {type(encoder).__name__} declares multi_stream = True but its input_names "
+                f"is None; set input_names to the streams with init nets {list(self.init_nets)}."
+            )
+            raise ValueError(msg)
         if set(names) != set(self.init_nets):
             msg = (
                 f"The encoder's input_names {list(names)} must be exactly the streams with init nets "
@@ -220,8 +239,14 @@ class EncoderBackbone(Backbone):
             )
             raise ValueError(msg)
 
-    def _build_edges(self, config: EdgeFeaturesConfig | None, encoder: nn.Module) -> EdgeFeatures | None:
+    def _build_edges(self, config: EdgeFeaturesConfig | None, encoder: SetEncoder) -> EdgeFeatures | None:
         if config is None:
+            if encoder.uses_edges:
+                msg = (
+                    f"The encoder {type(encoder).__name__} uses edge features (uses_edges = True): add "
+                    f"`edge_features` (input_name, features) to the model's init_args."
+                )
+                raise ValueError(msg)
             return None
         if config.input_name not in self.init_nets or len(self.init_nets) != 1:
             msg = (
@@ -229,14 +254,14 @@ class EncoderBackbone(Backbone):
                 f"(init nets: {list(self.init_nets)})."
             )
             raise ValueError(msg)
-        if not hasattr(encoder, "build_edges"):
+        if not encoder.uses_edges:
             msg = (
                 f"edge_features are set but the encoder {type(encoder).__name__} does not use edges; use "
-                f"halite.nn.sets.edge_transformer.EdgeTransformerEncoder."
+                f"halite.nn.EdgeTransformerEncoder."
             )
             raise ValueError(msg)
         edges = EdgeFeatures(config, self.variables[config.input_name])
-        encoder.build_edges(edges.out_features)  # type: ignore[operator]
+        encoder.build_edges(edges.out_features)
         return edges
 
     def _film(self, key: str, x: Tensor, condition: Tensor | None) -> Tensor:
@@ -245,3 +270,16 @@ class EncoderBackbone(Backbone):
                 assert condition is not None
                 x = net(x, condition)
         return x
+
+
+def check_set_encoder(encoder: object) -> None:
+    """Raise a ``TypeError`` unless ``encoder`` follows the set-encoder contract (``SetEncoder``)."""
+    if not isinstance(encoder, SetEncoder):
+        cls = type(encoder)
+        msg = (
+            f"The encoder {cls.__module__}.{cls.__qualname__} is not a set encoder. Use one of "
+            f"halite.nn.TransformerEncoder, EdgeTransformerEncoder, TransformerCrossAttentionEncoder, or "
+            f"subclass halite.nn.SetEncoder: set embed_dim and out_features and declare its capabilities "
+            f"(supports_packing, multi_stream, uses_edges)."
+        )
+        raise TypeError(msg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from halite.data.dicts import load_norm_dict
 from halite.data.parameters import PARAMETERS, ParameterConfig
@@ -16,6 +16,7 @@ from halite.nn.backbone import InputInfo
 from halite.nn.layers.edges import EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig
 from halite.nn.layers.packing import tokenwise
+from halite.nn.sets.base import SetEncoder
 from halite.nn.sets.init_nets import InitNetConfig
 from halite.nn.sets.pooling import Pooling
 from halite.tasks.base import TaskBase
@@ -35,9 +36,9 @@ class Model(AssembledModel):
     init_nets
         One embedding network per constituent stream.
     encoder
-        Module mapping ``(B, N, D)`` + pad mask to ``(B, N, D_out)``; exposes
-        ``embed_dim`` and ``out_features``. Several streams are concatenated along ``N``
-        unless the encoder has ``input_names`` (then it gets and returns dicts per stream).
+        A ``halite.nn.SetEncoder`` mapping ``(B, N, D)`` + pad mask to ``(B, N, D_out)``.
+        Several streams are concatenated along ``N`` unless the encoder is ``multi_stream``
+        (then it gets and returns dicts per stream).
     pool_net
         Pooling over all constituents -> ``(B, D_out)``.
     tasks
@@ -74,7 +75,7 @@ class Model(AssembledModel):
     def __init__(
         self,
         init_nets: list[InitNetConfig],
-        encoder: nn.Module,
+        encoder: SetEncoder,
         pool_net: Pooling,
         tasks: list[TaskBase],
         variables: dict[str, list[str]] | None = None,

@@ -43,7 +43,7 @@ class MultiTask(nn.Module):
                 task.resolve_class_names((label_names or {}).get(task.input_name, {}))
             input_size, context_size = sizes(task)
             task.build(input_size, context_size=context_size)
-            if getattr(task, "use_class_dict", False):
+            if task.use_class_dict:
                 if class_weights is None:
                     msg = f"Task '{task.name}' has use_class_dict=true but data.class_dict is not set."
                     raise ValueError(msg)
@@ -60,18 +60,18 @@ class MultiTask(nn.Module):
     def required_labels(self) -> dict[str, list[LabelSpec]]:
         """Labels needed by the tasks, per stream (deduplicated by name)."""
         out: dict[str, dict[str, LabelSpec]] = {}
-        for task in self.tasks:
-            for spec in task.required_labels():  # type: ignore[operator]
-                have = out.setdefault(task.input_name, {}).get(spec.name)  # type: ignore[arg-type]
+        for task in self.task_heads():
+            for spec in task.required_labels():
+                have = out.setdefault(task.input_name, {}).get(spec.name)
                 if have is not None and have != spec:
                     msg = f"Label '{spec.name}' of '{task.input_name}' is requested with two different settings."
                     raise ValueError(msg)
-                out[task.input_name][spec.name] = spec  # type: ignore[index]
+                out[task.input_name][spec.name] = spec
         return {s: list(d.values()) for s, d in out.items()}
 
     def total_loss(self, losses: dict[str, Tensor]) -> Tensor:
         """Weighted sum of per-task losses."""
-        weights = {t.name: t.weight for t in self.tasks}
+        weights = {t.name: t.weight for t in self.task_heads()}
         return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))
 
 

@@ -30,6 +30,7 @@ from halite.nn.point.cond_mlp import CondOnlyMLP
 from halite.nn.point.part import ParticleTransformer
 from halite.nn.point.pet import PET2
 from halite.nn.point.vit import PointGlobalMixedViT
+from halite.nn.sets.base import SetEncoder
 from halite.nn.sets.cross_attention import TransformerCrossAttentionEncoder
 from halite.nn.sets.edge_transformer import EdgeTransformerEncoder
 from halite.nn.sets.init_nets import InitNet, InitNetConfig
@@ -87,6 +88,7 @@ __all__ = [
     "Res1DBlock",
     "ResNeXt1DBlock",
     "ScaledDotProductAttention",
+    "SetEncoder",
     "TransformerCrossAttentionEncoder",
     "TransformerEncoder",
     "make_activation",

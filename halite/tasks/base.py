@@ -36,9 +36,14 @@ class TaskBase(nn.Module):
         True when ``forward`` treats every constituent independently (a dense head),
         so the model may run it on the valid constituents only. Tasks whose forward
         mixes constituents (e.g. pairwise heads) set it to False.
+    use_class_dict
+        True when the task takes its class weights from the class dict (``data.class_dict``);
+        the model then calls ``halite.tasks.classification.resolve_class_weights`` on it.
+        Tasks with that option (classification) set it from their constructor.
     """
 
     tokenwise: bool = True
+    use_class_dict: bool = False
 
     def __init__(
         self,

@@ -2,11 +2,15 @@
 
 Each block must give the documented shapes, back-propagate, stay finite for jets with
 no constituents, ignore the values in padded slots, and be permutation equivariant
-(per-constituent outputs) or invariant (pooled outputs).
+(per-constituent outputs) or invariant (pooled outputs). Every encoder is a ``SetEncoder``
+whose declared capabilities (``supports_packing``, ``multi_stream``, ``uses_edges``) match
+what it implements and does; every attention declares ``supports_packing``.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -25,10 +29,12 @@ from halite.nn import (
     GlobalAttentionPooling,
     MeanPooling,
     ScaledDotProductAttention,
+    SetEncoder,
     TransformerCrossAttentionEncoder,
     TransformerEncoder,
 )
 from halite.nn.layers.attention import key_mask_for_attention
+from halite.nn.layers.packing import Packing
 
 D = 16
 B, N = 5, 7
@@ -109,6 +115,14 @@ CASES: dict[str, dict[str, Variant]] = {
         "gatv2": Variant(lambda: _built(CrossAttentionPooling(1, num_heads=2, attention=GAT)), _pool, True),
     },
 }
+#: registered encoder -> its declared (supports_packing, multi_stream, uses_edges)
+CAPABILITIES: dict[str, tuple[bool, bool, bool]] = {
+    "TransformerEncoder": (True, False, False),
+    "EdgeTransformerEncoder": (False, False, True),
+    "TransformerCrossAttentionEncoder": (False, True, False),
+}
+#: registered attention -> its declared supports_packing
+ATTENTION_PACKS = {"ScaledDotProductAttention": True, "GATv2Attention": False}
 KINDS = ("encoders", "pooling", "attention")
 REGISTERED = {e.name: e.kind for kind in KINDS for e in registry.entries(kind)}
 VARIANTS: dict[str, Variant] = {
@@ -212,3 +226,51 @@ def test_permutation(name: str) -> None:
     else:  # equivariance on valid slots
         valid = ~mask[:, perm]
         torch.testing.assert_close(out_perm[valid], out[:, perm][valid], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(b for b, kind in REGISTERED.items() if kind == "encoders"))
+def test_encoder_declares_its_capabilities(name: str) -> None:
+    cls = registry.get("encoders", name)
+    assert issubclass(cls, SetEncoder)
+    assert name in CAPABILITIES, f"add the declared capabilities of {name} to CAPABILITIES"
+    flags = (cls.supports_packing, cls.multi_stream, cls.uses_edges)
+    assert all(type(f) is bool for f in flags)
+    assert flags == CAPABILITIES[name]
+    assert (cls.forward_packed is not SetEncoder.forward_packed) == cls.supports_packing
+    assert (cls.build_edges is not SetEncoder.build_edges) == cls.uses_edges
+
+
+@pytest.mark.parametrize("name", sorted(n for n in VARIANTS if REGISTERED[n.split("-")[0]] == "encoders"))
+def test_encoder_instance_follows_its_declaration(name: str) -> None:
+    variant, module = build(name)
+    assert isinstance(module, SetEncoder)
+    x, mask = inputs(variant.halves)
+    with torch.no_grad():
+        out = variant.run(module, x, mask)
+    assert module.embed_dim == D and out.shape[-1] == module.out_features
+    assert (module.input_names is not None) == module.multi_stream
+    assert not module.packed or module.supports_packing
+    if module.packed:
+        padded = copy.deepcopy(module)
+        padded.packed = False
+        packing = Packing.from_mask(mask)
+        with torch.no_grad():
+            ref = variant.run(padded, x, mask)
+            packed = packing.unpack(module.forward_packed(packing.pack(x), packing))
+        torch.testing.assert_close(packed[~mask], ref[~mask], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(out[~mask], ref[~mask], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(b for b, kind in REGISTERED.items() if kind == "attention"))
+def test_attention_declares_packing(name: str) -> None:
+    cls = registry.get("attention", name)
+    assert name in ATTENTION_PACKS, f"add the declared supports_packing of {name} to ATTENTION_PACKS"
+    packs = inspect.getattr_static(cls, "supports_packing", None)  # declared on the class
+    assert type(packs) is bool and packs == ATTENTION_PACKS[name]
+    assert callable(getattr(cls, "forward_packed", None)) == packs
+
+
+def test_transformer_encoder_packs_only_with_packing_attention() -> None:
+    assert TransformerEncoder(D, 2, num_heads=2).packed
+    assert not TransformerEncoder(D, 2, num_heads=2, packed=False).packed
+    assert not TransformerEncoder(D, 2, num_heads=2, attention=GAT).packed

@@ -60,6 +60,8 @@ class ScaledDotProductAttention(nn.Module):
         Optional width per head; must equal ``embed_dim / num_heads`` when given.
     """
 
+    supports_packing = True  # forward_packed: self-attention over packed constituents
+
     def __init__(
         self, embed_dim: int, num_heads: int = 8, dropout: float = 0.0, head_dim: int | None = None
     ) -> None:

@@ -31,7 +31,14 @@ class GATv2Attention(nn.Module):
         Dropout on the attention weights (training only).
     negative_slope
         Slope of the LeakyReLU inside the score.
+
+    Attributes
+    ----------
+    supports_packing
+        False: no ``forward_packed``, so a ``TransformerEncoder`` with this attention runs padded.
     """
+
+    supports_packing = False
 
     def __init__(
         self,

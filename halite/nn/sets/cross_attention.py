@@ -9,9 +9,10 @@ from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.cross_attention import CrossAttentionLayer
 from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
+from halite.nn.sets.base import SetEncoder
 
 
-class TransformerCrossAttentionEncoder(nn.Module):
+class TransformerCrossAttentionEncoder(SetEncoder):
     """Per-stream transformer blocks with cross-attention between streams.
 
     In every layer each stream runs its own self-attention block; then (in every
@@ -44,6 +45,8 @@ class TransformerCrossAttentionEncoder(nn.Module):
         Attention builder for all blocks (default ``ScaledDotProductAttention``).
     """
 
+    multi_stream = True
+
     def __init__(
         self,
         input_names: list[str],
@@ -67,7 +70,7 @@ class TransformerCrossAttentionEncoder(nn.Module):
         if num_layers < 1:
             msg = f"TransformerCrossAttentionEncoder needs num_layers >= 1, got {num_layers}."
             raise ValueError(msg)
-        self.input_names = list(input_names)
+        self.input_names: list[str] = list(input_names)
         self.embed_dim = embed_dim
         self.ca_layers = [i for i in range(num_layers) if ca_every_layer or i == num_layers - 1]
         args = (embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)

@@ -8,6 +8,7 @@ from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.dense import Dense
 from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
+from halite.nn.sets.base import SetEncoder
 
 
 class EdgeUpdate(nn.Module):
@@ -26,7 +27,7 @@ class EdgeUpdate(nn.Module):
         return e + self.dense(h)
 
 
-class EdgeTransformerEncoder(nn.Module):
+class EdgeTransformerEncoder(SetEncoder):
     """Pre-norm transformer with an edge-feature attention bias (ParT-style, arXiv:2202.03772).
 
     The model computes the raw edge features (``Model.edge_features``) and calls
@@ -58,6 +59,8 @@ class EdgeTransformerEncoder(nn.Module):
     attention
         Attention builder (default SDPA); it must accept ``attn_bias``.
     """
+
+    uses_edges = True
 
     def __init__(
         self,

@@ -8,9 +8,10 @@ from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.packing import Packing, packing_enabled
 from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
+from halite.nn.sets.base import SetEncoder
 
 
-class TransformerEncoder(nn.Module):
+class TransformerEncoder(SetEncoder):
     """Stack of pre-norm self-attention blocks with an optional output projection.
 
     As used by GN2 (ATLAS, ATL-PHYS-PUB-2022-027). Padded slots never influence valid ones.
@@ -39,8 +40,11 @@ class TransformerEncoder(nn.Module):
         Run the per-constituent work (projections, MLPs, norms) and attention on the
         valid constituents only (see ``halite.nn.layers.packing``); numerically the same
         as the padded computation, padded output slots are then zero. Used when the
-        attention supports it (``forward_packed``, as ``ScaledDotProductAttention``).
+        attention declares ``supports_packing`` (``ScaledDotProductAttention``; not
+        ``GATv2Attention``).
     """
+
+    supports_packing = True
 
     def __init__(
         self,
@@ -65,7 +69,7 @@ class TransformerEncoder(nn.Module):
         self.final_norm = nn.LayerNorm(embed_dim)
         self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.out_features = out_dim or embed_dim
-        self.packed = packed and all(hasattr(layer.attention, "forward_packed") for layer in self.layers)
+        self.packed = packed and all(_attention_packs(layer) for layer in self.layers)
 
     def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
         """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N, out_features)``."""
@@ -87,3 +91,9 @@ class TransformerEncoder(nn.Module):
         """Final norm and optional output projection, ``(..., D)`` -> ``(..., out_features)``."""
         x = self.final_norm(x)
         return self.out_proj(x) if self.out_proj is not None else x
+
+
+def _attention_packs(block: nn.Module) -> bool:
+    """Whether the attention of a ``PreNormBlock`` declares ``supports_packing``."""
+    assert isinstance(block, PreNormBlock)
+    return bool(block.attention.supports_packing)
