@@ -102,6 +102,20 @@ def test_shapes_backward_empty_padding_permutation(name: str) -> None:
     torch.testing.assert_close(permuted, ref, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", REGISTERED)
+@pytest.mark.parametrize("slots", [0, 1, 2])
+def test_few_slots(name: str, slots: int) -> None:
+    """Events with no constituent slot at all, or fewer slots than PET2's ``k`` (the exported graph's cases)."""
+    torch.manual_seed(0)
+    net = backbones()[name]
+    net.build_points(VARS, "jets")
+    net.eval()
+    normed, raw, _ = inputs(2, slots)
+    out = net.encode(normed, raw, {"particles": torch.zeros(2, slots, dtype=torch.bool)})
+    assert out.shape == (2, net.out_features)
+    assert torch.isfinite(out).all()
+
+
 def test_missing_variable_error() -> None:
     with pytest.raises(ValueError, match="PET2 needs variable 'energy'"):
         PET2("particles", preset="small").build_points({"particles": ["pt", "eta", "phi"]}, "jets")

@@ -108,7 +108,7 @@ class PET2(PointBackbone):
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
         h = self.embed(x[..., self.cont_idx])
-        if self.pid_embed is not None:
+        if self.pid_embed is not None and self.pid_idx is not None:
             h = h + self.pid_embed(self.categorical(raw[self.stream], self.pid_idx, self.num_pid))
         pt, eta, phi, e = self.kinematics(raw[self.stream], self.kin_idx, self.kin.angular_scale)
         h = self.add_local(h, eta, phi, mask)
@@ -126,10 +126,23 @@ class PET2(PointBackbone):
         return self.norm(h[:, 0])
 
     def add_local(self, h: Tensor, eta: Tensor, phi: Tensor, mask: Tensor) -> Tensor:
-        """Tokens ``(B, N, D)`` plus local edge features: the mean over the ``k`` nearest neighbours in
-        ``(η, φ)`` of ``MLP([h_i, h_j - h_i])``; unchanged when ``N <= 1`` (no other constituent).
+        """Add local edge features: the mean over the ``k`` nearest neighbours of ``MLP([h_i, h_j - h_i])``.
 
-        Shape-generic (no Python ints or branches on ``N``): the exported graph serves every ``N >= 0``.
+        Shape-generic (no Python ints or branches on ``N``), so the exported graph serves every ``N >= 0``.
+
+        Parameters
+        ----------
+        h
+            Tokens ``(B, N, D)``.
+        eta, phi
+            Neighbourhood coordinates ``(B, N)``.
+        mask
+            Pad mask ``(B, N)``.
+
+        Returns
+        -------
+        Tensor
+            ``(B, N, D)``; ``h`` unchanged when ``N <= 1`` (no other constituent).
         """
         idx = knn_indices(eta, phi, mask, self.k)  # (B, N, min(k, N))
         d = h.shape[-1]
