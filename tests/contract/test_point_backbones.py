@@ -136,7 +136,8 @@ def test_pair_features_against_numpy() -> None:
     rng = np.random.default_rng(2)
     pt, eta, phi = rng.uniform(1, 50, (1, 4)), rng.normal(0, 1, (1, 4)), rng.uniform(-3.1, 3.1, (1, 4))
     e = pt * np.cosh(eta) + 0.2
-    got = pair_features(*(torch.tensor(a, dtype=torch.float64) for a in (pt, eta, phi, e))).numpy()[0]
+    t_pt, t_eta, t_phi, t_e = (torch.tensor(a, dtype=torch.float64) for a in (pt, eta, phi, e))
+    got = pair_features(t_pt, t_eta, t_phi, t_e).numpy()[0]
     i, j = 1, 3
     dphi = (phi[0, i] - phi[0, j] + np.pi) % (2 * np.pi) - np.pi
     delta = np.hypot(eta[0, i] - eta[0, j], dphi)

@@ -18,8 +18,9 @@ from halite.nn.layers.prenorm import PreNormBlock, additive_mask
 from halite.nn.point.base import Kinematics, PointBackbone, column, prepend
 from halite.typing import Masks, Tensors
 
+Preset = Literal["small", "medium", "large"]
 #: preset -> (base_dim, num_heads, num_blocks)
-PET2_PRESETS: dict[str, tuple[int, int, int]] = {
+PET2_PRESETS: dict[Preset, tuple[int, int, int]] = {
     "small": (128, 8, 8),
     "medium": (512, 16, 12),
     "large": (1024, 32, 28),
@@ -56,7 +57,7 @@ class PET2(PointBackbone):
     def __init__(
         self,
         stream: str = "particles",
-        preset: Literal["small", "medium", "large"] | None = "small",
+        preset: Preset | None = "small",
         base_dim: int | None = None,
         num_heads: int | None = None,
         num_blocks: int | None = None,
