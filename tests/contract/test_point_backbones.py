@@ -102,6 +102,20 @@ def test_shapes_backward_empty_padding_permutation(name: str) -> None:
     torch.testing.assert_close(permuted, ref, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", REGISTERED)
+@pytest.mark.parametrize("slots", [0, 1, 2])
+def test_few_slots(name: str, slots: int) -> None:
+    """Events with no constituent slot at all, or fewer slots than PET2's ``k`` (the exported graph's cases)."""
+    torch.manual_seed(0)
+    net = backbones()[name]
+    net.build_points(VARS, "jets")
+    net.eval()
+    normed, raw, _ = inputs(2, slots)
+    out = net.encode(normed, raw, {"particles": torch.zeros(2, slots, dtype=torch.bool)})
+    assert out.shape == (2, net.out_features)
+    assert torch.isfinite(out).all()
+
+
 def test_missing_variable_error() -> None:
     with pytest.raises(ValueError, match="PET2 needs variable 'energy'"):
         PET2("particles", preset="small").build_points({"particles": ["pt", "eta", "phi"]}, "jets")
@@ -122,7 +136,8 @@ def test_pair_features_against_numpy() -> None:
     rng = np.random.default_rng(2)
     pt, eta, phi = rng.uniform(1, 50, (1, 4)), rng.normal(0, 1, (1, 4)), rng.uniform(-3.1, 3.1, (1, 4))
     e = pt * np.cosh(eta) + 0.2
-    got = pair_features(*(torch.tensor(a, dtype=torch.float64) for a in (pt, eta, phi, e))).numpy()[0]
+    t_pt, t_eta, t_phi, t_e = (torch.tensor(a, dtype=torch.float64) for a in (pt, eta, phi, e))
+    got = pair_features(t_pt, t_eta, t_phi, t_e).numpy()[0]
     i, j = 1, 3
     dphi = (phi[0, i] - phi[0, j] + np.pi) % (2 * np.pi) - np.pi
     delta = np.hypot(eta[0, i] - eta[0, j], dphi)

@@ -8,8 +8,10 @@ import pytest
 import yaml
 
 from halite.commands import main
+from halite.commands._build import load_run
 from halite.data.prep import compute_class_dict, compute_norm_dict
 from halite.export.metadata import read_metadata
+from halite.export.onnx import OnnxWrapper, input_name, parity_check
 from tests.conftest import CONFIGS, tiny_config
 from tests.integration.test_points import SAMPLE_OF, point_config, points_data  # noqa: F401
 
@@ -54,23 +56,18 @@ def test_block_model_exports_with_parity(
     assert set(meta["norm_dict"]) == set(streams)
 
 
-TRACED_SHAPES = pytest.mark.xfail(
-    strict=True,
-    reason="the traced graph keeps shapes of the example batch (onnxruntime: MatMul dimension mismatch)",
-)
-
-
+# ParT and PET2 embed ln m² of every constituent pair (the self pair included). The synthetic jets'
+# particles are massless, so m² = (E_a + E_b)² - |p_a + p_b|² cancels to float32 rounding noise of
+# cos, sin and sinh, which onnxruntime and PyTorch round differently (by one ulp in ~20% of the
+# elements). In PyTorch itself a relative change of 1e-7 of the inputs of these trained networks moves
+# their outputs by ~3e-4 (ParT) and ~6e-4 (PET2); on real jets the graph matches to that conditioning.
+# On random jets (well-conditioned) every family matches to 1e-5 for 0..16 constituents (asserted below).
 @pytest.mark.parametrize(
-    "name",
-    [
-        "vit",
-        "cond_only",
-        pytest.param("part", marks=TRACED_SHAPES),
-        pytest.param("pet2_small", marks=TRACED_SHAPES),
-    ],
+    ("name", "tolerance"), [("vit", 1e-5), ("cond_only", 1e-5), ("part", 5e-3), ("pet2_small", 5e-3)]
 )
 def test_point_cloud_model_exports_with_parity(
     name: str,
+    tolerance: float,
     points_data: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -90,7 +87,14 @@ def test_point_cloud_model_exports_with_parity(
         ]
     )
     (run,) = list((tmp_path / "logs").glob("*_*"))
-    export(run, capsys)
+    export(run, capsys, tolerance)
+    lit, _, _ = load_run(run / "ckpts" / "last.ckpt")
+    wrapper = OnnxWrapper(lit).eval()
+    in_names = [input_name(s) for s in wrapper.streams]
+    out_names = wrapper.output_names(wrapper.example())
+    random_jets = parity_check(run / "network.onnx", wrapper, in_names, out_names, [], max_slots=16)
+    assert random_jets.num_random_jets == 3 * 17
+    assert random_jets.worst <= 1e-5, random_jets.max_abs_diff
     meta = read_metadata(run / "network.onnx")
     read = [v["stream"] for v in meta["inputs"].values()]
     expected = {"cond_only": ["events"], "vit": ["events", "hits"]}.get(name)

@@ -45,5 +45,6 @@ def knn_indices(eta: Tensor, phi: Tensor, pad_mask: Tensor, k: int) -> Tensor:
     big = torch.finfo(d2.dtype).max / 4
     d2 = d2.masked_fill(pad_mask.unsqueeze(1), big)
     d2 = d2 + torch.eye(n, device=eta.device, dtype=d2.dtype) * big / 2  # prefer others over self
-    k = min(k, n)
+    # min(k, N) as the size of a slice: an int in eager mode, a graph value when traced (ONNX export)
+    k = d2[..., :k].shape[-1]
     return torch.topk(d2, k, dim=-1, largest=False).indices

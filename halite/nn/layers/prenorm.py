@@ -202,5 +202,5 @@ class ClassAttentionBlock(PreNormBlock):
     def forward(self, cls: Tensor, x: Tensor, pad_mask: Tensor) -> Tensor:  # type: ignore[override]
         """``cls`` ``(B, 1, D)``, ``x`` ``(B, N, D)``, ``pad_mask`` ``(B, N)`` -> ``(B, 1, D)``."""
         kv = torch.cat([cls, x], dim=1)
-        keys_pad = torch.cat([torch.zeros_like(pad_mask[:, :1]), pad_mask], dim=1)
+        keys_pad = torch.cat([torch.zeros_like(cls[..., 0], dtype=torch.bool), pad_mask], dim=1)  # N may be 0
         return super().forward(cls, additive_mask(keys_pad), kv=kv)

@@ -88,7 +88,7 @@ class PointBackbone(Backbone):
         """Normalised and raw inputs per stream, pad masks -> ``(B, out_features)``."""
         raise NotImplementedError
 
-    def kinematics(self, raw: Tensor, idx: tuple[int, int, int, int], scale: float) -> tuple[Tensor, ...]:
+    def kinematics(self, raw: Tensor, idx: tuple[int, ...], scale: float) -> tuple[Tensor, ...]:
         """``(pt, eta, phi, energy)`` ``(B, N)`` from raw constituent inputs ``(B, N, F)``."""
         pt, eta, phi, e = (raw[..., i] for i in idx)
         return pt.clamp(min=0), eta / scale, phi / scale, e.clamp(min=0)

@@ -18,8 +18,9 @@ from halite.nn.layers.prenorm import PreNormBlock, additive_mask
 from halite.nn.point.base import Kinematics, PointBackbone, column, prepend
 from halite.typing import Masks, Tensors
 
+Preset = Literal["small", "medium", "large"]
 #: preset -> (base_dim, num_heads, num_blocks)
-PET2_PRESETS: dict[str, tuple[int, int, int]] = {
+PET2_PRESETS: dict[Preset, tuple[int, int, int]] = {
     "small": (128, 8, 8),
     "medium": (512, 16, 12),
     "large": (1024, 32, 28),
@@ -56,7 +57,7 @@ class PET2(PointBackbone):
     def __init__(
         self,
         stream: str = "particles",
-        preset: Literal["small", "medium", "large"] | None = "small",
+        preset: Preset | None = "small",
         base_dim: int | None = None,
         num_heads: int | None = None,
         num_blocks: int | None = None,
@@ -95,7 +96,8 @@ class PET2(PointBackbone):
         k = self.kin
         self.kin_idx = tuple(column(variables, self.stream, v, what) for v in (k.pt, k.eta, k.phi, k.energy))
         self.pid_idx = column(variables, self.stream, self.pid, what) if self.pid else None
-        n_in = len(variables[self.stream]) - (self.pid_idx is not None)
+        self.cont_idx = [i for i in range(len(variables[self.stream])) if i != self.pid_idx]
+        n_in = len(self.cont_idx)
         d = self.base_dim
         self.embed = mlp([n_in, d, d], "GELU")
         self.pid_embed = nn.Embedding(self.num_pid, d) if self.pid else None
@@ -106,28 +108,49 @@ class PET2(PointBackbone):
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
-        cont = [i for i in range(x.shape[-1]) if i != self.pid_idx]
-        h = self.embed(x[..., cont])
-        if self.pid_embed is not None:
+        h = self.embed(x[..., self.cont_idx])
+        if self.pid_embed is not None and self.pid_idx is not None:
             h = h + self.pid_embed(self.categorical(raw[self.stream], self.pid_idx, self.num_pid))
         pt, eta, phi, e = self.kinematics(raw[self.stream], self.kin_idx, self.kin.angular_scale)
-        b, n, d = h.shape
-        if n > 1:  # local edge features: mean over the k nearest neighbours of MLP([h_i, h_j - h_i])
-            idx = knn_indices(eta, phi, mask, self.k)
-            neigh = torch.gather(
-                h.unsqueeze(1).expand(b, n, n, d), 2, idx.unsqueeze(-1).expand(-1, -1, -1, d)
-            )
-            hi = h.unsqueeze(2).expand_as(neigh)
-            h = h + self.local(torch.cat([hi, neigh - hi], dim=-1)).mean(2)
-        cls = self.cls.expand(b, -1, -1)
+        h = self.add_local(h, eta, phi, mask)
+        cls = self.cls.expand(h.shape[0], -1, -1)
         if self.cond is not None:
             c = self.cond(normed[self.global_object]).unsqueeze(1)
             h, cls = h + c, cls + c
         bias = self.pair(pair_features(pt, eta, phi, e)[..., PAIR_IDX]).permute(0, 3, 1, 2)  # (B, H, N, N)
         bias = nn.functional.pad(bias, (1, 0, 1, 0))  # class token: no pairwise bias
         h = prepend(h, cls)
-        full_mask = torch.cat([torch.zeros_like(mask[:, :1]), mask], dim=1)
+        full_mask = torch.cat([torch.zeros_like(cls[..., 0], dtype=torch.bool), mask], dim=1)  # N may be 0
         attn = additive_mask(full_mask, bias)
         for block in self.blocks:
             h = block(h, attn)
         return self.norm(h[:, 0])
+
+    def add_local(self, h: Tensor, eta: Tensor, phi: Tensor, mask: Tensor) -> Tensor:
+        """Add local edge features: the mean over the ``k`` nearest neighbours of ``MLP([h_i, h_j - h_i])``.
+
+        Shape-generic (no Python ints or branches on ``N``), so the exported graph serves every ``N >= 0``.
+
+        Parameters
+        ----------
+        h
+            Tokens ``(B, N, D)``.
+        eta, phi
+            Neighbourhood coordinates ``(B, N)``.
+        mask
+            Pad mask ``(B, N)``.
+
+        Returns
+        -------
+        Tensor
+            ``(B, N, D)``; ``h`` unchanged when ``N <= 1`` (no other constituent).
+        """
+        idx = knn_indices(eta, phi, mask, self.k)  # (B, N, min(k, N))
+        d = h.shape[-1]
+        neigh = torch.gather(
+            h.unsqueeze(1).expand(-1, h.shape[1], -1, -1), 2, idx.unsqueeze(-1).expand(-1, -1, -1, d)
+        )
+        hi = h.unsqueeze(2).expand_as(neigh)
+        local = h + self.local(torch.cat([hi, neigh - hi], dim=-1)).mean(2)
+        several = torch.ones_like(eta).sum(1).gt(1.0)[:, None, None]  # (B, 1, 1): N > 1, as a tensor
+        return torch.where(several, local, h)

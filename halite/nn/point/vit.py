@@ -85,7 +85,7 @@ class PointGlobalMixedViT(PointBackbone):
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
         h = self.point_proj(x[..., self.cont_idx]) + self.posenc(x[..., self.coord_idx])
-        if self.pid_embed is not None:
+        if self.pid_embed is not None and self.pid_idx is not None:
             h = h + self.pid_embed(self.categorical(raw[self.stream], self.pid_idx, self.num_pid))
         b = x.shape[0]
         extra = [self.cls.expand(b, -1, -1)]
