@@ -31,6 +31,7 @@ test: $(STAMP)
 	@if $(BIN)/python -m pip show torchvision >/dev/null 2>&1; then \
 		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Benchmarks print numbers; never part of `make test`. vs_salt.py installs salt 0.13 into
@@ -45,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(DEMO_DIR) logs

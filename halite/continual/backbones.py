@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from halite.models.model import Model
 from halite.nn.backbone import Backbone, InputInfo
 from halite.nn.layers.dense import Activation, Dense
 from halite.nn.layers.norm import InputNorm
+from halite.nn.sets.base import SetEncoder
 from halite.nn.sets.init_nets import InitNetConfig
 from halite.nn.sets.pooling import Pooling
 from halite.typing import Masks, Tensors
@@ -104,7 +105,7 @@ class JetBackbone(Backbone):
         E.g. ``halite.nn.sets.pooling.GlobalAttentionPooling``.
     """
 
-    def __init__(self, init_nets: list[InitNetConfig], encoder: nn.Module, pool_net: Pooling) -> None:
+    def __init__(self, init_nets: list[InitNetConfig], encoder: SetEncoder, pool_net: Pooling) -> None:
         super().__init__()
         self.init_net_configs = list(init_nets)
         self.encoder_module = encoder

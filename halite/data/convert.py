@@ -109,7 +109,7 @@ class H5Writer:
 
 
 def convert(
-    inputs: Sequence[Path],
+    inputs: Sequence[Path | str],
     output: Path,
     config: ColumnarConfig,
     global_object: str = "jets",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import onnx
 
 from halite.io import atomic_path
 from halite.models.protocol import check_model
+from halite.nn.layers.norm import InputNorm
 from halite.tasks.class_reg_multi import ClassRegMultiTask
 from halite.tasks.classification import ClassificationTask
 from halite.training.module import LitModel
@@ -27,7 +28,7 @@ def build_metadata(lit: LitModel, config: dict, inputs: dict[str, str], outputs:
             var: {"mean": float(m), "std": float(1.0 / s)}
             for var, m, s in zip(n.variables, n.mean.tolist(), n.inv_std.tolist())
         }
-        for stream, n in model.norms.items()
+        for stream, n in ((s, cast(InputNorm, m)) for s, m in model.norms.items())
     }
     classes = {
         t.name: list(t.class_names or [])

@@ -6,7 +6,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from halite.io import atomic_path
 from halite.models.protocol import HaliteModel, check_model
+from halite.nn.layers.norm import InputNorm
 from halite.training.module import LitModel
 
 
@@ -204,7 +205,7 @@ def parity_check(
             n_real += len(rows)
     rng = np.random.default_rng(seed)
     n_rand = 0
-    norms = wrapper.model.norms
+    norms = {s: cast(InputNorm, n) for s, n in wrapper.model.norms.items()}
     for n in range(max_slots + 1):
         random_feats = []
         for s in wrapper.streams:

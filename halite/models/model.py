@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from halite.data.dicts import load_norm_dict
 from halite.data.parameters import PARAMETERS, ParameterConfig
@@ -71,6 +71,8 @@ class Model(AssembledModel):
         on valid constituents only; numerically the same as over every slot (see
         ``halite.nn.layers.packing``).
     """
+
+    init_nets: nn.ModuleDict  # the backbone's, registered on the model (flat state-dict layout)
 
     def __init__(
         self,

@@ -47,7 +47,7 @@ class ColumnarReader:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         config: ColumnarConfig,
         fields: Mapping[str, Sequence[str]] | None = None,
         global_object: str = "jets",

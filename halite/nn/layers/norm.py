@@ -19,6 +19,9 @@ class InputNorm(nn.Module):
         ``{var: {"mean": m, "std": s}}`` (one stream of a salt norm dict).
     """
 
+    mean: Tensor
+    inv_std: Tensor
+
     def __init__(self, variables: list[str], norm: Mapping[str, Mapping[str, float]]) -> None:
         super().__init__()
         self.variables = list(variables)

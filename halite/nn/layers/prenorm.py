@@ -8,6 +8,7 @@ the mask is either boolean (``key_mask_for_attention``) or additive (``additive_
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -162,7 +163,9 @@ class PreNormBlock(nn.Module):
         """
         h = self.norm1(x)
         if packing is not None:
-            update = self.attention.forward_packed(h, packing)
+            update = cast(ScaledDotProductAttention, self.attention).forward_packed(
+                h, packing
+            )  # supports_packing
         elif kv is not None:
             update = self.attention(h, self.norm1(kv), attn_mask=attn_mask)
         else:

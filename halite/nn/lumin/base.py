@@ -84,6 +84,8 @@ class HeadBase(BlockBase, Backbone):
 class BodyBase(BlockBase):
     """Maps ``(B, n_in)`` to ``(B, out_features)``."""
 
+    n_in: int
+
     def build(self, n_in: int, feat_map: Mapping[str, list[int]] | None = None) -> None:
         """Create the parameters for ``n_in`` input features named by ``feat_map``."""
         raise NotImplementedError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -38,6 +38,8 @@ class CatEmbedder(Freezable):
     emb_rule
         ``half``: ``(1 + n) // 2`` (lumin); ``fastai``: ``round(1.6 n^0.56)``.
     """
+
+    max_code: Tensor
 
     def __init__(
         self,
@@ -90,7 +92,7 @@ class CatEmbedder(Freezable):
 
     def get_embeds(self) -> dict[str, Tensor]:
         """Feature name -> embedding matrix ``(cardinality, emb_size)``."""
-        return {k: e.weight.detach().cpu().clone() for k, e in self.embeds.items()}
+        return {k: cast(nn.Embedding, e).weight.detach().cpu().clone() for k, e in self.embeds.items()}
 
 
 class CatEmbHead(HeadBase):
@@ -110,6 +112,10 @@ class CatEmbHead(HeadBase):
     do_cont, do_cat
         Dropout on the continuous features and on the embeddings.
     """
+
+    cont_idx: Tensor
+    cat_idx: Tensor
+    norm: InputNorm
 
     def __init__(
         self,

@@ -86,6 +86,9 @@ class LorentzBoostNet(MatrixHead):
 
     needs_fixed_objects = True
 
+    pair_i: Tensor
+    pair_j: Tensor
+
     def __init__(
         self,
         n_particles: int,

@@ -53,6 +53,10 @@ class MatrixInputConfig:
 class MatrixInput(torch.nn.Module):
     """Assemble ``(B, O, F)`` and a pad mask ``(B, O)`` (True = padding) from the model inputs."""
 
+    cols: Tensor
+    present: Tensor
+    norm: InputNorm | None
+
     def __init__(self, config: MatrixInputConfig, info: InputInfo) -> None:
         super().__init__()
         self.config = config

@@ -37,6 +37,9 @@ class ClassRegMulti(BlockBase):
         Rescaling of linear regression outputs (scalars or one per output).
     """
 
+    y_mean: Tensor
+    y_std: Tensor
+
     def __init__(
         self,
         n_out: int,
