@@ -13,7 +13,7 @@ from halite.nn.backbone import Backbone, InputInfo
 from halite.nn.point.cond_mlp import CondOnlyMLP
 from halite.tasks import ClassificationTask
 from halite.typing import Masks, Tensors
-from tests.unit.nn.test_model_inputs import TRACKS, model
+from tests.unit.models.test_model import TRACKS, model
 
 VARIABLES = {"jets": ["pt", "eta"], "tracks": ["d0", "z0"]}
 NORM = {s: {v: {"mean": 1.0, "std": 2.0} for v in vs} for s, vs in VARIABLES.items()}

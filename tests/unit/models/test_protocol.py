@@ -7,7 +7,7 @@ from torch import nn
 
 from halite.models.protocol import HaliteModel, check_model
 from tests.unit.models.test_assembled import point_model
-from tests.unit.nn.test_model_inputs import TRACKS, model
+from tests.unit.models.test_model import TRACKS, model
 
 
 def test_models_are_halite_models() -> None:
