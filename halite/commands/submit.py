@@ -31,12 +31,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite submit``; prints the files written and how to submit them."""
+    from halite.commands._overrides import split_overrides
     from halite.training.submit import JobSpec, wall_seconds, write_condor, write_slurm
 
-    args_list, fit_args = list(argv), []
-    if "--" in args_list:
-        i = args_list.index("--")
-        args_list, fit_args = args_list[:i], args_list[i + 1 :]
+    args_list, fit_args = split_overrides(argv)
     args = parser().parse_args(args_list)
     wall_seconds(args.time)
     if not Path(args.workdir, args.config).is_file() and "://" not in args.config:

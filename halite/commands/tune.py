@@ -38,14 +38,11 @@ def main(argv: list[str]) -> int:
     import yaml
 
     from halite.commands._build import fit_in_process
+    from halite.commands._overrides import split_overrides
     from halite.io import write_yaml
     from halite.training.tune import best_config, load_space, objective
 
-    args_list = list(argv)
-    extra: list[str] = []
-    if "--" in args_list:
-        i = args_list.index("--")
-        args_list, extra = args_list[:i], args_list[i + 1 :]
+    args_list, extra = split_overrides(argv)
     args = parser().parse_args(args_list)
     if not args.config.is_file():
         msg = f"halite tune: config {args.config} not found."
