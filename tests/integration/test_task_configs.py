@@ -53,7 +53,7 @@ def test_gn2_three_tasks(tiny_data: dict[str, Path], tmp_path: Path) -> None:
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
     assert tracks.shape == (NUM_TEST, 40)
     np.testing.assert_array_equal(tracks["valid"], truth["valid"])
-    origins = ["pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
+    origins = ["Pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
     p = np.stack([tracks[f"GN2_p{o}"] for o in origins], axis=-1)
     valid = tracks["valid"]
     np.testing.assert_allclose(p[valid].sum(-1), 1.0, rtol=1e-5)

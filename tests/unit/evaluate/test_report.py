@@ -14,7 +14,7 @@ from halite.evaluate.compare import compare
 from halite.evaluate.metrics import rejection_at, roc_auc
 from halite.evaluate.report import evaluate, rejection_curve
 
-ORIGINS = ["pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
+ORIGINS = ["Pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
 
 
 def write_predictions(path: Path, n: int = 400, seed: int = 0) -> np.ndarray:
