@@ -76,8 +76,8 @@ class PerformanceWriter(L.Callback):
     @staticmethod
     def known_metrics(trainer: L.Trainer, pl_module: L.LightningModule) -> list[str]:
         """Metric names the run logs, as far as they are known before training."""
-        model = getattr(pl_module, "model", None)
-        tasks = [t.name for t in model.task_heads()] if hasattr(model, "task_heads") else []
+        heads = getattr(getattr(pl_module, "model", None), "task_heads", None)
+        tasks = [t.name for t in heads()] if heads is not None else []
         names = ["train_loss", "val_loss"] + [f"{s}/{t}_loss" for s in ("train", "val") for t in tasks]
         train = [n for n in names if n.startswith("train")]
         return names + [f"{n}_{x}" for n in train for x in ("step", "epoch")]
