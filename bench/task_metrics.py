@@ -43,7 +43,7 @@ def main() -> None:
     names = jets.dtype.names or ()
     print(f"{args.predictions}: {len(jets)} jets, model {model}")
     if tracks is not None:
-        valid = tracks["valid"]
+        valid = ~tracks["mask"] if "mask" in tracks.dtype.names else tracks["valid"]
         width = valid.shape[1]
         t = truth_tracks[:, :width]
         cols = [f"{model}_p{o}" for o in TRACK_ORIGIN_NAMES]
@@ -53,7 +53,7 @@ def main() -> None:
             print(
                 f"track origin: accuracy {acc['accuracy']:.4f}, balanced accuracy {acc['balanced_accuracy']:.4f}"
             )
-        col = f"{model}_VertexIndex"
+        col = "VertexIndex" if "VertexIndex" in tracks.dtype.names else f"{model}_VertexIndex"
         if col in tracks.dtype.names:
             truth_vi = t["ftagTruthVertexIndex"].astype(np.int64)
             for label, min_truth in (("all vertices", 0), ("secondary (truth index >= 1)", 1)):

@@ -16,7 +16,7 @@ GLOBAL = "GLOBAL"
 KNOWN_CLASS_NAMES: dict[str, list[str]] = {
     "flavour_label": ["bjets", "cjets", "ujets"],
     "ftagTruthOriginLabel": [
-        "pileup",
+        "Pileup",
         "Fake",
         "Primary",
         "FromB",

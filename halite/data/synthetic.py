@@ -55,7 +55,7 @@ __all__ = [
 FLAVOUR_NAMES: list[str] = ["bjets", "cjets", "ujets"]
 #: class names for ``tracks/ftagTruthOriginLabel`` (index = label value), salt convention
 TRACK_ORIGIN_NAMES: list[str] = [
-    "pileup",
+    "Pileup",
     "Fake",
     "Primary",
     "FromB",

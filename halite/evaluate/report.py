@@ -164,8 +164,10 @@ def regression_section(jets: np.ndarray, task: dict, tagger: str, out: Path) -> 
     """Response and resolution vs the true value and vs pt; pulls when a stddev is predicted."""
     summary, figs = {}, []
     names = jets.dtype.names or ()
+    # salt's names: <model>_<target>, Gaussian regression <task>_<target> (and _stddev)
+    prefix = task["name"] if task.get("type") == "GaussianRegressionTask" else tagger
     for target in task.get("targets") or []:
-        col = f"{tagger}_{target}"
+        col = f"{prefix}_{target}"
         if target not in names or col not in names:
             continue
         true, pred = jets[target].astype(np.float64), jets[col].astype(np.float64)
@@ -204,13 +206,19 @@ def regression_section(jets: np.ndarray, task: dict, tagger: str, out: Path) -> 
     return summary, figs
 
 
+def real_constituents(tracks: np.ndarray) -> np.ndarray:
+    """``(jets, slots)`` True for real constituents: ``~mask`` (salt's layout), else ``valid``."""
+    names = tracks.dtype.names or ()
+    return ~tracks["mask"] if "mask" in names else tracks["valid"]
+
+
 def vertexing_section(tracks: np.ndarray, out: Path) -> dict:
     """Pair efficiency and purity of predicted vertex indices against ``ftagTruthVertexIndex``."""
     names = tracks.dtype.names or ()
     pred_cols = [n for n in names if n.endswith("VertexIndex") and n != "ftagTruthVertexIndex"]
     if "ftagTruthVertexIndex" not in names or not pred_cols:
         return {}
-    valid = tracks["valid"]
+    valid = real_constituents(tracks)
     truth = tracks["ftagTruthVertexIndex"].astype(np.int64)
     pred = tracks[pred_cols[0]].astype(np.int64)
     pair = valid[:, :, None] & valid[:, None, :]
@@ -274,7 +282,7 @@ def evaluate(
             arr, valid = (
                 (jets, None)
                 if task["input_name"] not in ("tracks",)
-                else (tracks, None if tracks is None else tracks["valid"])
+                else (tracks, None if tracks is None else real_constituents(tracks))
             )
             if arr is None:
                 continue

@@ -52,6 +52,7 @@ class MultiTask(nn.Module):
                 except ValueError as err:
                     msg = f"Class dict {class_dict}: {err}"
                     raise ValueError(msg) from err
+        check_output_columns(tasks)
 
     def task_heads(self) -> list[TaskBase]:
         """The tasks, typed (``tasks`` is the ``nn.ModuleList`` holding them)."""
@@ -73,6 +74,31 @@ class MultiTask(nn.Module):
         """Weighted sum of per-task losses."""
         weights = {t.name: t.weight for t in self.task_heads()}
         return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))
+
+
+def check_output_columns(tasks: list[TaskBase], model_name: str = "<model>") -> None:
+    """Raise when two tasks would write the same prediction column of one stream.
+
+    Checked when the model is built (not when predictions are written after training);
+    the message names both tasks and the column.
+    """
+    owner: dict[tuple[str, str], str] = {}
+    for task in tasks:
+        for col in task.output_columns(model_name):
+            first = owner.setdefault((task.input_name, col), task.name)
+            if first == task.name and list(task.output_columns(model_name)).count(col) > 1:
+                msg = (
+                    f"Task '{task.name}' writes the prediction column '{col}' twice (two class names with "
+                    f"one probability name, e.g. bjets and singlebjets are both pb). Rename a class."
+                )
+                raise ValueError(msg)
+            if first != task.name:
+                msg = (
+                    f"Tasks '{first}' and '{task.name}' both write the prediction column '{col}' of "
+                    f"'{task.input_name}'. Give one of them custom_output_names (regression), other "
+                    f"class_names, or a different task name (Gaussian regression columns are <task>_<target>)."
+                )
+                raise ValueError(msg)
 
 
 def global_only(model: str, global_object: str, size: int) -> Callable[[TaskBase], tuple[int, int]]:

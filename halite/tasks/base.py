@@ -36,6 +36,9 @@ class TaskBase(nn.Module):
         True when ``forward`` treats every constituent independently (a dense head),
         so the model may run it on the valid constituents only. Tasks whose forward
         mixes constituents (e.g. pairwise heads) set it to False.
+    pad_value
+        Value of the task's per-constituent prediction columns in padded slots (salt's:
+        0 for probabilities, NaN for regression, ``-1`` for vertex indices).
     use_class_dict
         True when the task takes its class weights from the class dict (``data.class_dict``);
         the model then calls ``halite.tasks.classification.resolve_class_weights`` on it.
@@ -44,6 +47,8 @@ class TaskBase(nn.Module):
 
     tokenwise: bool = True
     use_class_dict: bool = False
+    #: value of this task's prediction columns in padded constituent slots
+    pad_value: float = 0.0
 
     def __init__(
         self,
@@ -95,6 +100,10 @@ class TaskBase(nn.Module):
         """Scalar (unweighted) loss of ``output`` against the labels of ``input_name``."""
         raise NotImplementedError
 
+    def output_columns(self, model_name: str) -> list[str]:
+        """Names of the prediction columns ``predictions`` writes (salt's names), in order."""
+        raise NotImplementedError
+
     def predictions(
         self,
         output: Tensor,
@@ -128,3 +137,25 @@ def require_unreduced(task_name: str, loss: nn.Module) -> None:
             f"in the loss init_args."
         )
         raise ValueError(msg)
+
+
+def sample_count(per: Tensor, pad_mask: Tensor | None) -> Tensor:
+    """Denominator of a sample-weighted loss, as salt takes it: the number of entries.
+
+    Salt multiplies the unreduced loss by the weights and takes the plain ``mean``: the
+    sum of ``w_i * l_i`` is divided by the number of entries (jets, times targets for
+    regression), not by the weight sum; ignored entries count with ``l_i = 0``. For
+    constituent tasks halite counts the real constituents: salt's batches are padded to
+    the file's width, halite's are trimmed to the longest jet of the batch.
+
+    Parameters
+    ----------
+    per
+        Unreduced loss ``(B,)``, ``(B, R)``, ``(B, N)`` or ``(B, N, R)``.
+    pad_mask
+        ``(B, N)`` padding of constituent tasks, else ``None``.
+    """
+    if pad_mask is None:
+        return per.new_tensor(float(per.numel()))
+    per_slot = per.numel() // pad_mask.numel()
+    return ((~pad_mask).sum() * per_slot).to(per.dtype).clamp(min=1)

@@ -166,11 +166,15 @@ class ClassRegMultiTask(TaskBase):
         pad_mask: Tensor | None = None,
     ) -> dict[str, Tensor]:
         out = output.float()
+        cols = self.output_columns(model_name)
         if self.objective == "multiclass":
             probs = out.exp()
-            return {
-                f"{model_name}_p{short_class_name(c)}": probs[..., i] for i, c in enumerate(self.class_names)
-            }
+            return {c: probs[..., i] for i, c in enumerate(cols)}
+        return {cols[0]: out[..., 0]}
+
+    def output_columns(self, model_name: str) -> list[str]:
+        if self.objective == "multiclass":
+            return [f"{model_name}_p{short_class_name(c)}" for c in self.class_names]
         if self.objective == "classification":
-            return {f"{model_name}_{self.name}": out[..., 0]}
-        return {f"{model_name}_{self.label}": out[..., 0]}
+            return [f"{model_name}_{self.name}"]
+        return [f"{model_name}_{self.label}"]

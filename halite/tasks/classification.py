@@ -9,20 +9,38 @@ from torch import Tensor, nn
 
 from halite.data.specs import KNOWN_CLASS_NAMES, LabelSpec
 from halite.nn.layers.dense import DenseConfig
-from halite.tasks.base import TaskBase, require_unreduced
+from halite.tasks.base import TaskBase, require_unreduced, sample_count
 from halite.typing import Labels
+
+#: ftag's probability names (``Flavours[name].px``, atlas-ftag-tools 0.3) of its flavours whose
+#: names end in ``jets``; salt writes ``<model>_<px>`` for them and ``<model>_p<name>`` otherwise.
+FTAG_JET_PX: dict[str, str] = {
+    **{f: f"p{f[: -len('jets')]}" for f in (
+        "bjets", "cjets", "ujets", "taujets", "bcjets", "bbjets", "ccjets", "upjets", "downjets",
+        "strangejets", "gluonjets", "lquarkjets", "hadrbjets", "lepbjets", "npxbjets", "npxcjets",
+        "npxujets",
+    )},
+    "singlebjets": "pb", "singlecjets": "pc", "ghostbjets": "pb", "ghostcjets": "pc", "ghostsjets": "ps",
+    "ghostudjets": "pud", "ghostgjets": "pg", "ghosttaujets": "ptau", "ghostsinglebjets": "pb",
+    "ghostbcjets": "pbc", "ghostbbjets": "pbb", "ghostsinglecjets": "pc", "ghostccjets": "pcc",
+}  # fmt: skip
 
 
 def short_class_name(name: str) -> str:
-    """Salt's output naming: ``bjets`` -> ``b``, ``ujets`` -> ``u``, others unchanged."""
-    return name[: -len("jets")] if name.endswith("jets") and len(name) > 4 else name
+    """Salt's probability naming after the ``p``: ``bjets`` -> ``b``, ``Pileup`` -> ``Pileup``.
+
+    ftag flavours (``FTAG_JET_PX``) use their ``px`` (``singlebjets`` -> ``b``); every other
+    class name is kept as it is, also when it ends in ``jets`` (salt writes ``pXjets`` then).
+    """
+    return FTAG_JET_PX[name][1:] if name in FTAG_JET_PX else name
 
 
 class ClassificationTask(TaskBase):
     """Multi-class (or binary) classification of jets or of each constituent.
 
     Padded constituents and labels equal to ``-1`` are ignored, not trained on.
-    The loss is the weighted mean over the remaining entries.
+    Without ``sample_weight`` the loss is the (class-weighted) mean over the remaining
+    entries, as salt's ``CrossEntropyLoss(weight=...)`` with its default ``reduction='mean'``.
 
     Parameters
     ----------
@@ -36,9 +54,13 @@ class ClassificationTask(TaskBase):
         Raw label value -> class index, e.g. ``{0: 0, 4: 1, 5: 2}`` on
         ``HadronConeExclTruthLabelID`` (requires ``class_names``).
     sample_weight
-        Name of a per-sample weight field in the ``input_name`` stream.
+        Name of a per-sample weight field in the ``input_name`` stream. As in salt, the
+        loss is then ``sum(w_i * l_i) / n`` over all ``n`` jets (ignored labels count in
+        ``n`` with ``l_i = 0``), not divided by the weight sum (see ``sample_count``).
     use_class_dict
-        Weight classes with the class dict's weights.
+        Weight classes with the class dict's weights (``data.class_dict``). With a
+        ``label_map`` the dict may hold one weight per raw label value, as ``halite prep``
+        writes it; the weights are then merged onto the classes (``merge_class_weights``).
     loss
         Defaults to ``CrossEntropyLoss(reduction="none")``. A given loss must use
         ``reduction="none"``; a loss with ``ignore_index`` gets ``-1``.
@@ -184,11 +206,13 @@ class ClassificationTask(TaskBase):
         w = valid.to(per.dtype)
         if self.class_weights is not None:
             w = w * self.class_weights[target.clamp(min=0)]
+        weighted = per.masked_fill(~valid, 0.0) * w
         if self.sample_weight:
             sw = labels[self.input_name][self.sample_weight]
-            w = w * (sw if sw.dim() == per.dim() else sw.unsqueeze(-1))
+            weighted = weighted * (sw if sw.dim() == per.dim() else sw.unsqueeze(-1))
+            return weighted.sum() / sample_count(per, pad_mask)
         # weighted mean over non-ignored entries (as CrossEntropyLoss(weight=...) does)
-        return (per.masked_fill(~valid, 0.0) * w).sum() / w.sum().clamp(min=1e-12)
+        return weighted.sum() / w.sum().clamp(min=1e-12)
 
     def probabilities(self, output: Tensor) -> Tensor:
         """Class probabilities ``(..., num_classes)`` from the head output."""
@@ -196,6 +220,10 @@ class ClassificationTask(TaskBase):
             p = torch.sigmoid(output.float())
             return torch.cat([1.0 - p, p], dim=-1)
         return torch.softmax(output.float(), dim=-1)
+
+    def output_columns(self, model_name: str) -> list[str]:
+        assert self.class_names is not None
+        return [f"{model_name}_p{short_class_name(c)}" for c in self.class_names]
 
     def predictions(
         self,
@@ -205,18 +233,51 @@ class ClassificationTask(TaskBase):
         pad_mask: Tensor | None = None,
     ) -> dict[str, Tensor]:
         probs = self.probabilities(output)
+        if pad_mask is not None:
+            probs = probs.masked_fill(pad_mask.unsqueeze(-1), 0.0)  # salt's masked softmax: 0 in padding
         assert self.class_names is not None
         # a binary task with one name writes only the positive class
-        names = self.class_names if len(self.class_names) == probs.shape[-1] else [None, *self.class_names]
-        return {
-            f"{model_name}_p{short_class_name(c)}": probs[..., i]
-            for i, c in enumerate(names)
-            if c is not None
-        }
+        first = probs.shape[-1] - len(self.class_names)
+        return {col: probs[..., first + i] for i, col in enumerate(self.output_columns(model_name))}
+
+
+def merge_class_weights(weights: list[float], label_map: Mapping[int, int], num_classes: int) -> list[float]:
+    """Class weights of mapped classes from per-raw-value weights (``halite prep`` / UPP form).
+
+    A raw value's weight is ``N / n_v`` up to a common factor, so its count is
+    ``n_v ~ 1 / w_v``; class ``k`` counts ``n_k = sum(n_v for v -> k)`` and gets
+    ``w_k = 1 / n_k``, normalised so the smallest weight is 1 (as ``halite prep`` does).
+    A raw value ``halite prep`` never saw carries the largest weight, i.e. it is counted
+    as rare as the rarest value seen.
+
+    Parameters
+    ----------
+    weights
+        One weight per raw label value ``0..V-1``.
+    label_map
+        Raw value -> class index (every value below ``V``).
+    num_classes
+        Number of classes.
+
+    Returns
+    -------
+    list[float]
+        One weight per class.
+    """
+    counts = [0.0] * num_classes
+    for raw, cls in label_map.items():
+        counts[int(cls)] += 1.0 / float(weights[int(raw)])
+    merged = [1.0 / c if c > 0 else 0.0 for c in counts]
+    low = min(w for w in merged if w > 0)
+    return [w / low if w > 0 else max(merged) / low for w in merged]
 
 
 def resolve_class_weights(task: ClassificationTask, class_dict: Mapping) -> None:
-    """Attach class-dict weights to ``task`` when it asks for them."""
+    """Attach class-dict weights to ``task`` when it asks for them.
+
+    With a ``label_map`` and one weight per raw label value (``halite prep`` counts the
+    raw labels of the file) the weights are merged onto the task's classes.
+    """
     if not task.use_class_dict:
         return
     stream = class_dict.get(task.input_name, {})
@@ -226,4 +287,16 @@ def resolve_class_weights(task: ClassificationTask, class_dict: Mapping) -> None
             f"'{task.input_name}.{task.label}'. Re-run `halite prep` with this label."
         )
         raise ValueError(msg)
-    task.set_class_weights([float(w) for w in stream[task.label]])
+    weights = [float(w) for w in stream[task.label]]
+    label_map = task.label_map
+    if label_map is not None and len(weights) != task.num_classes:
+        top = max(int(k) for k in label_map)
+        if len(weights) <= top or min(int(k) for k in label_map) < 0:
+            msg = (
+                f"Task '{task.name}': class dict has {len(weights)} weights for '{task.label}', neither one "
+                f"per class {task.class_names} nor one per raw value 0..{top} of label_map {dict(label_map)}. "
+                f"Re-run `halite prep` on the training file."
+            )
+            raise ValueError(msg)
+        weights = merge_class_weights(weights, label_map, task.num_classes)
+    task.set_class_weights(weights)

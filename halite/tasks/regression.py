@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from halite.data.specs import LabelSpec
 from halite.nn.layers.dense import DenseConfig
-from halite.tasks.base import TaskBase, require_unreduced
+from halite.tasks.base import TaskBase, require_unreduced, sample_count
 from halite.tasks.scalers import RegressionTargetScaler
 from halite.typing import Labels
 
@@ -22,13 +22,30 @@ class NormParams:
     Parameters
     ----------
     mean
-        Means in target order.
+        Means in target order; a single number for a single target (salt's
+        ``norm_params: {mean: 1.0, std: 1.0}``).
     std
-        Standard deviations in target order (> 0).
+        Standard deviations in target order (> 0); a number for a single target.
     """
 
-    mean: list[float]
-    std: list[float]
+    mean: list[float] | float
+    std: list[float] | float
+
+    def __post_init__(self) -> None:
+        self.mean = (
+            [float(self.mean)] if isinstance(self.mean, int | float) else [float(m) for m in self.mean]
+        )
+        self.std = [float(self.std)] if isinstance(self.std, int | float) else [float(v) for v in self.std]
+
+    @property
+    def means(self) -> list[float]:
+        """The means as a list."""
+        return self.mean if isinstance(self.mean, list) else [self.mean]
+
+    @property
+    def stds(self) -> list[float]:
+        """The standard deviations as a list."""
+        return self.std if isinstance(self.std, list) else [self.std]
 
 
 def _as_list(value: str | list[str] | None) -> list[str] | None:
@@ -55,7 +72,13 @@ class RegressionTaskBase(TaskBase):
         Standardise each target with a mean and std.
     custom_output_names
         Column names (after the model prefix) instead of the target names.
+    sample_weight
+        Name of a per-sample weight field in the ``input_name`` stream. As in salt the
+        loss is then ``sum(w * l) / n`` over all ``n`` entries (jets x targets; NaN targets
+        count with ``l = 0``), not divided by the weight sum (see ``sample_count``).
     """
+
+    pad_value = float("nan")  # salt writes NaN for padded constituents
 
     def __init__(
         self,
@@ -66,6 +89,7 @@ class RegressionTaskBase(TaskBase):
         target_denominators: str | list[str] | None = None,
         norm_params: NormParams | None = None,
         custom_output_names: str | list[str] | None = None,
+        sample_weight: str | None = None,
         dense_config: DenseConfig | None = None,
         loss: nn.Module | None = None,
         weight: float = 1.0,
@@ -101,6 +125,9 @@ class RegressionTaskBase(TaskBase):
                 f"{self.target_denominators} for {n} targets {self.targets}; give one per target."
             )
             raise ValueError(msg)
+        self.sample_weight = sample_weight
+        if isinstance(norm_params, dict):  # salt passes a plain dict
+            norm_params = NormParams(**norm_params)
         self.norm_params = norm_params
         if norm_params is not None:
             for key in ("mean", "std"):
@@ -111,7 +138,7 @@ class RegressionTaskBase(TaskBase):
                         f"{self.targets}; give one per target."
                     )
                     raise ValueError(msg)
-            if any(not s > 0 for s in norm_params.std):
+            if any(not s > 0 for s in norm_params.stds):
                 msg = f"Task '{name}': norm_params.std must be > 0, got {norm_params.std}."
                 raise ValueError(msg)
         self.custom_output_names = _as_list(custom_output_names)
@@ -136,7 +163,7 @@ class RegressionTaskBase(TaskBase):
         return self.custom_output_names or self.targets
 
     def required_labels(self) -> list[LabelSpec]:
-        names = [*self.targets, *(self.target_denominators or [])]
+        names = [*self.targets, *(self.target_denominators or []), *filter(None, [self.sample_weight])]
         return [LabelSpec(n, "value") for n in dict.fromkeys(names)]
 
     def _stack(self, labels: Labels | None, names: list[str], what: str) -> Tensor:
@@ -158,8 +185,8 @@ class RegressionTaskBase(TaskBase):
         if self.target_denominators is not None:
             return raw / self._stack(labels, self.target_denominators, "target_denominators")
         if self.norm_params is not None:
-            mean = raw.new_tensor(self.norm_params.mean)
-            std = raw.new_tensor(self.norm_params.std)
+            mean = raw.new_tensor(self.norm_params.means)
+            std = raw.new_tensor(self.norm_params.stds)
             return (raw - mean) / std
         return raw
 
@@ -172,7 +199,7 @@ class RegressionTaskBase(TaskBase):
         if self.target_denominators is not None:
             return pred * self._stack(labels, self.target_denominators, "target_denominators")
         if self.norm_params is not None:
-            return pred * pred.new_tensor(self.norm_params.std) + pred.new_tensor(self.norm_params.mean)
+            return pred * pred.new_tensor(self.norm_params.stds) + pred.new_tensor(self.norm_params.means)
         return pred
 
     def unscale_width(self, pred: Tensor, width: Tensor, labels: Labels | None) -> Tensor:
@@ -184,7 +211,7 @@ class RegressionTaskBase(TaskBase):
         if self.target_denominators is not None:
             return width * self._stack(labels, self.target_denominators, "target_denominators").abs()
         if self.norm_params is not None:
-            return width * width.new_tensor(self.norm_params.std)
+            return width * width.new_tensor(self.norm_params.stds)
         return width
 
     def scaled_targets(self, labels: Labels, pad_mask: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -216,6 +243,17 @@ class RegressionTaskBase(TaskBase):
         if self.target_denominators is not None:
             return f"target_denominators={self.target_denominators}"
         return f"norm_params={self.norm_params}"
+
+    def reduce(self, per: Tensor, valid: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
+        """Scalar loss from per-entry values ``(..., R)``.
+
+        Without ``sample_weight``: the mean over valid entries. With it: salt's
+        ``sum(w * l) / n`` over all entries (``sample_count``).
+        """
+        if not self.sample_weight:
+            return self.masked_mean(per, valid)
+        w = labels[self.input_name][self.sample_weight].to(per.dtype).unsqueeze(-1)
+        return (per.masked_fill(~valid, 0.0) * w).sum() / sample_count(per, pad_mask)
 
     @staticmethod
     def masked_mean(per: Tensor, valid: Tensor) -> Tensor:
@@ -266,7 +304,7 @@ class RegressionTask(RegressionTaskBase):
         assert self.loss_fn is not None
         per = self.loss_fn(pred, target)
         self.check_per_entry(per, target)
-        return self.masked_mean(per, valid)
+        return self.reduce(per, valid, labels, pad_mask)
 
     def predictions(
         self,
@@ -276,7 +314,12 @@ class RegressionTask(RegressionTaskBase):
         pad_mask: Tensor | None = None,
     ) -> dict[str, Tensor]:
         values = self.unscale(output, labels)
-        return {f"{model_name}_{n}": values[..., i] for i, n in enumerate(self.output_names)}
+        if pad_mask is not None:
+            values = values.masked_fill(pad_mask.unsqueeze(-1), self.pad_value)
+        return {col: values[..., i] for i, col in enumerate(self.output_columns(model_name))}
+
+    def output_columns(self, model_name: str) -> list[str]:
+        return [f"{model_name}_{n}" for n in self.output_names]
 
 
 class GaussianRegressionTask(RegressionTaskBase):
@@ -285,8 +328,8 @@ class GaussianRegressionTask(RegressionTaskBase):
     The head gives a mean and a variance per target (``2 x targets`` outputs; the
     variance is made positive with a softplus) and is trained with the Gaussian
     negative log-likelihood (default ``GaussianNLLLoss(reduction="none")``).
-    Predictions: ``<model>_<target>`` and ``<model>_<target>_stddev``, both in
-    physical units (the stddev is propagated through the de-scaling to first order).
+    Predictions: ``<task>_<target>`` and ``<task>_<target>_stddev`` (named after the task,
+    as salt's prediction writer does), both in physical units (the stddev is propagated through the de-scaling to first order).
     """
 
     @staticmethod
@@ -322,7 +365,7 @@ class GaussianRegressionTask(RegressionTaskBase):
         assert self.loss_fn is not None
         per = self.loss_fn(mean, target, var)
         self.check_per_entry(per, target)
-        return self.masked_mean(per, valid)
+        return self.reduce(per, valid, labels, pad_mask)
 
     def predictions(
         self,
@@ -334,8 +377,20 @@ class GaussianRegressionTask(RegressionTaskBase):
         mean, var = self.split(output.float())
         values = self.unscale(mean, labels)
         stddev = self.unscale_width(mean, var.sqrt(), labels)
+        if pad_mask is not None:
+            values = values.masked_fill(pad_mask.unsqueeze(-1), self.pad_value)
+            stddev = stddev.masked_fill(pad_mask.unsqueeze(-1), self.pad_value)
+        cols = self.output_columns(model_name)
         out = {}
-        for i, n in enumerate(self.output_names):
-            out[f"{model_name}_{n}"] = values[..., i]
-            out[f"{model_name}_{n}_stddev"] = stddev[..., i]
+        for i in range(len(self.output_names)):
+            out[cols[2 * i]] = values[..., i]
+            out[cols[2 * i + 1]] = stddev[..., i]
         return out
+
+    def output_columns(self, model_name: str) -> list[str]:
+        """Salt's writer names Gaussian columns after the task, not the model.
+
+        ``<task>_<target>`` and ``<task>_<target>_stddev`` (salt's ``get_h5``); halite
+        uses ``custom_output_names`` instead of the targets when they are given.
+        """
+        return [f"{self.name}_{n}{s}" for n in self.output_names for s in ("", "_stddev")]

@@ -72,7 +72,7 @@ class VertexingTask(TaskBase):
     non-negative ``label`` (e.g. ``ftagTruthVertexIndex``); ``-1`` (no truth vertex:
     pileup, fakes) pairs with nothing. Padded constituents and self pairs are ignored.
     At inference the pair probabilities are symmetrised, pairs above ``threshold``
-    are joined and each constituent gets ``<model>_VertexIndex`` (see
+    are joined and each constituent gets ``VertexIndex`` (salt's name; see
     ``vertex_assignment``).
 
     Parameters
@@ -86,6 +86,7 @@ class VertexingTask(TaskBase):
     """
 
     tokenwise = False  # pairs of constituents: never run on packed constituents
+    pad_value = -1.0  # vertex index of padded constituents
 
     def __init__(
         self,
@@ -180,4 +181,8 @@ class VertexingTask(TaskBase):
             pad_mask = torch.zeros(output.shape[:2], dtype=torch.bool, device=output.device)
         prob = torch.sigmoid(output.float())
         same = 0.5 * (prob + prob.transpose(1, 2)) > self.threshold
-        return {f"{model_name}_VertexIndex": vertex_assignment(same, pad_mask)}
+        return {self.output_columns(model_name)[0]: vertex_assignment(same, pad_mask)}
+
+    def output_columns(self, model_name: str) -> list[str]:
+        """Salt writes the vertex index as ``VertexIndex``, without a model prefix."""
+        return ["VertexIndex"]

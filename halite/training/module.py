@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+from halite.models.multitask import check_output_columns
 from halite.models.protocol import HaliteModel, check_model
 from halite.training.compat import META_KEY, check_compatible, model_meta
 from halite.training.mup import MupConfig
@@ -122,6 +123,7 @@ class LitModel(L.LightningModule):
         self.model: HaliteModel = check_model(model)
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
+        check_output_columns(self.model.task_heads(), name)  # columns as written, with the real prefix
         self.compile_model = compile
         self.compile_config = compile_config or CompileConfig()
         self.mup = mup

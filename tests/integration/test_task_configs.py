@@ -52,13 +52,15 @@ def test_gn2_three_tasks(tiny_data: dict[str, Path], tmp_path: Path) -> None:
     probs = np.stack([jets[f"GN2_p{c}"] for c in "bcu"], axis=1)
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
     assert tracks.shape == (NUM_TEST, 40)
+    # salt's layout: the file's track fields, the outputs, then mask (True for padding)
     np.testing.assert_array_equal(tracks["valid"], truth["valid"])
-    origins = ["pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
+    np.testing.assert_array_equal(tracks["mask"], ~truth["valid"])
+    origins = ["Pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
     p = np.stack([tracks[f"GN2_p{o}"] for o in origins], axis=-1)
-    valid = tracks["valid"]
+    valid = ~tracks["mask"]
     np.testing.assert_allclose(p[valid].sum(-1), 1.0, rtol=1e-5)
-    vi = tracks["GN2_VertexIndex"]
-    assert vi.dtype == np.int32
+    vi = tracks["VertexIndex"]
+    assert vi.dtype == np.int64
     assert (vi[~valid] == -1).all()
     # per jet, indices are 0..K-1 in order of first appearance
     for row, ok in zip(vi, valid):
@@ -85,8 +87,8 @@ def test_gaussian_regression_config(tiny_data: dict[str, Path], tmp_path: Path) 
     pred = fit_and_test("regression_gaussian.yaml", tiny_data, tmp_path)
     with h5py.File(pred) as f:
         jets = f["jets"][:]
-    mean = jets["regression_gaussian_pt_truth"]
-    std = jets["regression_gaussian_pt_truth_stddev"]
+    mean = jets["jet_pt_gaussian_pt_truth"]  # salt names Gaussian columns <task>_<target>
+    std = jets["jet_pt_gaussian_pt_truth_stddev"]
     assert mean.shape == std.shape == (NUM_TEST,)
     assert np.isfinite(mean).all() and (std > 0).all()
     # ratio target (pt_truth / pt) multiplied back by the reco pt: both columns are in MeV and

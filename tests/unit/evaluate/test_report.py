@@ -14,7 +14,7 @@ from halite.evaluate.compare import compare
 from halite.evaluate.metrics import rejection_at, roc_auc
 from halite.evaluate.report import evaluate, rejection_curve
 
-ORIGINS = ["pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
+ORIGINS = ["Pileup", "Fake", "Primary", "FromB", "FromBC", "FromC", "FromTau", "OtherSecondary"]
 
 
 def write_predictions(path: Path, n: int = 400, seed: int = 0) -> np.ndarray:
@@ -29,7 +29,10 @@ def write_predictions(path: Path, n: int = 400, seed: int = 0) -> np.ndarray:
         dtype=[("flavour_label", "i4"), ("pt", "f4"), ("pt_truth", "f4")]
         + [(f"m_p{c}", "f4") for c in "bcu"]
         + [(f"ref_p{c}", "f4") for c in "bcu"]
-        + [("m_pt_truth", "f4"), ("m_pt_truth_stddev", "f4")],
+        + [
+            ("jet_pt_pt_truth", "f4"),
+            ("jet_pt_pt_truth_stddev", "f4"),
+        ],  # Gaussian regression columns are <task>_<target> (salt)
     )
     jets["flavour_label"] = y
     jets["pt_truth"] = pt_truth
@@ -37,26 +40,26 @@ def write_predictions(path: Path, n: int = 400, seed: int = 0) -> np.ndarray:
     for i, c in enumerate("bcu"):
         jets[f"m_p{c}"] = p[:, i]
         jets[f"ref_p{c}"] = np.roll(p, 1, axis=1)[:, i]
-    jets["m_pt_truth"] = pt_truth * (1 + rng.normal(0, 0.05, n))
-    jets["m_pt_truth_stddev"] = 0.05 * pt_truth
+    jets["jet_pt_pt_truth"] = pt_truth * (1 + rng.normal(0, 0.05, n))
+    jets["jet_pt_pt_truth_stddev"] = 0.05 * pt_truth
     tracks = np.zeros(
         (n, 6),
         dtype=[
-            ("valid", "?"),
+            ("mask", "?"),
             ("ftagTruthOriginLabel", "i4"),
             ("ftagTruthVertexIndex", "i4"),
-            ("m_VertexIndex", "i4"),
+            ("VertexIndex", "i8"),
         ]
         + [(f"m_p{o}", "f4") for o in ORIGINS],
     )
-    tracks["valid"][:, :4] = True
+    tracks["mask"][:, 4:] = True  # salt's layout: mask is True for padding
     origin = rng.integers(0, 8, (n, 6))
     tracks["ftagTruthOriginLabel"] = origin
     onehot = np.eye(8)[origin] * 0.5 + 0.5 / 8
     for i, o in enumerate(ORIGINS):
         tracks[f"m_p{o}"] = onehot[..., i]
     tracks["ftagTruthVertexIndex"] = [0, 0, 1, 1, 2, 2]
-    tracks["m_VertexIndex"] = [0, 0, 1, 2, 3, 3]
+    tracks["VertexIndex"] = [0, 0, 1, 2, 3, 3]
     tasks = [
         {
             "name": "jets_classification",
@@ -109,9 +112,9 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path, capsys: pytest.Cap
         "confusion_jets_classification.png",
         "roc_track_origin.png",
         "confusion_track_origin.png",
-        "response_m_pt_truth_vs_pt_truth.png",
-        "response_m_pt_truth_vs_pt.png",
-        "pulls_m_pt_truth.png",
+        "response_jet_pt_pt_truth_vs_pt_truth.png",
+        "response_jet_pt_pt_truth_vs_pt.png",
+        "pulls_jet_pt_pt_truth.png",
         "index.html",
     ):
         assert (out / name).is_file(), name

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import h5py
 import numpy as np
 import pytest
 import torch
+import yaml
 from torch import nn
 
+from halite.commands import main
 from halite.data.specs import LabelSpec
 from halite.data.transforms import map_labels
+from halite.models.multitask import MultiTask
 from halite.nn.layers.dense import DenseConfig
 from halite.tasks import ClassificationTask
 
@@ -90,19 +96,30 @@ def test_padding_and_unknown_labels_are_ignored() -> None:
     torch.testing.assert_close(task.loss(out2, {"tracks": {"ftagTruthOriginLabel": target2}}, pad), expected)
 
 
-def test_sample_weights_change_the_loss_as_expected() -> None:
-    task = built(ClassificationTask("jc", "jets", "flavour_label", sample_weight="w"))
-    out = torch.randn(5, 3)
-    target = torch.tensor([0, 1, 2, 2, 0])
-    per = nn.functional.cross_entropy(out, target, reduction="none")
-    w = torch.tensor([1.0, 2.0, 0.5, 0.0, 3.0])
-    loss = task.loss(out, {"jets": {"flavour_label": target, "w": w}}, None)
-    torch.testing.assert_close(loss, (per * w).sum() / w.sum())
-    # equal weights give the unweighted mean
-    ones = task.loss(out, {"jets": {"flavour_label": target, "w": torch.full((5,), 4.0)}}, None)
-    torch.testing.assert_close(ones, per.mean())
-    assert [s.name for s in task.required_labels()] == ["flavour_label", "w"]
+def test_sample_weights_normalised_as_salt() -> None:
+    # salt: CrossEntropyLoss(weight=class_weights, reduction="none") * sample_weight, then .mean()
+    task = built(ClassificationTask("jc", "jets", "is_b", class_names=["u", "b"], sample_weight="w"))
+    task.set_class_weights([1.0, 4.0])
+    out = torch.zeros(4, 2)  # every jet's loss is ln 2
+    target = torch.tensor([0, 1, -1, 1])  # the ignored jet counts in the mean with loss 0
+    w = torch.tensor([1.0, 2.0, 5.0, 3.0])
+    loss = task.loss(out, {"jets": {"is_b": target, "w": w}}, None)
+    # (1*1 + 4*2 + 0 + 4*3) ln2 / 4 jets = 5.25 ln 2, not divided by the weight sum
+    torch.testing.assert_close(loss, torch.tensor(5.25 * np.log(2.0), dtype=torch.float32))
+    assert [s.name for s in task.required_labels()] == ["is_b", "w"]
     assert task.required_labels()[1] == LabelSpec("w", "value")
+
+
+def test_sample_weights_of_constituents_count_real_constituents() -> None:
+    task = built(ClassificationTask("o", "tracks", "lab", class_names=["a", "b"], sample_weight="w"))
+    out = torch.zeros(2, 3, 2)
+    target = torch.tensor([[0, 1, 0], [1, 0, 0]])
+    pad = torch.tensor([[False, False, True], [False, True, True]])
+    labels = {"tracks": {"lab": target, "w": torch.full((2, 3), 2.0)}}
+    # 3 real tracks of weight 2 and loss ln 2: 6 ln2 / 3
+    torch.testing.assert_close(
+        task.loss(out, labels, pad), torch.tensor(2 * np.log(2.0), dtype=torch.float32)
+    )
 
 
 def test_class_dict_weights() -> None:
@@ -142,3 +159,55 @@ def test_prediction_names_follow_salt() -> None:
     preds = task.predictions(torch.randn(3, 3), "GN2")
     assert list(preds) == ["GN2_pb", "GN2_pc", "GN2_pu"]
     torch.testing.assert_close(sum(preds.values()), torch.ones(3))
+
+
+def test_label_map_with_class_dict_from_halite_prep(tmp_path: Path) -> None:
+    # halite prep counts the raw label values of the file: 6 light (0), 3 c (4), 1 b (5)
+    path = tmp_path / "train.h5"
+    raw = np.array([0] * 6 + [4] * 3 + [5], dtype=np.int32)
+    jets = np.zeros(raw.size, dtype=[("pt", "f4"), ("HadronConeExclTruthLabelID", "i4")])
+    jets["pt"], jets["HadronConeExclTruthLabelID"] = np.arange(raw.size), raw
+    with h5py.File(path, "w") as f:
+        f.create_dataset("jets", data=jets)
+    (tmp_path / "vars.yaml").write_text("jets: [pt]\n")
+    args = ["prep", "--file", str(path), "--variables", str(tmp_path / "vars.yaml")]
+    assert main([*args, "--labels", "jets:HadronConeExclTruthLabelID"]) == 0
+    class_dict = tmp_path / "class_dict.yaml"
+    assert len(yaml.safe_load(class_dict.read_text())["jets"]["HadronConeExclTruthLabelID"]) == 6
+
+    def build(task: ClassificationTask) -> ClassificationTask:
+        MultiTask().build_tasks([task], lambda t: (4, 0), class_dict=str(class_dict))
+        return task
+
+    task = build(
+        ClassificationTask(
+            "jc", "jets", "HadronConeExclTruthLabelID", class_names=["ujets", "cjets", "bjets"],
+            label_map={0: 0, 4: 1, 5: 2}, use_class_dict=True,
+        )
+    )  # fmt: skip
+    # w_k = N / n_k normalised to a smallest weight of 1: 10/6, 10/3, 10/1 -> 1, 2, 6
+    torch.testing.assert_close(task.class_weights, torch.tensor([1.0, 2.0, 6.0]))
+    # two raw values merged into one class: 6 light vs 4 heavy -> 1, 1.5
+    task = build(
+        ClassificationTask(
+            "jc", "jets", "HadronConeExclTruthLabelID", class_names=["light", "heavy"],
+            label_map={0: 0, 4: 1, 5: 1}, use_class_dict=True,
+        )
+    )  # fmt: skip
+    torch.testing.assert_close(task.class_weights, torch.tensor([1.0, 1.5]))
+    with pytest.raises(ValueError, match=r"neither one per class.*nor one per raw value 0..15"):
+        build(
+            ClassificationTask(
+                "jc", "jets", "HadronConeExclTruthLabelID", class_names=["u", "tau"],
+                label_map={0: 0, 15: 1}, use_class_dict=True,
+            )
+        )  # fmt: skip
+
+
+def test_probability_names_are_ftags_px() -> None:
+    # salt: Flavours[c].px for ftag flavours, else p<c> (also for other names ending in "jets")
+    names = ["bjets", "cjets", "ujets", "taujets", "singlebjets", "ghostudjets", "hbb", "Pileup", "myjets"]
+    task = ClassificationTask("jc", "jets", "x", class_names=names)
+    assert task.output_columns("GN2") == [
+        "GN2_pb", "GN2_pc", "GN2_pu", "GN2_ptau", "GN2_pb", "GN2_pud", "GN2_phbb", "GN2_pPileup", "GN2_pmyjets",
+    ]  # fmt: skip

@@ -144,10 +144,10 @@ def test_gaussian_predictions_descaled() -> None:
     out = torch.tensor([[1.1, 0.0], [0.9, 1.0]])
     lab = labels(pt=[0.0, 0.0], reco=[100e3, 50e3])
     preds = task.predictions(out, "m", labels=lab)
-    assert list(preds) == ["m_pt", "m_pt_stddev"]
-    torch.testing.assert_close(preds["m_pt"], torch.tensor([110e3, 45e3]))
+    assert list(preds) == ["g_pt", "g_pt_stddev"]  # salt names Gaussian columns after the task
+    torch.testing.assert_close(preds["g_pt"], torch.tensor([110e3, 45e3]))
     sd = torch.nn.functional.softplus(torch.tensor([0.0, 1.0])).sqrt() * torch.tensor([100e3, 50e3])
-    torch.testing.assert_close(preds["m_pt_stddev"], sd)
+    torch.testing.assert_close(preds["g_pt_stddev"], sd)
     # a log scaler propagates the width through the inverse's slope: sigma_pt = pt * sigma_log
     task = GaussianRegressionTask(
         "g", "jets", "pt", scaler=RegressionTargetScaler({"pt": TargetScale(op="log")})
@@ -155,5 +155,42 @@ def test_gaussian_predictions_descaled() -> None:
     task.build(4)
     preds = task.predictions(torch.tensor([[math.log(200.0), -4.0]]), "m")
     sigma = math.sqrt(math.log1p(math.exp(-4.0)))
-    torch.testing.assert_close(preds["m_pt"], torch.tensor([200.0]))
-    torch.testing.assert_close(preds["m_pt_stddev"], torch.tensor([200.0 * sigma]))
+    torch.testing.assert_close(preds["g_pt"], torch.tensor([200.0]))
+    torch.testing.assert_close(preds["g_pt_stddev"], torch.tensor([200.0 * sigma]))
+
+
+def test_sample_weights_normalised_as_salt() -> None:
+    # salt's nan_loss: NaN targets become 0-loss entries, loss * weight, then the mean over all entries
+    task = RegressionTask("r", "jets", "pt", sample_weight="w")
+    task.build(4)
+    out = torch.zeros(3, 1)
+    lab = labels(pt=[1.0, float("nan"), 3.0], w=[2.0, 5.0, 1.0])
+    # (2 * 1^2 + 0 + 1 * 3^2) / 3 entries
+    torch.testing.assert_close(task.loss(out, lab, None), torch.tensor(11.0 / 3.0))
+    assert [s.name for s in task.required_labels()] == ["pt", "w"]
+    # two targets: the jet weight applies to both, the mean runs over jets x targets
+    task = RegressionTask("r", "jets", ["a", "b"], sample_weight="w")
+    task.build(4)
+    lab = labels(a=[1.0, 2.0], b=[float("nan"), 1.0], w=[3.0, 1.0])
+    torch.testing.assert_close(task.loss(torch.zeros(2, 2), lab, None), torch.tensor((3.0 + 4.0 + 1.0) / 4.0))
+
+
+def test_scalar_norm_params_for_one_target() -> None:
+    # salt's regression configs: norm_params: {mean: 1.0, std: 1.0}
+    for given in (NormParams(2.0, 4.0), {"mean": 2.0, "std": 4.0}):
+        task = RegressionTask("r", "jets", "pt", norm_params=given)  # type: ignore[arg-type]
+        task.build(4)
+        assert task.norm_params is not None and task.norm_params.means == [2.0]
+        assert task.norm_params.stds == [4.0]
+        preds = task.predictions(torch.tensor([[0.5]]), "m")
+        torch.testing.assert_close(preds["m_pt"], torch.tensor([4.0]))  # 0.5 * 4 + 2
+    with pytest.raises(ValueError, match=r"norm_params.mean has 1 values \[2.0\] for 2 targets"):
+        RegressionTask("r", "jets", ["a", "b"], norm_params=NormParams(2.0, [1.0, 1.0]))
+
+
+def test_constituent_predictions_are_nan_in_padding() -> None:
+    task = RegressionTask("r", "tracks", "d0")
+    task.build(4)
+    pad = torch.tensor([[False, True]])
+    preds = task.predictions(torch.ones(1, 2, 1), "m", pad_mask=pad)
+    assert preds["m_d0"][0, 0] == 1.0 and torch.isnan(preds["m_d0"][0, 1])

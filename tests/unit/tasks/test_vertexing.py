@@ -50,7 +50,7 @@ def test_assignment_on_hand_made_pair_scores() -> None:
     logits[0, 0, 1] = 0.5  # below threshold after symmetrising: sigmoid avg(0.5, -5) < 0.5
     pad = torch.tensor([[False] * 5 + [True]])
     task = make_task()
-    vi = task.predictions(logits, "m", pad_mask=pad)["m_VertexIndex"]
+    vi = task.predictions(logits, "m", pad_mask=pad)["VertexIndex"]  # salt: no model prefix
     assert vi.dtype == torch.int64
     assert vi.tolist() == [[0, 1, 0, 1, 1, -1]]
 

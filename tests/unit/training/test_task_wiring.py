@@ -58,19 +58,36 @@ def test_every_task_type_through_the_model() -> None:
     assert set(losses) == {"flav", "reg", "gauss", "vtx"}
     lit.model.total_loss(losses).backward()
     cols = lit.predictions(outputs, labels, pad)
-    assert set(cols["jets"]) == {"m_pb", "m_pc", "m_pu", "m_pt_truth", "m_ptG", "m_ptG_stddev"}
-    assert cols["tracks"]["m_VertexIndex"].shape == (3, 4)
-    assert (cols["tracks"]["m_VertexIndex"][pad["tracks"]] == -1).all()
+    assert set(cols["jets"]) == {"m_pb", "m_pc", "m_pu", "m_pt_truth", "gauss_ptG", "gauss_ptG_stddev"}
+    assert cols["tracks"]["VertexIndex"].shape == (3, 4)
+    assert (cols["tracks"]["VertexIndex"][pad["tracks"]] == -1).all()
     assert {s.name for s in lit.model.required_labels()["jets"]} == {"flavour_label", "pt_truth", "pt"}
 
 
-def test_clashing_prediction_columns() -> None:
+def test_clashing_prediction_columns_fail_when_the_model_is_built() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"Tasks 'a' and 'b' both write the prediction column '<model>_pt_truth' of 'jets'.*custom_output_names",
+    ):
+        make_model([RegressionTask("a", "jets", "pt_truth"), RegressionTask("b", "jets", "pt_truth")])
+    # a Gaussian task named like the model collides once the model's name is known
+    with pytest.raises(ValueError, match=r"Tasks 'a' and 'm' both write the prediction column 'm_pt_truth'"):
+        make_model([RegressionTask("a", "jets", "pt_truth"), GaussianRegressionTask("m", "jets", "pt_truth")])
+    # different columns of one target are fine
     lit = make_model(
         [RegressionTask("a", "jets", "pt_truth"), GaussianRegressionTask("b", "jets", "pt_truth")]
     )
     inputs, pad, labels = batch()
     outputs, _ = lit.model(inputs, pad, labels)
-    with pytest.raises(
-        ValueError, match=r"Task 'b' writes prediction columns \['m_pt_truth'\].*custom_output_names"
-    ):
-        lit.predictions(outputs, labels, pad)
+    assert set(lit.predictions(outputs, labels, pad)["jets"]) == {
+        "m_pt_truth",
+        "b_pt_truth",
+        "b_pt_truth_stddev",
+    }
+
+
+def test_one_task_writing_a_column_twice_fails_at_build() -> None:
+    with pytest.raises(ValueError, match=r"Task 'f' writes the prediction column '<model>_pb' twice"):
+        make_model(
+            [ClassificationTask("f", "jets", "flavour_label", class_names=["bjets", "singlebjets", "u"])]
+        )
