@@ -32,10 +32,11 @@ def read_config(config_path: str, extra: list[str]) -> tuple[Any, Any, dict[str,
     import yaml
 
     from halite.commands._build import build_from_config
-    from halite.training.mup import MupConfig
+    from halite.training.mup import MupConfig, building_plain
     from halite.training.mup_widths import resolve
 
-    cli = build_from_config(["--config", config_path, *NO_MUP, *extra])
+    with building_plain():
+        cli = build_from_config(["--config", config_path, *NO_MUP, *extra])
     model = cli.parser.parse_args(["--config", config_path, *extra]).model
     raw = model.get("mup")
     mup = resolve(
@@ -59,11 +60,13 @@ def build_model(config: dict[str, Any], width: int | None, mup: Any) -> Any:
     import copy
 
     from halite.commands._build import build_from_config
+    from halite.training.mup import building_plain
     from halite.training.mup_widths import scaled_config
 
     # a copy: the parser turns parts of the dict it is given into Namespaces
     cfg = copy.deepcopy(config) if width is None else scaled_config(config, mup, width)
-    cli = build_from_config(cfg, save_config_callback=None)
+    with building_plain():
+        cli = build_from_config(cfg, save_config_callback=None)
     cli.datamodule.require_labels(cli.model.model.required_labels())
     return cli.model.model
 

@@ -13,7 +13,7 @@ def parser() -> argparse.ArgumentParser:
         description=(
             "As salt's setup_mup: build the base and delta models of model.mup_config (parameter_base, "
             "parameter_delta), save them (base_model.pt, delta_model.pt), their configs (modbase.yaml, "
-            "moddelta.yaml) and the base shapes (storeshapes) in shape_path, by default ./temp_mup/ "
+            "moddelta.yaml: no muP block or flags) and the base shapes (storeshapes) in shape_path, by default ./temp_mup/ "
             "(./temp_muP/ for muP_config). Arguments after `--` override the config."
         ),
     )
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
 
     from halite.commands.mup_setup import setup, split_extra
     from halite.io import atomic_path
-    from halite.training.mup_widths import SALT_KEYS, scaled_config
+    from halite.training.mup_widths import SALT_KEYS, scaled_config, set_all
 
     args_list, extra = split_extra(argv)
     args = parser().parse_args(args_list)
@@ -41,8 +41,10 @@ def main(argv: list[str]) -> int:
         with atomic_path(folder / f"{kind}_model.pt") as tmp:
             torch.save(model, tmp)
         out = scaled_config(built["config"], cfg, width)
-        for key in ("mup", *SALT_KEYS):  # as salt: the saved configs carry an empty muP block
+        for key in ("mup", *SALT_KEYS):  # the plain networks: no muP block, no block flags
             out["model"].pop(key, None)
+        for flag in ("mup", "muP"):
+            set_all(out["model"]["model"]["init_args"], flag, False)
         with atomic_path(folder / f"mod{kind}.yaml") as tmp:
             tmp.write_text(yaml.safe_dump(out, sort_keys=False))
     print(f"Saved the base and delta models and their configs in {folder}.")

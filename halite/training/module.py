@@ -12,7 +12,7 @@ from torch import nn
 
 from halite.models.protocol import HaliteModel, check_model
 from halite.training.compat import META_KEY, check_compatible, model_meta
-from halite.training.mup import MupConfig
+from halite.training.mup import MupConfig, check_flags
 from halite.training.mup import apply as apply_mup
 from halite.training.mup_widths import resolve as resolve_mup
 from halite.training.pretrained import backbone_parameters, load_backbone
@@ -131,6 +131,7 @@ class LitModel(L.LightningModule):
         self.compile_model = compile
         self.compile_config = compile_config or CompileConfig()
         self.mup = mup = resolve_mup(mup, mup_config, muP_config)
+        check_flags(model, mup)
         if mup is not None:
             apply_mup(model, mup)
         self.backbone_lr_scale = backbone_lr_scale

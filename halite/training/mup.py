@@ -19,9 +19,11 @@ delta models then differ in their head count at a fixed head width.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,31 @@ class MupConfig:
     def scales_heads(self) -> bool:
         """Whether the scaled width is the number of attention heads."""
         return any(name == "num_heads" for _, name in self.pairs)
+
+
+#: set while the muP set-up builds its plain (not yet muP) networks
+_BUILDING_PLAIN: ContextVar[bool] = ContextVar("halite_mup_building_plain", default=False)
+
+
+@contextlib.contextmanager
+def building_plain() -> Iterator[None]:
+    """Build networks without their muP set-up although salt's ``mup: True`` flags are set (set-up tools)."""
+    token = _BUILDING_PLAIN.set(True)
+    try:
+        yield
+    finally:
+        _BUILDING_PLAIN.reset(token)
+
+
+def check_flags(model: nn.Module, config: MupConfig | None) -> None:
+    """salt's ``mup: True`` block flags need a muP set-up (in salt the readout fails without one)."""
+    flagged = [n for n, m in model.named_modules() if getattr(m, "mup", None) is True]
+    if flagged and config is None and not _BUILDING_PLAIN.get():
+        msg = (
+            f"{flagged} set salt's muP flag (mup: True) but the model has no muP set-up; add "
+            f"model.mup_config (then `halite setup-mup -c CONFIG`) or drop the flags."
+        )
+        raise ValueError(msg)
 
 
 def prepare(model: nn.Module, config: MupConfig) -> None:

@@ -79,16 +79,16 @@ def resolve(
     return mup
 
 
-def _find(node: Any, key: str) -> list[Any]:
+def find_all(node: Any, key: str) -> list[Any]:
     """Every value of ``key`` in the nested dicts / lists ``node``."""
     if isinstance(node, dict):
-        return [v for k, child in node.items() for v in ([child] if k == key else _find(child, key))]
+        return [v for k, child in node.items() for v in ([child] if k == key else find_all(child, key))]
     if isinstance(node, list):
-        return [v for child in node for v in _find(child, key)]
+        return [v for child in node for v in find_all(child, key)]
     return []
 
 
-def _set(node: Any, key: str, value: Any) -> int:
+def set_all(node: Any, key: str, value: Any) -> int:
     """Set every ``key`` in the nested dicts / lists ``node`` to ``value``; returns how many."""
     count = 0
     if isinstance(node, dict):
@@ -97,9 +97,9 @@ def _set(node: Any, key: str, value: Any) -> int:
                 node[k] = value
                 count += 1
             else:
-                count += _set(child, key, value)
+                count += set_all(child, key, value)
     elif isinstance(node, list):
-        count += sum(_set(child, key, value) for child in node)
+        count += sum(set_all(child, key, value) for child in node)
     return count
 
 
@@ -117,7 +117,7 @@ def scaled_config(cfg: dict[str, Any], mup: MupConfig, width: int) -> dict[str, 
             msg = f"mup.apply_to names '{block}', which is not a key of model.model.init_args ({sorted(blocks)})."
             raise ValueError(msg)
         if name == "num_heads":
-            heads, dims = _find(blocks[block], "num_heads"), _find(blocks[block], "embed_dim")
+            heads, dims = find_all(blocks[block], "num_heads"), find_all(blocks[block], "embed_dim")
             if not heads or not dims:
                 msg = (
                     f"Scaling num_heads needs num_heads and embed_dim in model.model.init_args.{block}; "
@@ -125,13 +125,13 @@ def scaled_config(cfg: dict[str, Any], mup: MupConfig, width: int) -> dict[str, 
                 )
                 raise ValueError(msg)
             embed, head_dim = int(dims[0]), int(dims[0]) // int(heads[0])
-            _set(blocks[block], "num_heads", width)
-            _set(blocks[block], "embed_dim", width * head_dim)
+            set_all(blocks[block], "num_heads", width)
+            set_all(blocks[block], "embed_dim", width * head_dim)
             for net in blocks.get("init_nets") or []:
                 dense = net.get("dense_config") if isinstance(net, dict) else None
                 if isinstance(dense, dict) and dense.get("output_size") == embed:
                     dense["output_size"] = width * head_dim
-        elif not _set(blocks[block], name, width) and not (block == "init_nets" and name == "output_size"):
+        elif not set_all(blocks[block], name, width) and not (block == "init_nets" and name == "output_size"):
             # halite's init nets take the encoder width when output_size is not written
             msg = f"mup.parameter_name '{name}' is not a key of model.model.init_args.{block}; name its width key."
             raise ValueError(msg)

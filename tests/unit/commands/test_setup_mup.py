@@ -28,6 +28,9 @@ def salt_mup_config(data: dict[str, Path], tmp_path: Path, key: str = "mup_confi
     args = raw["model"]["model"]["init_args"]
     args["encoder"]["init_args"].update({"embed_dim": 32, "num_heads": 4, "out_dim": 16})
     args["init_nets"][0]["dense_config"]["output_size"] = 32  # salt writes the init-net width out
+    flag = "mup" if key == "mup_config" else "muP"  # salt's block flags, in the same spelling
+    args["init_nets"][0]["dense_config"][flag] = True
+    args["encoder"]["init_args"][flag] = True
     cfg.write_text(yaml.safe_dump(raw))
     return cfg
 
@@ -49,6 +52,7 @@ def test_setup_mup_salt_form_and_fit(
     modbase = yaml.safe_load((folder / "modbase.yaml").read_text())
     assert modbase["model"]["model"]["init_args"]["init_nets"][0]["dense_config"]["output_size"] == 8
     assert "mup_config" not in modbase["model"]
+    assert modbase["model"]["model"]["init_args"]["encoder"]["init_args"]["mup"] is False
     main(["fit", "--config", str(cfg), "--trainer.max_epochs=1"])  # reads ./temp_mup/storeshapes
     (run_dir,) = (tmp_path / "logs").iterdir()
     assert "mup_config" in yaml.safe_load((run_dir / "config.yaml").read_text())["model"]
@@ -76,3 +80,16 @@ def test_setup_mup_needs_a_muP_block(tiny_data: dict[str, Path], tmp_path: Path)
     cfg = tiny_config("demo.yaml", tiny_data, tmp_path)
     with pytest.raises(ValueError, match="has no muP set-up"):
         main(["setup-mup", "-c", str(cfg)])
+
+
+def test_mup_flags_need_a_muP_set_up(tiny_data: dict[str, Path], tmp_path: Path) -> None:
+    from halite.cli import HaliteCLI
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
+
+    cfg = salt_mup_config(tiny_data, tmp_path)
+    raw = yaml.safe_load(cfg.read_text())
+    del raw["model"]["mup_config"]
+    cfg.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ValueError, match=r"\['init_nets.tracks', 'encoder'\] set salt's muP flag"):
+        HaliteCLI(LitModel, JetDataModule, args=["--config", str(cfg)], run=False)
