@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import ROOT
-from tests.integration.test_config_s3 import salt_config
+from tests.integration.test_s3_salt_keys import salt_config
 from tests.integration.test_s3 import KEY, SECRET, s3_server, upload
 
 __all__ = ["s3_server"]  # the fixture

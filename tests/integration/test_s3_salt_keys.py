@@ -104,7 +104,9 @@ def test_download_S3_pubKey_secKey_url_bucket(
 
 def test_url_is_the_endpoint(s3_server: str, tiny_data: dict[str, Path], tmp_path: Path) -> None:
     upload(s3_server, tiny_data)
-    with pytest.raises(Exception):  # noqa: B017 - wrong endpoint: nothing listens there
+    from botocore.exceptions import EndpointConnectionError
+
+    with pytest.raises(EndpointConnectionError, match="127.0.0.1:1"):  # nothing listens there
         datamodule(tiny_data, config("http://127.0.0.1:1", tmp_path, download_files=["norm_dict"]))
     fsspec.filesystem("s3").clear_instance_cache()
     assert datamodule(
