@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import ROOT
-from tests.integration.test_s3_salt_keys import salt_config
 from tests.integration.test_s3 import KEY, SECRET, s3_server, upload
+from tests.integration.test_s3_salt_keys import salt_config
 
 __all__ = ["s3_server"]  # the fixture
 
