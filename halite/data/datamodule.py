@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Literal
 
 import lightning as L
@@ -10,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from halite.data.block_reader import reader_factory
 from halite.data.columnar.config import ColumnarConfig
+from halite.data.config_s3 import ConfigS3, activate, fetch, merge
 from halite.data.dataset import JetDataset
 from halite.data.loader import ResumableLoader
 from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
@@ -52,7 +54,7 @@ class JetDataModule(L.LightningDataModule):
         Jets per batch.
     num_workers
         Loader processes (default: cores - 1, at most 4).
-    bucket
+    length_buckets
         Group training jets of similar constituent count to trim padding.
     pin_memory
         Pin batches for faster host-to-GPU copies (default: when CUDA is available).
@@ -74,6 +76,16 @@ class JetDataModule(L.LightningDataModule):
         streaming them (a file of the same size already there is reused).
     download_path
         Local cache folder of ``download_s3``.
+    config_s3
+        salt's S3 block (``use_S3, download_S3, pubKey, secKey, url, bucket, download_path,
+        download_files``, see ``halite.data.config_s3``): its credentials serve every ``s3://``
+        path of the run, and with ``download_S3`` the listed files (data, norm and class dicts)
+        are copied to ``download_path`` and read from there.
+    config_S3
+        The same block as spelled before salt 0.11.1.
+    bucket
+        salt's S3 bucket (the ``bucket`` of ``config_s3``). A boolean is the old spelling of
+        ``length_buckets`` (deprecated; kept so that old run configs load).
     """
 
     def __init__(
@@ -92,7 +104,7 @@ class JetDataModule(L.LightningDataModule):
         num_test: int = -1,
         batch_size: int = 1000,
         num_workers: int | None = None,
-        bucket: bool = True,
+        length_buckets: bool = True,
         pin_memory: bool | None = None,
         non_finite: Literal["error", "zero", "replace"] = "error",
         seed: int = 42,
@@ -101,8 +113,19 @@ class JetDataModule(L.LightningDataModule):
         PARAMETERS: dict[str, ParameterConfig] | None = None,
         download_s3: bool = False,
         download_path: str = "s3_cache",
+        config_s3: ConfigS3 | None = None,
+        config_S3: ConfigS3 | None = None,
+        bucket: bool | str | None = None,
     ) -> None:
         super().__init__()
+        if isinstance(bucket, bool):
+            warnings.warn(
+                f"data.bucket: {str(bucket).lower()} is the old name of data.length_buckets (data.bucket is "
+                f"now salt's S3 bucket); write data.length_buckets: {str(bucket).lower()}.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            length_buckets, bucket = bucket, None
         self.PARAMETERS = PARAMETERS
         has_params = PARAMETERS_STREAM in variables
         self.parameter_configs = (
@@ -133,7 +156,7 @@ class JetDataModule(L.LightningDataModule):
         self.num_train, self.num_val, self.num_test = num_train, num_val, num_test
         self.batch_size = batch_size
         self.num_workers = default_num_workers() if num_workers is None else num_workers
-        self.bucket = bucket
+        self.length_buckets = length_buckets
         self.pin_memory = pin_memory
         self.non_finite = non_finite
         self.non_finite_value = non_finite_value
@@ -143,6 +166,14 @@ class JetDataModule(L.LightningDataModule):
             columnar.check(global_object)
         self.download_s3 = download_s3
         self.download_path = download_path
+        self.config_s3 = merge(config_s3, config_S3, bucket)
+        if self.config_s3 is not None:
+            activate(self.config_s3)
+            if self.config_s3.download_S3:  # before the model reads the norm / class dicts
+                for key, value in fetch(
+                    self.config_s3, {k: getattr(self, k) for k in self.config_s3.download_files}
+                ).items():
+                    setattr(self, key, value)
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
 
@@ -212,7 +243,7 @@ class JetDataModule(L.LightningDataModule):
             batch_size=self.batch_size,
             num_jets=num,
             shuffle=split == "train",
-            bucket=self.bucket,
+            bucket=self.length_buckets,
             seed=self.seed,
             non_finite=self.non_finite,
             non_finite_value=self.non_finite_value,

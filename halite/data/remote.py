@@ -99,10 +99,12 @@ def open_remote(url: str, mode: str = "rb") -> Any:
     return fs.open(path, mode)
 
 
-def download(url: str, cache_dir: str | os.PathLike[str]) -> Path:
-    """Copy ``url`` to ``cache_dir/<bucket>/<key>`` unless a file of the same size is there."""
+def download(
+    url: str, cache_dir: str | os.PathLike[str], target: str | os.PathLike[str] | None = None
+) -> Path:
+    """Copy ``url`` to ``target`` (default ``cache_dir/<bucket>/<key>``) unless a file of the same size is there."""
     fs, path = filesystem(url)
-    local = Path(cache_dir) / path.lstrip("/")
+    local = Path(target) if target is not None else Path(cache_dir) / path.lstrip("/")
     size = fs.size(path)
     if local.is_file() and local.stat().st_size == size:
         return local

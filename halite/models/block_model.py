@@ -50,7 +50,7 @@ class BlockModel(AssembledModel):
     built from the data: widths are never repeated in YAML. Its backbone is a
     ``BlockBackbone`` attached flat (parameters under ``head.`` and ``body.``).
 
-    Blocks with batch norm need ``data.bucket: false`` when a head reads a
+    Blocks with batch norm need ``data.length_buckets: false`` when a head reads a
     constituent stream: bucketed training batches group jets of similar
     multiplicity, so their batch statistics differ from the running ones.
 

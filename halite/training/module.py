@@ -13,8 +13,9 @@ from torch import nn
 from halite.models.multitask import check_output_columns
 from halite.models.protocol import HaliteModel, check_model
 from halite.training.compat import META_KEY, check_compatible, model_meta
-from halite.training.mup import MupConfig
+from halite.training.mup import MupConfig, check_flags
 from halite.training.mup import apply as apply_mup
+from halite.training.mup_widths import resolve as resolve_mup
 from halite.training.pretrained import backbone_parameters, load_backbone
 from halite.typing import Batch, Labels, Masks
 
@@ -98,6 +99,9 @@ class LitModel(L.LightningModule):
         ``torch.compile`` options.
     mup
         muP set-up (see ``halite.training.mup``): muP init and attention, ``MuAdamW``.
+    mup_config, muP_config
+        The same set-up as salt spells it (salt 0.13 / before 0.11.1; see
+        ``halite.training.mup_widths``).
     pretrained
         Local checkpoint whose backbone weights (matching names and shapes) initialise the
         model; task heads are new. A report of loaded / skipped / mismatched tensors is printed.
@@ -115,6 +119,8 @@ class LitModel(L.LightningModule):
         compile: bool = False,
         compile_config: CompileConfig | None = None,
         mup: MupConfig | None = None,
+        mup_config: dict[str, Any] | None = None,
+        muP_config: dict[str, Any] | None = None,
         pretrained: str | None = None,
         freeze_backbone: bool = False,
         backbone_lr_scale: float = 1.0,
@@ -126,7 +132,8 @@ class LitModel(L.LightningModule):
         check_output_columns(self.model.task_heads(), name)  # columns as written, with the real prefix
         self.compile_model = compile
         self.compile_config = compile_config or CompileConfig()
-        self.mup = mup
+        self.mup = mup = resolve_mup(mup, mup_config, muP_config)
+        check_flags(model, mup)
         if mup is not None:
             apply_mup(model, mup)
         self.backbone_lr_scale = backbone_lr_scale

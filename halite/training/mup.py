@@ -10,13 +10,20 @@ The command ``halite mup-setup --config X.yaml`` (``halite.commands.mup_setup``)
 ``parameter_base`` and ``parameter_delta``) and writes the base-shapes file
 ``shape_path``; ``--check`` runs the coordinate check: a few MuAdamW steps at several widths,
 plotting each block's mean |activation| against width (flat lines = muP works).
+
+salt's spelling, ``model.mup_config`` (``muP_config`` before salt 0.11.1) with list-valued
+``apply_to`` / ``parameter_name`` and ``halite setup-mup -c X.yaml``, is translated into the same
+``MupConfig`` (``halite.training.mup_widths``). The scaled width may be ``num_heads``: the base and
+delta models then differ in their head count at a fixed head width.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,21 +45,32 @@ class MupConfig:
     shape_path
         Base-shapes file written by ``halite mup-setup``.
     apply_to
-        Submodule of the model whose width muP scales (``encoder``).
+        Submodule(s) of the model whose width muP scales (``encoder``; salt: ``[init_nets,
+        encoder]``). The ``encoder`` (else the last block listed) ends in the muP readout.
     parameter_name
-        Its constructor argument giving the width (``embed_dim``).
+        Per block of ``apply_to``, the config key giving the width (``embed_dim``; salt:
+        ``[output_size, embed_dim]``), or ``num_heads`` to scale the head count at a fixed head
+        width (the blocks' ``embed_dim`` follows).
     parameter_base, parameter_delta
         Widths of the base and delta models; two different values, both divisible by the
-        number of attention heads.
+        number of attention heads when they are embedding widths.
     """
 
     shape_path: str
     parameter_base: int
     parameter_delta: int
-    apply_to: str = "encoder"
-    parameter_name: str = "embed_dim"
+    apply_to: str | list[str] = "encoder"
+    parameter_name: str | list[str] = "embed_dim"
 
     def __post_init__(self) -> None:
+        blocks = [self.apply_to] if isinstance(self.apply_to, str) else list(self.apply_to)
+        names = [self.parameter_name] if isinstance(self.parameter_name, str) else list(self.parameter_name)
+        if not blocks or len(blocks) != len(names):
+            msg = (
+                f"mup.apply_to {blocks} and mup.parameter_name {names} need one parameter name per block "
+                f"(e.g. apply_to: [init_nets, encoder], parameter_name: [output_size, embed_dim])."
+            )
+            raise ValueError(msg)
         if self.parameter_base == self.parameter_delta or min(self.parameter_base, self.parameter_delta) < 1:
             msg = (
                 f"mup.parameter_base ({self.parameter_base}) and mup.parameter_delta ({self.parameter_delta}) "
@@ -61,35 +79,77 @@ class MupConfig:
             raise ValueError(msg)
 
     @property
-    def width_key(self) -> str:
-        """The config key of the scaled width."""
-        return f"model.model.init_args.{self.apply_to}.init_args.{self.parameter_name}"
+    def pairs(self) -> list[tuple[str, str]]:
+        """``(block, parameter name)`` per scaled block."""
+        blocks = [self.apply_to] if isinstance(self.apply_to, str) else list(self.apply_to)
+        names = [self.parameter_name] if isinstance(self.parameter_name, str) else list(self.parameter_name)
+        return list(zip(blocks, names))
+
+    @property
+    def readout_block(self) -> str:
+        """The block ending in the muP readout: ``encoder`` when scaled, else the last block."""
+        blocks = [b for b, _ in self.pairs]
+        return "encoder" if "encoder" in blocks else blocks[-1]
+
+    @property
+    def scales_heads(self) -> bool:
+        """Whether the scaled width is the number of attention heads."""
+        return any(name == "num_heads" for _, name in self.pairs)
+
+
+#: set while the muP set-up builds its plain (not yet muP) networks
+_BUILDING_PLAIN: ContextVar[bool] = ContextVar("halite_mup_building_plain", default=False)
+
+
+@contextlib.contextmanager
+def building_plain() -> Iterator[None]:
+    """Build networks without their muP set-up although salt's ``mup: True`` flags are set (set-up tools)."""
+    token = _BUILDING_PLAIN.set(True)
+    try:
+        yield
+    finally:
+        _BUILDING_PLAIN.reset(token)
+
+
+def check_flags(model: nn.Module, config: MupConfig | None) -> None:
+    """salt's ``mup: True`` block flags need a muP set-up (in salt the readout fails without one)."""
+    flagged = [n for n, m in model.named_modules() if getattr(m, "mup", None) is True]
+    if flagged and config is None and not _BUILDING_PLAIN.get():
+        msg = (
+            f"{flagged} set salt's muP flag (mup: True) but the model has no muP set-up; add "
+            f"model.mup_config (then `halite setup-mup -c CONFIG`) or drop the flags."
+        )
+        raise ValueError(msg)
 
 
 def prepare(model: nn.Module, config: MupConfig) -> None:
     """Make the structural muP changes: ``MuReadout`` output projection and ``1/d`` attention."""
     from mup import MuReadout
 
-    block = getattr(model, config.apply_to, None)
-    if block is None:
-        msg = f"mup.apply_to='{config.apply_to}' is not a submodule of the model; use e.g. 'encoder'."
-        raise ValueError(msg)
+    for name, _ in config.pairs:
+        if not isinstance(getattr(model, name, None), nn.Module):
+            msg = f"mup.apply_to names '{name}', which is not a submodule of the model; use e.g. 'encoder'."
+            raise ValueError(msg)
+    block = getattr(model, config.readout_block)
     proj = getattr(block, "out_proj", None)
     if not isinstance(proj, nn.Linear):
         msg = (
             f"muP needs a fixed output width after the scaled block: set `out_dim` in "
-            f"model.model.init_args.{config.apply_to}.init_args (the muP readout)."
+            f"model.model.init_args.{config.readout_block}.init_args (the muP readout)."
         )
         raise ValueError(msg)
-    for module in block.modules():
-        if isinstance(module, ScaledDotProductAttention):
-            module.scale = 1.0 / module.head_dim
+    for name, _ in config.pairs:
+        for module in getattr(model, name).modules():
+            if isinstance(module, ScaledDotProductAttention):
+                module.scale = 1.0 / module.head_dim
     if not isinstance(proj, MuReadout):
         block.out_proj = MuReadout(proj.in_features, proj.out_features, readout_zero_init=True)
 
 
 def check_heads(model: nn.Module, config: MupConfig) -> None:
-    """Base and delta widths must be divisible by every attention block's number of heads."""
+    """Base and delta embedding widths must be divisible by every attention block's number of heads."""
+    if config.scales_heads:  # the widths are head counts
+        return
     heads = {m.num_heads for m in model.modules() if isinstance(m, ScaledDotProductAttention)}
     for name, width in (
         ("parameter_base", config.parameter_base),

@@ -138,6 +138,9 @@ class DenseConfig:
         Dropout probability after every hidden activation.
     norm_layer
         Optional normalisation after every hidden layer.
+    mup, muP
+        salt's muP flag (``muP`` before salt 0.11.1): this network is scaled by the model's muP
+        set-up (``model.mup`` / ``model.mup_config``), which is an error without one.
     """
 
     hidden_layers: list[int] = field(default_factory=list)
@@ -145,6 +148,8 @@ class DenseConfig:
     activation: Activation = "ReLU"
     dropout: float = 0.0
     norm_layer: Literal["LayerNorm"] | None = None
+    mup: bool = False
+    muP: bool = False
 
 
 class Dense(nn.Module):

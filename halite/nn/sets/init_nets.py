@@ -39,6 +39,7 @@ class InitNet(nn.Module):
             config.dense_config, input_size, embed_dim, context_size=self.global_size
         )
         self.out_features = self.net.out_features
+        self.mup = config.dense_config.mup or config.dense_config.muP  # checked against the muP set-up
         if self.out_features != embed_dim:
             msg = (
                 f"Init net for '{config.input_name}' outputs {self.out_features} features but the encoder "

@@ -42,6 +42,9 @@ class TransformerEncoder(SetEncoder):
         as the padded computation, padded output slots are then zero. Used when the
         attention declares ``supports_packing`` (``ScaledDotProductAttention``; not
         ``GATv2Attention``).
+    mup, muP
+        salt's muP flag (``muP`` before salt 0.11.1): the encoder is scaled by the model's muP
+        set-up (``model.mup`` / ``model.mup_config``), which is an error without one.
     """
 
     supports_packing = True
@@ -57,8 +60,11 @@ class TransformerEncoder(SetEncoder):
         out_dim: int | None = None,
         attention: AttentionFactory | None = None,
         packed: bool = True,
+        mup: bool = False,
+        muP: bool = False,
     ) -> None:
         super().__init__()
+        self.mup = mup or muP  # checked against the muP set-up
         self.embed_dim = embed_dim
         self.layers = nn.ModuleList(
             [
