@@ -43,10 +43,14 @@ class TaskBase(nn.Module):
         True when the task takes its class weights from the class dict (``data.class_dict``);
         the model then calls ``halite.tasks.classification.resolve_class_weights`` on it.
         Tasks with that option (classification) set it from their constructor.
+    label_map
+        Raw label value -> class index, for tasks whose labels are remapped (classification);
+        ``None`` when labels are used as they are.
     """
 
     tokenwise: bool = True
     use_class_dict: bool = False
+    label_map: dict[int, int] | None = None
     #: value of this task's prediction columns in padded constituent slots
     pad_value: float = 0.0
 
