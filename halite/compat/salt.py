@@ -131,16 +131,27 @@ def _salt_model(
         if a.get(key):
             fail(f"{where}.{key}", "not available in halite's Model (edge features: halite.nn.EdgeTransformerEncoder "
                  "with model.model.init_args.edge_features); remove it.")  # fmt: skip
-    if not a.get("encoder"):
-        fail(
-            f"{where}.encoder",
-            "a SaltModel without an encoder (DIPS / DL1-style deep sets or jet-only MLPs) is not available "
-            "in halite's Model, which pools an encoded constituent set; add a salt.models.Transformer.",
+    if a.get("encoder"):
+        enc, width = encoder(a["encoder"], f"{where}.encoder", notes)
+    else:  # salt's deep sets (DIPS, the regression examples): init nets -> pooling
+        sizes = {(n.get("dense_config") or {}).get("output_size") for n in a.get("init_nets") or []}
+        if len(sizes) != 1 or None in sizes:
+            fail(
+                f"{where}.init_nets",
+                "without an encoder every init net needs the same dense_config.output_size.",
+            )
+        width = int(sizes.pop())
+        enc = {"class_path": "halite.nn.IdentityEncoder", "init_args": {"embed_dim": width}}
+        notes.append(
+            f"{where}.encoder: none (deep sets); halite.nn.IdentityEncoder passes the init nets' output to the pooling"
         )
-    enc, width = encoder(a["encoder"], f"{where}.encoder", notes)
     embed_dim = int(enc["init_args"]["embed_dim"])
     if not a.get("pool_net"):
-        fail(f"{where}.pool_net", "halite's Model needs a pooling; add salt.models.GlobalAttentionPooling.")
+        fail(
+            f"{where}.pool_net",
+            "a SaltModel without a pooling (DL1-style jet-only networks) is not available in halite's Model, "
+            "which pools a constituent stream; add salt.models.GlobalAttentionPooling over a constituent init net.",
+        )
     out: dict[str, Any] = {
         "init_nets": [
             _init_net(n, f"{where}.init_nets[{i}]", notes, variables, global_object)
@@ -192,6 +203,8 @@ _DATA_SAME = {
     "num_inputs", "input_map", "num_train", "num_val", "num_test", "batch_size", "num_workers",
     "pin_memory", "PARAMETERS",
 }  # fmt: skip
+#: salt 0.13's lower-case special streams -> halite's names (``halite.data.specs.GLOBAL``, ``PARAMETERS``)
+_STREAM_NAMES = {"global": "GLOBAL", "parameters": "PARAMETERS"}
 #: salt's S3 keys: passed unchanged (halite's JetDataModule reads salt's S3 keys)
 _DATA_S3 = {
     "use_S3",
@@ -214,7 +227,15 @@ _DATA_DROPPED = {
 
 
 def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[str, Any], str]:
-    a = take(d, _DATA_SAME | _DATA_S3 | set(_DATA_DROPPED) | {"labeller_config", "test_suff"}, "data")
+    a = take(
+        d,
+        _DATA_SAME
+        | {"parameters"}
+        | _DATA_S3
+        | set(_DATA_DROPPED)
+        | {"labeller_config", "test_suff", "non_finite_to_num"},
+        "data",
+    )
     for key, why in _DATA_DROPPED.items():
         if key in a:
             a.pop(key)
@@ -223,7 +244,18 @@ def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[
         if a.get(key):
             fail(f"data.{key}", "not available in halite; remove it (labels: write them with `halite prep`).")
         a.pop(key, None)
-    variables = {k: list(v or []) for k, v in (a.get("variables") or {}).items()}
+    if "non_finite_to_num" in a and a.pop("non_finite_to_num"):
+        a["non_finite"] = "zero"
+        notes.append("data.non_finite_to_num: true -> data.non_finite: zero (NaN / inf inputs read as 0)")
+    variables = {}
+    for k, v in (a.get("variables") or {}).items():
+        name = _STREAM_NAMES.get(k, k)
+        if name != k:
+            notes.append(f"data.variables.{k}: salt 0.13's lower-case name of halite's {name} entry")
+        variables[name] = list(v or [])
+    if "parameters" in a:
+        a["PARAMETERS"] = a.pop("parameters")
+        notes.append("data.parameters: halite's data.PARAMETERS (train / test values per parameter)")
     a["variables"] = variables
     return copy.deepcopy(a), variables, str(a.get("global_object", "jets"))
 

@@ -95,6 +95,8 @@ def loss(node: Any, where: str, notes: list[str]) -> dict[str, Any]:
     weighted mean over valid entries), so the loss module must return per-entry values.
     """
     path, init = class_name(node, where)
+    if "." not in path:  # salt configs name torch losses bare (`loss: MSELoss`)
+        path = f"torch.nn.{path}"
     if init.get("reduction", "mean") != "none":
         notes.append(
             f"{where}: reduction '{init.get('reduction', 'mean')}' -> 'none' (halite's task takes the masked mean)"
@@ -150,6 +152,10 @@ def task(node: Any, where: str, notes: list[str], global_object: str, pooled: in
                 f"vector ({pooled} features) to its input"
             )
         args["dense_config"] = dense(dc, f"{where}.dense_config", notes)
+    norm = args.get("norm_params")
+    if isinstance(norm, Mapping) and any(not isinstance(v, list) for v in norm.values()):
+        args["norm_params"] = {k: v if isinstance(v, list) else [v] for k, v in norm.items()}
+        notes.append(f"{where}.norm_params: scalar values written as one-element lists (one target)")
     if isinstance(args.get("scaler"), Mapping):
         spath, sinit = class_name(args["scaler"], f"{where}.scaler")
         if spath != "salt.utils.scalers.RegressionTargetScaler":

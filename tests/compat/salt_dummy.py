@@ -41,7 +41,7 @@ ELECTRON_VARS = [
     "pt", "ptfrac", "ptrel", "dr", "abs_eta", "eta", "phi", "ftag_et", "qOverP", "d0RelativeToBeamspot",
     "d0RelativeToBeamspotSignificance", "ftag_z0AlongBeamspotSignificance", "ftag_ptVarCone30OverPt",
     "numberOfPixelHits", "numberOfSCTHitsInclDead", "ftag_deltaPOverP", "eProbabilityHT", "deltaEta1",
-    "deltaPhiRescaled2", "ftag_energyOverP", "Rhad", "Rhad1", "Eratio", "weta2", "Rphi", "Reta", "wtots1",
+    "deltaPhiRescaled2", "ftag_energyOverP", "Rhad", "Rhad1", "Eratio", "weta2", "Rphi", "Reta", "wtots1", "f1", "f3",
 ]  # fmt: skip
 ORIGIN_WEIGHTS = [4.2, 73.7, 1.0, 17.5, 12.3, 12.5, 141.7, 22.3]
 
