@@ -134,8 +134,14 @@ def _salt_model(
     if a.get("encoder"):
         enc, width = encoder(a["encoder"], f"{where}.encoder", notes)
     else:  # salt's deep sets (DIPS, the regression examples): init nets -> pooling
-        sizes = {(n.get("dense_config") or {}).get("output_size") for n in a.get("init_nets") or []}
-        if len(sizes) != 1 or None in sizes:
+        sizes = {
+            int(s)
+            for n in a.get("init_nets") or []
+            if (s := (n.get("dense_config") or {}).get("output_size"))
+        }
+        if len(sizes) != 1 or any(
+            not (n.get("dense_config") or {}).get("output_size") for n in a.get("init_nets") or []
+        ):
             fail(
                 f"{where}.init_nets",
                 "without an encoder every init net needs the same dense_config.output_size.",
