@@ -64,11 +64,13 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
         "constituents (torch SDPA picks flash / memory-efficient / math per device)"
     )
     norm = a.get("norm", "LayerNorm")
+    if norm not in ("LayerNorm", "RMSNorm"):
+        fail(f"{where}.norm", f"'{norm}' is not available; halite's transformer takes LayerNorm or RMSNorm.")
     if norm != "LayerNorm":
-        fail(
-            f"{where}.norm",
-            f"halite's transformer uses LayerNorm; '{norm}' is not available. Set norm: LayerNorm.",
-        )
+        out["norm"] = norm
+    notes.append(
+        f"{where}.norm {norm}: halite's norms have a learned scale (and LayerNorm a bias); salt's LayerNorm has none"
+    )
     if a.get("do_final_norm", True) is not True:
         fail(
             f"{where}.do_final_norm",
@@ -99,10 +101,7 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
     dk = take(a.get("dense_kwargs") or {}, {"activation", "hidden_dim", "dropout", "bias", "gated", "mup"},
               f"{where}.dense_kwargs")  # fmt: skip
     if dk.get("gated"):
-        fail(
-            f"{where}.dense_kwargs.gated",
-            "halite's transformer feed-forward is not gated (GLU); set gated: false.",
-        )
+        out["gated"] = True
     if dk.get("bias", True) is not True:
         fail(f"{where}.dense_kwargs.bias", "halite's feed-forward layers have biases; remove `bias: false`.")
     out["activation"] = dk.get("activation", "SiLU")

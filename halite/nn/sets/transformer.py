@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.packing import Packing, packing_enabled
-from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
+from halite.nn.layers.prenorm import AttentionFactory, NormType, PreNormBlock, make_norm
 from halite.nn.sets.base import SetEncoder
 
 
@@ -42,6 +42,10 @@ class TransformerEncoder(SetEncoder):
         as the padded computation, padded output slots are then zero. Used when the
         attention declares ``supports_packing`` (``ScaledDotProductAttention``; not
         ``GATv2Attention``).
+    norm
+        Norm of every block and the final norm: ``LayerNorm`` or ``RMSNorm`` (salt's ``norm``).
+    gated
+        Gated (GLU) feed-forward in every block (salt's ``dense_kwargs.gated``).
     """
 
     supports_packing = True
@@ -57,16 +61,27 @@ class TransformerEncoder(SetEncoder):
         out_dim: int | None = None,
         attention: AttentionFactory | None = None,
         packed: bool = True,
+        norm: NormType = "LayerNorm",
+        gated: bool = False,
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
         self.layers = nn.ModuleList(
             [
-                PreNormBlock(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
+                PreNormBlock(
+                    embed_dim,
+                    num_heads,
+                    hidden_dim_scale,
+                    activation,
+                    dropout,
+                    attention,
+                    norm=norm,
+                    gated=gated,
+                )
                 for _ in range(num_layers)
             ]
         )
-        self.final_norm = nn.LayerNorm(embed_dim)
+        self.final_norm = make_norm(norm, embed_dim)
         self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.out_features = out_dim or embed_dim
         self.packed = packed and all(_attention_packs(layer) for layer in self.layers)

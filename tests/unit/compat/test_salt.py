@@ -89,6 +89,12 @@ def test_transformer_arguments_keep_their_salt_meaning() -> None:
     assert any("num_registers 1" in n for n in notes)
 
 
+def test_rmsnorm_and_gated_feed_forward() -> None:
+    c = with_encoder(norm="RMSNorm", dense_kwargs={"activation": "SiLU", "gated": True})
+    args = encoder_args(translate(c)[0])
+    assert args["norm"] == "RMSNorm" and args["gated"] is True
+
+
 def test_salt_attention_defaults_to_one_head() -> None:
     c = with_encoder(attn_kwargs={})
     assert encoder_args(translate(c)[0])["num_heads"] == 1
@@ -104,10 +110,10 @@ def test_dense_kwargs_hidden_dim_becomes_a_scale() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "match"),
     [
-        ("norm", "RMSNorm", "encoder.norm"),
+        ("norm", "BatchNorm", "encoder.norm"),
         ("do_final_norm", False, "do_final_norm"),
         ("num_registers", 8, "num_registers"),
-        ("dense_kwargs", {"gated": True}, "dense_kwargs.gated"),
+        ("dense_kwargs", {"bias": False}, "dense_kwargs.bias"),
         ("attn_kwargs", {"num_heads": 2, "do_qk_norm": True}, "do_qk_norm"),
         ("norm_type", "hybrid", "norm_type"),
         ("ls_init", 1e-3, "ls_init"),
