@@ -56,53 +56,56 @@ def run(subcommand: str, argv: list[str]) -> int:
     return 0
 
 
-def _split(argv: list[str]) -> tuple[list[str], list[tuple[str, str]], list[str]]:
-    """``argv`` -> (config files, ``(key, value)`` overrides, the other arguments), in order."""
-    configs: list[str] = []
-    overrides: list[tuple[str, str]] = []
+def _split(argv: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """``argv`` -> (``("--config", path)`` and ``(key, value)`` overrides in command-line order, other args)."""
+    steps: list[tuple[str, str]] = []
     rest: list[str] = []
     i = 0
     while i < len(argv):
         arg = argv[i]
         value = argv[i + 1] if i + 1 < len(argv) else None
         if arg in ("--config", "-c") and value is not None:
-            configs.append(value)
+            steps.append(("--config", value))
             i += 2
             continue
         if arg.startswith("--config="):
-            configs.append(arg.split("=", 1)[1])
+            steps.append(("--config", arg.split("=", 1)[1]))
         elif arg.startswith("--") and arg[2:].startswith(_SALT_SECTIONS) and "=" in arg:
             key, val = arg[2:].split("=", 1)
-            overrides.append((key, val))
+            steps.append((key, val))
         elif arg.startswith("--") and (arg[2:] + "=").startswith(_SALT_SECTIONS) and value is not None:
-            overrides.append((arg[2:], value))
+            steps.append((arg[2:], value))
             i += 2
             continue
         else:
             rest.append(arg)
         i += 1
-    return configs, overrides, rest
+    return steps, rest
 
 
 def translate_salt_args(subcommand: str, argv: list[str], out_dir: str | None = None) -> list[str] | None:
     """When a ``--config`` names ``salt.`` class paths: the arguments running its halite translation.
 
-    salt's ``base.yaml`` defaults, every ``--config`` (in order) and the ``--data.* / --model.* /
-    --trainer.*`` overrides are merged as salt's CLI merges them, translated
+    salt's ``base.yaml`` defaults, then every ``--config`` and ``--data.* / --model.* / --trainer.*``
+    override in command-line order, are merged as salt's CLI merges them, translated
     (``halite.compat.translate``) and written to ``<out_dir or a temp dir>/<name>.halite.yaml``;
     one line says so. Returns ``None`` (run unchanged) for halite configs.
     """
     from halite.compat import apply_salt_defaults, is_salt_config, translate
-    from halite.compat.salt_base import set_dotted
+    from halite.compat.salt_base import merge, set_dotted
     from halite.io import read_yaml, write_yaml
 
-    configs, overrides, rest = _split(argv)
-    loaded = [read_yaml(c) or {} for c in configs]
-    if not any(is_salt_config(c) for c in loaded):
+    steps, rest = _split(argv)
+    configs = [value for key, value in steps if key == "--config"]
+    loaded = {c: read_yaml(c) or {} for c in configs}
+    if not any(is_salt_config(c) for c in loaded.values()):
         return None
-    merged = apply_salt_defaults(*loaded, subcommand=subcommand)
-    for key, value in overrides:
-        set_dotted(merged, key, value)
+    merged = apply_salt_defaults(subcommand=subcommand)
+    for key, value in steps:  # in order, as jsonargparse applies them: a later --config wins
+        if key == "--config":
+            merged = merge(merged, loaded[value])
+        else:
+            set_dotted(merged, key, value)
     config, notes = translate(merged, comet_account=bool(os.environ.get("COMET_API_KEY")))
     folder = Path(out_dir or tempfile.mkdtemp(prefix="halite-salt-"))
     path = folder / f"{Path(configs[-1]).stem}.halite.yaml"

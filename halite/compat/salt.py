@@ -195,11 +195,30 @@ def _init_net(
     return out
 
 
+#: salt featurewise layer -> halite's: salt's ``global`` transforms the encoder output before the
+#: pooling (halite's ``encoder``); salt's ``encoder`` transforms the input of every encoder layer
+_FEATUREWISE_LAYERS = {"input": "input", "global": "encoder"}
+
+
 def _featurewise(f: Mapping[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
+    """salt featurewise net -> halite's, in salt's form (``scale * x + bias``, then the norm)."""
     a = take(f, {"layer", "dense_config_scale", "dense_config_bias", "apply_norm"}, where)
+    layer = a.get("layer")
+    if layer not in _FEATUREWISE_LAYERS:
+        fail(
+            f"{where}.layer",
+            f"'{layer}': salt transforms the input of every encoder layer there, which halite's encoders do "
+            "not do; use layer input or global (the encoder output), or concatenate the parameters instead.",
+        )
+    a["layer"] = _FEATUREWISE_LAYERS[str(layer)]
+    if layer != a["layer"]:
+        notes.append(
+            f"{where}.layer {layer}: halite's layer {a['layer']} (the encoder output, before the pooling)"
+        )
+    a["form"] = "salt"
     for key in ("dense_config_scale", "dense_config_bias"):
         if a.get(key) is not None:
-            a[key] = dense(a[key], f"{where}.{key}", notes)
+            a[key] = dense(a[key], f"{where}.{key}", notes, input_size=1)
     return a
 
 

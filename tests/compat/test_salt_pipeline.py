@@ -24,11 +24,11 @@ TAU_CONFIGS = {"GN2.yaml"}
 ENCODER_CONFIGS = {"GN2.yaml", "GN2emu.yaml"}
 
 
-def salt_train_args(tmp: Path, config: str) -> list[str]:
+def salt_train_args(tmp: Path, config: str, params: bool = False) -> list[str]:
     """salt's ``run_train`` arguments (files written in salt's dummy layout), then tiny overrides."""
     nd, cd, train = tmp / "dummy_norm_dict.yaml", tmp / "dummy_class_dict.yaml", tmp / "dummy_train_inputs.h5"
     write_norm_and_class_dicts(nd, cd)
-    write_dummy_file(train, n_jets=300, taus=config in TAU_CONFIGS)
+    write_dummy_file(train, n_jets=300, taus=config in TAU_CONFIGS, params=params)
     args = [
         "fit",
         f"--config={CONFIGS / config}",
@@ -101,3 +101,15 @@ def test_dl1_names_the_missing_capability(tmp_path: Path, capsys: pytest.Capture
     assert main(salt_train_args(tmp_path, "DL1.yaml")) == 2
     err = capsys.readouterr().err
     assert "model.model.init_args.pool_net" in err and "DL1-style" in err
+
+
+def test_param_concat_second_config_from_the_command_line(tmp_path: Path) -> None:
+    """salt's test_param_concat: GN2.yaml, then ``--config=param_concat.yaml`` (gated GLU, parameters)."""
+    args = salt_train_args(tmp_path, "GN2.yaml", params=True)
+    args.insert(-4, f"--config={CONFIGS / 'param_concat.yaml'}")  # after salt's arguments, as salt's test
+    args.append("--model.model.init_args.encoder.init_args.num_layers=1")
+    assert main(args) == 0
+    saved = read_yaml(run_dir(tmp_path) / "config.yaml")
+    encoder = saved["model"]["model"]["init_args"]["encoder"]["init_args"]
+    assert encoder["gated"] is True
+    assert saved["data"]["variables"]["PARAMETERS"] == ["mass"]

@@ -138,6 +138,8 @@ class DenseConfig:
         Dropout probability after every hidden activation.
     norm_layer
         Optional normalisation after every hidden layer.
+    final_activation
+        Optional activation after the output layer (salt's ``final_activation``).
     """
 
     hidden_layers: list[int] = field(default_factory=list)
@@ -145,6 +147,7 @@ class DenseConfig:
     activation: Activation = "ReLU"
     dropout: float = 0.0
     norm_layer: Literal["LayerNorm"] | None = None
+    final_activation: Activation | None = None
 
 
 class Dense(nn.Module):
@@ -215,6 +218,7 @@ class Dense(nn.Module):
             output_size=out,
             hidden_layers=list(config.hidden_layers),
             activation=config.activation,
+            final_activation=config.final_activation,
             dropout=config.dropout,
             norm_layer=config.norm_layer,
             context_size=context_size,

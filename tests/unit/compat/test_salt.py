@@ -141,6 +141,8 @@ def test_dense_config_sizes_are_halites_and_default_hidden_layer_is_written_out(
 
 def test_dense_config_final_activation_and_bias() -> None:
     c = salt_config()
+    model_args(c)["init_nets"][0]["dense_config"]["final_activation"] = "Sigmoid"
+    assert model_args(translate(c)[0])["init_nets"][0]["dense_config"]["final_activation"] == "Sigmoid"
     model_args(c)["init_nets"][0]["dense_config"]["bias"] = False
     with pytest.raises(SaltConfigError, match="dense_config.bias"):
         translate(c)
@@ -284,13 +286,18 @@ def test_featurewise_nets_dense_configs_translated() -> None:
     fw = [{"layer": "global", "apply_norm": True,
            "dense_config_scale": {"input_size": 1, "hidden_layers": [4], "output_size": 8}}]  # fmt: skip
     out, _ = translate(salt_config(featurewise_nets=fw))
+    # salt's `global` transforms the encoder output before the pooling: halite's `encoder`, salt's form
     assert model_args(out)["featurewise_nets"] == [
         {
-            "layer": "global",
+            "layer": "encoder",
             "apply_norm": True,
             "dense_config_scale": {"hidden_layers": [4], "output_size": 8},
+            "form": "salt",
         }
     ]
+    fw[0]["layer"] = "encoder"
+    with pytest.raises(SaltConfigError, match="every encoder layer"):
+        translate(salt_config(featurewise_nets=fw))
 
 
 def test_global_and_parameters_streams_take_halites_names() -> None:
