@@ -172,8 +172,10 @@ def _salt_model(
         if size is not None and int(size) != embed_dim:
             fail(f"{where}.init_nets[{net['input_name']}].dense_config.output_size",
                  f"{size} differs from the encoder's embed_dim {embed_dim}.")  # fmt: skip
+    global_vars = bool(variables.get(global_object))
+    attach_global = global_vars and any(n["attach_global"] for n in out["init_nets"])
     if a.get("featurewise_nets"):
-        out["featurewise_nets"] = [_featurewise(f, f"{where}.featurewise_nets[{i}]", notes)
+        out["featurewise_nets"] = [_featurewise(f, f"{where}.featurewise_nets[{i}]", notes, attach_global)
                                    for i, f in enumerate(a["featurewise_nets"])]  # fmt: skip
     return {"class_path": "halite.models.Model", "init_args": out}
 
@@ -200,7 +202,7 @@ def _init_net(
 _FEATUREWISE_LAYERS = {"input": "input", "global": "encoder"}
 
 
-def _featurewise(f: Mapping[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
+def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], attach_global: bool) -> dict[str, Any]:
     """salt featurewise net -> halite's, in salt's form (``scale * x + bias``, then the norm)."""
     a = take(f, {"layer", "dense_config_scale", "dense_config_bias", "apply_norm"}, where)
     layer = a.get("layer")
@@ -209,6 +211,13 @@ def _featurewise(f: Mapping[str, Any], where: str, notes: list[str]) -> dict[str
             f"{where}.layer",
             f"'{layer}': salt transforms the input of every encoder layer there, which halite's encoders do "
             "not do; use layer input or global (the encoder output), or concatenate the parameters instead.",
+        )
+    if layer == "input" and attach_global:
+        fail(
+            f"{where}.layer",
+            "salt's layer input transforms each init net's input after the global object's variables are "
+            "attached; halite's transforms the stream's own variables. Set attach_global: false on the init "
+            "nets (then both transform the same features) or use layer global.",
         )
     a["layer"] = _FEATUREWISE_LAYERS[str(layer)]
     if layer != a["layer"]:

@@ -113,3 +113,13 @@ def test_param_concat_second_config_from_the_command_line(tmp_path: Path) -> Non
     encoder = saved["model"]["model"]["init_args"]["encoder"]["init_args"]
     assert encoder["gated"] is True
     assert saved["data"]["variables"]["PARAMETERS"] == ["mass"]
+
+
+def test_param_featurewise_names_the_featurewise_layer_halite_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """salt's test_param_featurewise: its ``layer: encoder`` net transforms every encoder layer's input."""
+    args = salt_train_args(tmp_path, "GN2.yaml", params=True)
+    args.insert(-4, f"--config={CONFIGS / 'param_featurewise.yaml'}")
+    assert main(args) == 2
+    assert "featurewise_nets[1].layer" in capsys.readouterr().err

@@ -405,3 +405,12 @@ def test_translate_is_pure() -> None:
     before = copy.deepcopy(c)
     assert translate(c) == translate(c)
     assert c == before
+
+
+def test_featurewise_input_layer_needs_the_same_features_as_salt() -> None:
+    fw = [{"layer": "input", "dense_config_scale": {"hidden_layers": [4], "output_size": 3}}]
+    with pytest.raises(SaltConfigError, match="attach_global"):
+        translate(salt_config(featurewise_nets=fw))
+    c = salt_config(featurewise_nets=fw)
+    model_args(c)["init_nets"][0]["attach_global"] = False
+    assert model_args(translate(c)[0])["featurewise_nets"][0]["layer"] == "input"
