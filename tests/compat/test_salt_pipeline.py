@@ -118,8 +118,8 @@ def test_param_concat_second_config_from_the_command_line(tmp_path: Path) -> Non
 def test_param_featurewise_names_the_featurewise_layer_halite_lacks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """salt's test_param_featurewise: its ``layer: encoder`` net transforms every encoder layer's input."""
+    """salt's test_param_featurewise: layer input (after the global variables) and layer encoder (every layer)."""
     args = salt_train_args(tmp_path, "GN2.yaml", params=True)
     args.insert(-4, f"--config={CONFIGS / 'param_featurewise.yaml'}")
     assert main(args) == 2
-    assert "featurewise_nets[1].layer" in capsys.readouterr().err
+    assert "featurewise_nets[0].layer" in capsys.readouterr().err  # the first of two it cannot honour
