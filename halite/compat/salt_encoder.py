@@ -71,12 +71,8 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
     notes.append(
         f"{where}.norm {norm}: halite's norms have a learned scale (and LayerNorm a bias); salt's LayerNorm has none"
     )
-    if a.get("do_final_norm", True) is not True:
-        fail(
-            f"{where}.do_final_norm",
-            "halite's transformer always applies its final norm; remove `do_final_norm: false`.",
-        )
-    notes.append(f"{where}.do_final_norm: halite normalises before the output projection (salt after it)")
+    # salt normalises the output of the projection (width out_dim), or nothing without do_final_norm
+    out["final_norm_at"] = "output" if a.get("do_final_norm", True) else "none"
     registers = int(a.get("num_registers", 1))
     if registers > 1:
         fail(

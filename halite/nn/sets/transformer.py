@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import Tensor, nn
 
 from halite.nn.layers.activations import Activation
@@ -46,6 +48,9 @@ class TransformerEncoder(SetEncoder):
         Norm of every block and the final norm: ``LayerNorm`` or ``RMSNorm`` (salt's ``norm``).
     gated
         Gated (GLU) feed-forward in every block (salt's ``dense_kwargs.gated``).
+    final_norm_at
+        Where the final norm sits: ``input`` of the output projection (width ``embed_dim``),
+        ``output`` of it (width ``out_features``, as salt's ``do_final_norm``), or ``none``.
     """
 
     supports_packing = True
@@ -63,6 +68,7 @@ class TransformerEncoder(SetEncoder):
         packed: bool = True,
         norm: NormType = "LayerNorm",
         gated: bool = False,
+        final_norm_at: Literal["input", "output", "none"] = "input",
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
@@ -81,9 +87,15 @@ class TransformerEncoder(SetEncoder):
                 for _ in range(num_layers)
             ]
         )
-        self.final_norm = make_norm(norm, embed_dim)
-        self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
+        if final_norm_at not in ("input", "output", "none"):
+            msg = f"TransformerEncoder final_norm_at={final_norm_at!r}: choose input, output or none."
+            raise ValueError(msg)
+        self.final_norm_at = final_norm_at
         self.out_features = out_dim or embed_dim
+        width = self.out_features if final_norm_at == "output" else embed_dim
+        # registered before out_proj: the state-dict key order of existing checkpoints
+        self.final_norm = make_norm(norm, width) if final_norm_at != "none" else nn.Identity()
+        self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.packed = packed and all(_attention_packs(layer) for layer in self.layers)
 
     def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
@@ -104,8 +116,10 @@ class TransformerEncoder(SetEncoder):
 
     def project(self, x: Tensor) -> Tensor:
         """Final norm and optional output projection, ``(..., D)`` -> ``(..., out_features)``."""
-        x = self.final_norm(x)
-        return self.out_proj(x) if self.out_proj is not None else x
+        if self.final_norm_at == "input":
+            x = self.final_norm(x)
+        x = self.out_proj(x) if self.out_proj is not None else x
+        return self.final_norm(x) if self.final_norm_at == "output" else x
 
 
 def _attention_packs(block: nn.Module) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from halite.nn.sets.pooling import GlobalAttentionPooling
@@ -65,3 +66,22 @@ def test_zero_track_jet_is_finite_with_gradients() -> None:
     assert torch.equal(out[0], torch.zeros(16))
     out.sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("at", ["input", "output", "none"])
+def test_final_norm_position(at: str) -> None:
+    """``final_norm_at``: before the output projection, after it (salt's ``do_final_norm``), or none."""
+    torch.manual_seed(0)
+    enc = TransformerEncoder(8, 1, num_heads=2, out_dim=4, final_norm_at=at).eval()  # type: ignore[arg-type]
+    x = torch.randn(2, 3, 8)
+    mask = torch.tensor([[False, False, True], [False, True, True]])
+    valid = enc(x, mask)[~mask]
+    if at == "output":
+        assert torch.allclose(valid.mean(-1), torch.zeros(len(valid)), atol=1e-5)
+        assert enc.final_norm.normalized_shape == (4,)
+    else:
+        assert not torch.allclose(valid.mean(-1), torch.zeros(len(valid)), atol=1e-3)
+    if at == "none":
+        assert isinstance(enc.final_norm, torch.nn.Identity)
+    with pytest.raises(ValueError, match="final_norm_at"):
+        TransformerEncoder(8, 1, num_heads=2, final_norm_at="after")  # type: ignore[arg-type]
