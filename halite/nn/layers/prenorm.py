@@ -18,6 +18,7 @@ from halite.nn.layers.attention import ScaledDotProductAttention
 from halite.nn.layers.dense import Dense
 from halite.nn.layers.glu import GLU
 from halite.nn.layers.packing import Packing
+from halite.nn.layers.rmsnorm import RMSNorm
 
 NEG = -1e9  # additive mask value: finite so that fully masked rows stay finite
 
@@ -34,7 +35,7 @@ def make_norm(norm: NormType, width: int) -> nn.Module:
     if norm == "LayerNorm":
         return nn.LayerNorm(width)
     if norm == "RMSNorm":
-        return nn.RMSNorm(width, eps=1e-5)
+        return RMSNorm(width, eps=1e-5)
     msg = f"Unknown norm '{norm}'; choose LayerNorm or RMSNorm."
     raise ValueError(msg)
 

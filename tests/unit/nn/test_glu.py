@@ -9,6 +9,7 @@ from torch import nn
 from halite.nn import TransformerEncoder
 from halite.nn.layers.glu import GLU
 from halite.nn.layers.prenorm import PreNormBlock, make_norm
+from halite.nn.layers.rmsnorm import RMSNorm
 
 
 def test_glu_gates_the_value_half() -> None:
@@ -39,7 +40,7 @@ def test_make_norm() -> None:
 def test_gated_rmsnorm_encoder_packed_equals_padded() -> None:
     torch.manual_seed(0)
     enc = TransformerEncoder(8, 2, num_heads=2, out_dim=4, norm="RMSNorm", gated=True).eval()
-    assert isinstance(enc.layers[0].mlp, GLU) and isinstance(enc.final_norm, nn.RMSNorm)
+    assert isinstance(enc.layers[0].mlp, GLU) and isinstance(enc.final_norm, RMSNorm)
     x = torch.randn(3, 5, 8)
     mask = torch.arange(5)[None] >= torch.tensor([2, 0, 5])[:, None]
     packed = enc(x, mask)
@@ -51,3 +52,9 @@ def test_gated_rmsnorm_encoder_packed_equals_padded() -> None:
 def test_gated_block_refuses_normformer() -> None:
     with pytest.raises(ValueError, match="gated"):
         PreNormBlock(8, 2, gated=True, normformer=True)
+
+
+def test_rmsnorm_matches_torch() -> None:
+    x = torch.randn(4, 6)
+    ours, ref = RMSNorm(6), nn.RMSNorm(6, eps=1e-5)
+    assert torch.allclose(ours(x), ref(x), atol=1e-6)
