@@ -74,17 +74,14 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
     # salt normalises the output of the projection (width out_dim), or nothing without do_final_norm
     out["final_norm_at"] = "output" if a.get("do_final_norm", True) else "none"
     registers = int(a.get("num_registers", 1))
-    if registers > 1:
-        fail(
-            f"{where}.num_registers",
-            f"halite's transformer has no register tokens ({registers} asked). Use num_registers: 1 "
-            "(salt's default, which only keeps empty jets finite; halite handles them without one).",
+    if registers < 1:
+        fail(f"{where}.num_registers", f"salt needs at least one register; got {registers}.")
+    out["num_registers"] = registers
+    if not a.get("drop_registers", False):
+        notes.append(
+            f"{where}.num_registers {registers}: salt's pooling also pools the register tokens "
+            "(drop_registers: false); halite's encoder drops them after the last block (salt's drop_registers: true)"
         )
-    notes.append(
-        f"{where}.num_registers {registers}: no register token in halite (empty jets pool to zeros without one)"
-    )
-    if a.get("drop_registers"):
-        notes.append(f"{where}.drop_registers: nothing to drop (no register token)")
     for key, default in (("edge_embed_dim", 0), ("update_edges", False), ("ls_init", None),
                          ("drop_path", 0.0), ("norm_type", "pre"), ("num_dense", 1)):  # fmt: skip
         if a.get(key, default) != default:

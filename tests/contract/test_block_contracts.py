@@ -97,6 +97,7 @@ CASES: dict[str, dict[str, Variant]] = {
     "TransformerEncoder": {
         "sdpa": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, out_dim=8), _encoder, False),
         "gatv2": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, attention=GAT), _encoder, False),
+        "registers": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, num_registers=2), _encoder, False),
     },
     "EdgeTransformerEncoder": {"edges": Variant(_make_edge_encoder, _edge_encoder, False)},
     "IdentityEncoder": {"deep_sets": Variant(lambda: IdentityEncoder(D), _encoder, False)},

@@ -30,7 +30,7 @@ def test_import_salt_refuses_a_key_it_cannot_honour(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = yaml.safe_load(GN2.read_text())
-    bad["model"]["model"]["init_args"]["encoder"]["init_args"]["num_registers"] = 8
+    bad["model"]["model"]["init_args"]["encoder"]["init_args"]["num_registers"] = 0
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
     with pytest.raises(SystemExit) as exc:

@@ -82,11 +82,14 @@ def test_transformer_arguments_keep_their_salt_meaning() -> None:
     out, notes = translate(salt_config())
     assert encoder_args(out) == {
         "embed_dim": 16, "num_layers": 2, "out_dim": 8, "activation": "ReLU", "hidden_dim_scale": 2,
-        "num_heads": 4, "dropout": 0.0, "final_norm_at": "output",
+        "num_heads": 4, "dropout": 0.0, "final_norm_at": "output", "num_registers": 1,
     }  # fmt: skip
     assert any("attn_type 'flash-varlen'" in n for n in notes)
     assert encoder_args(translate(with_encoder(do_final_norm=False))[0])["final_norm_at"] == "none"
-    assert any("num_registers 1" in n for n in notes)
+    assert any("num_registers 1" in n and "pools the register tokens" in n for n in notes)
+    assert (
+        encoder_args(translate(with_encoder(num_registers=8, drop_registers=True))[0])["num_registers"] == 8
+    )
 
 
 def test_rmsnorm_and_gated_feed_forward() -> None:
@@ -111,7 +114,7 @@ def test_dense_kwargs_hidden_dim_becomes_a_scale() -> None:
     ("key", "value", "match"),
     [
         ("norm", "BatchNorm", "encoder.norm"),
-        ("num_registers", 8, "num_registers"),
+        ("num_registers", 0, "num_registers"),
         ("dense_kwargs", {"bias": False}, "dense_kwargs.bias"),
         ("attn_kwargs", {"num_heads": 2, "do_qk_norm": True}, "do_qk_norm"),
         ("norm_type", "hybrid", "norm_type"),
