@@ -46,7 +46,6 @@ def test_identity_at_start_then_conditioned() -> None:
 
 def test_salt_form_scales_then_normalises() -> None:
     """``form: salt``: ``scale(c) * x + bias(c)``, then the norm (salt's FeaturewiseTransformation)."""
-
     torch.manual_seed(0)
     cfg = FeaturewiseConfig("encoder", DenseConfig([4]), DenseConfig([4]), apply_norm=True, form="salt")
     fw = FeaturewiseTransformation(cfg, 2, 3, "test")
@@ -58,7 +57,6 @@ def test_salt_form_scales_then_normalises() -> None:
 
 
 def test_dense_config_final_activation() -> None:
-
     net = Dense.from_config(DenseConfig([4], output_size=2, final_activation="Sigmoid"), 3)
     out = net(torch.randn(6, 3))
     assert ((out > 0) & (out < 1)).all() and isinstance(net.net[-1], torch.nn.Sigmoid)
