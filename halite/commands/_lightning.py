@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from pathlib import Path
+
+#: first key parts of command-line overrides folded into a salt config before its translation
+_SALT_SECTIONS = ("data.", "model.", "trainer.", "name=", "seed_everything=")
 
 
 def run(subcommand: str, argv: list[str]) -> int:
@@ -16,6 +22,16 @@ def run(subcommand: str, argv: list[str]) -> int:
     quiet_lightning()
     args = [subcommand, *argv]
     check_config_files(args)
+    from halite.compat import SaltConfigError
+
+    try:
+        translated = translate_salt_args(subcommand, argv)
+    except SaltConfigError as err:
+        print(f"halite {subcommand}: error: {err}", file=sys.stderr)
+        return 2
+    if translated is not None:
+        argv = translated
+        args = [subcommand, *argv]
     if subcommand == "fit":
         from halite.continual.run import config_is_continual
 
@@ -38,3 +54,65 @@ def run(subcommand: str, argv: list[str]) -> int:
     except SIGTERMException:
         return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
     return 0
+
+
+def _split(argv: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """``argv`` -> (``("--config", path)`` and ``(key, value)`` overrides in command-line order, other args)."""
+    steps: list[tuple[str, str]] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        value = argv[i + 1] if i + 1 < len(argv) else None
+        if arg in ("--config", "-c") and value is not None:
+            steps.append(("--config", value))
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            steps.append(("--config", arg.split("=", 1)[1]))
+        elif arg.startswith("--") and arg[2:].startswith(_SALT_SECTIONS) and "=" in arg:
+            key, val = arg[2:].split("=", 1)
+            steps.append((key, val))
+        elif arg.startswith("--") and (arg[2:] + "=").startswith(_SALT_SECTIONS) and value is not None:
+            steps.append((arg[2:], value))
+            i += 2
+            continue
+        else:
+            rest.append(arg)
+        i += 1
+    return steps, rest
+
+
+def translate_salt_args(subcommand: str, argv: list[str], out_dir: str | None = None) -> list[str] | None:
+    """When a ``--config`` names ``salt.`` class paths: the arguments running its halite translation.
+
+    salt's ``base.yaml`` defaults, then every ``--config`` and ``--data.* / --model.* / --trainer.*``
+    override in command-line order, are merged as salt's CLI merges them, translated
+    (``halite.compat.translate``) and written to ``<out_dir or a temp dir>/<name>.halite.yaml``;
+    one line says so. Returns ``None`` (run unchanged) for halite configs.
+    """
+    from halite.compat import apply_salt_defaults, is_salt_config, translate
+    from halite.compat.salt_base import merge, set_dotted
+    from halite.io import read_yaml, write_yaml
+
+    steps, rest = _split(argv)
+    configs = [value for key, value in steps if key == "--config"]
+    loaded = {c: read_yaml(c) or {} for c in configs}
+    if not any(is_salt_config(c) for c in loaded.values()):
+        return None
+    merged = apply_salt_defaults(subcommand=subcommand)
+    for key, value in steps:  # in order, as jsonargparse applies them: a later --config wins
+        if key == "--config":
+            merged = merge(merged, loaded[value])
+        else:
+            set_dotted(merged, key, value)
+    config, notes = translate(merged, comet_account=bool(os.environ.get("COMET_API_KEY")))
+    folder = Path(out_dir or tempfile.mkdtemp(prefix="halite-salt-"))
+    path = folder / f"{Path(configs[-1]).stem}.halite.yaml"
+    write_yaml(path, config)
+    print(f"salt config {', '.join(configs)} translated to halite's schema: {path} ({len(notes)} notes, "
+          f"`halite import-salt {configs[-1]}` lists them)")  # fmt: skip
+    for note in notes:
+        if note.startswith("trainer.logger"):
+            print(note)
+    return [f"--config={path}", *rest]

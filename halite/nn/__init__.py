@@ -33,6 +33,7 @@ from halite.nn.point.vit import PointGlobalMixedViT
 from halite.nn.sets.base import SetEncoder
 from halite.nn.sets.cross_attention import TransformerCrossAttentionEncoder
 from halite.nn.sets.edge_transformer import EdgeTransformerEncoder
+from halite.nn.sets.identity import IdentityEncoder
 from halite.nn.sets.init_nets import InitNet, InitNetConfig
 from halite.nn.sets.pooling import CrossAttentionPooling, GlobalAttentionPooling, MeanPooling, Pooling
 from halite.nn.sets.transformer import TransformerEncoder
@@ -67,6 +68,7 @@ __all__ = [
     "GATv2Attention",
     "GlobalAttentionPooling",
     "HeadBase",
+    "IdentityEncoder",
     "InitNet",
     "InitNetConfig",
     "InputNorm",

@@ -27,6 +27,7 @@ from halite.nn import (
     EdgeTransformerEncoder,
     GATv2Attention,
     GlobalAttentionPooling,
+    IdentityEncoder,
     MeanPooling,
     ScaledDotProductAttention,
     SetEncoder,
@@ -96,8 +97,10 @@ CASES: dict[str, dict[str, Variant]] = {
     "TransformerEncoder": {
         "sdpa": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, out_dim=8), _encoder, False),
         "gatv2": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, attention=GAT), _encoder, False),
+        "registers": Variant(lambda: TransformerEncoder(D, 2, num_heads=2, num_registers=2), _encoder, False),
     },
     "EdgeTransformerEncoder": {"edges": Variant(_make_edge_encoder, _edge_encoder, False)},
+    "IdentityEncoder": {"deep_sets": Variant(lambda: IdentityEncoder(D), _encoder, False)},
     "TransformerCrossAttentionEncoder": {
         "two_streams": Variant(
             lambda: TransformerCrossAttentionEncoder(
@@ -119,6 +122,7 @@ CASES: dict[str, dict[str, Variant]] = {
 CAPABILITIES: dict[str, tuple[bool, bool, bool]] = {
     "TransformerEncoder": (True, False, False),
     "EdgeTransformerEncoder": (False, False, True),
+    "IdentityEncoder": (True, False, False),
     "TransformerCrossAttentionEncoder": (False, True, False),
 }
 #: registered attention -> its declared supports_packing

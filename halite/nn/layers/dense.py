@@ -141,6 +141,8 @@ class DenseConfig:
     mup, muP
         salt's muP flag (``muP`` before salt 0.11.1): this network is scaled by the model's muP
         set-up (``model.mup`` / ``model.mup_config``), which is an error without one.
+    final_activation
+        Optional activation after the output layer (salt's ``final_activation``).
     """
 
     hidden_layers: list[int] = field(default_factory=list)
@@ -150,6 +152,7 @@ class DenseConfig:
     norm_layer: Literal["LayerNorm"] | None = None
     mup: bool = False
     muP: bool = False
+    final_activation: Activation | None = None
 
 
 class Dense(nn.Module):
@@ -220,6 +223,7 @@ class Dense(nn.Module):
             output_size=out,
             hidden_layers=list(config.hidden_layers),
             activation=config.activation,
+            final_activation=config.final_activation,
             dropout=config.dropout,
             norm_layer=config.norm_layer,
             context_size=context_size,

@@ -26,13 +26,19 @@ class FeaturewiseConfig:
     dense_config_bias
         Network ``parameters -> bias``; same size rule.
     apply_norm
-        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting.
+        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting (after them
+        with ``form: salt``).
+    form
+        ``residual``: ``x * (1 + scale(c)) + bias(c)``, the last layers zero-initialised (starts as
+        the identity). ``salt``: ``scale(c) * x + bias(c)`` with default initialisation, then the
+        norm, as salt's ``FeaturewiseTransformation``.
     """
 
     layer: Literal["input", "encoder", "global"]
     dense_config_scale: DenseConfig | None = None
     dense_config_bias: DenseConfig | None = None
     apply_norm: bool = False
+    form: Literal["residual", "salt"] = "residual"
 
 
 class FeaturewiseTransformation(nn.Module):
@@ -55,12 +61,19 @@ class FeaturewiseTransformation(nn.Module):
         if config.dense_config_scale is None and config.dense_config_bias is None:
             msg = f"featurewise net at {where}: set dense_config_scale and/or dense_config_bias."
             raise ValueError(msg)
-        self.scale = self._net(config.dense_config_scale, condition_size, feature_size, where, "scale")
-        self.bias = self._net(config.dense_config_bias, condition_size, feature_size, where, "bias")
+        self.salt_form = config.form == "salt"
+        self.scale = self._net(
+            config.dense_config_scale, condition_size, feature_size, where, "scale", self.salt_form
+        )
+        self.bias = self._net(
+            config.dense_config_bias, condition_size, feature_size, where, "bias", self.salt_form
+        )
         self.norm = nn.LayerNorm(feature_size, elementwise_affine=False) if config.apply_norm else None
 
     @staticmethod
-    def _net(cfg: DenseConfig | None, n_in: int, n_out: int, where: str, kind: str) -> Dense | None:
+    def _net(
+        cfg: DenseConfig | None, n_in: int, n_out: int, where: str, kind: str, salt_form: bool = False
+    ) -> Dense | None:
         if cfg is None:
             return None
         net = Dense.from_config(cfg, n_in, n_out)
@@ -70,20 +83,23 @@ class FeaturewiseTransformation(nn.Module):
                 f"transformed layer has {n_out} features. Remove output_size or set it to {n_out}."
             )
             raise ValueError(msg)
-        # start as the identity transformation
+        # start as the identity transformation (salt's form keeps torch's default initialisation)
         last = net.net[-1]
-        if isinstance(last, nn.Linear):
+        if isinstance(last, nn.Linear) and not salt_form:
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
         return net
 
     def forward(self, x: Tensor, condition: Tensor) -> Tensor:
         """Transform ``x`` ``(B, F)`` or ``(B, N, F)`` given ``condition`` ``(B, P)``."""
-        if self.norm is not None:
+        if self.norm is not None and not self.salt_form:
             x = self.norm(x)
         expand = (slice(None),) + (None,) * (x.dim() - 2)
         if self.scale is not None:
-            x = x * (1.0 + self.scale(condition)[expand])
+            scale = self.scale(condition)[expand]
+            x = x * scale if self.salt_form else x * (1.0 + scale)
         if self.bias is not None:
             x = x + self.bias(condition)[expand]
+        if self.norm is not None and self.salt_form:
+            x = self.norm(x)
         return x

@@ -8,7 +8,7 @@ the mask is either boolean (``key_mask_for_attention``) or additive (``additive_
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Literal, cast
 
 import torch
 from torch import Tensor, nn
@@ -16,13 +16,28 @@ from torch import Tensor, nn
 from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import ScaledDotProductAttention
 from halite.nn.layers.dense import Dense
+from halite.nn.layers.glu import GLU
 from halite.nn.layers.packing import Packing
+from halite.nn.layers.rmsnorm import RMSNorm
 
 NEG = -1e9  # additive mask value: finite so that fully masked rows stay finite
 
 #: Builds an attention module for a given ``embed_dim``; in YAML a ``class_path`` with ``init_args``
 #: (without ``embed_dim``), e.g. ``halite.nn.GATv2Attention``.
 AttentionFactory = Callable[[int], nn.Module]
+
+#: the blocks' normalisation: ``LayerNorm`` or ``RMSNorm`` (Zhang & Sennrich, arXiv:1910.07467)
+NormType = Literal["LayerNorm", "RMSNorm"]
+
+
+def make_norm(norm: NormType, width: int) -> nn.Module:
+    """A ``LayerNorm`` or ``RMSNorm`` (eps 1e-5, learned scale) of ``width`` features."""
+    if norm == "LayerNorm":
+        return nn.LayerNorm(width)
+    if norm == "RMSNorm":
+        return RMSNorm(width, eps=1e-5)
+    msg = f"Unknown norm '{norm}'; choose LayerNorm or RMSNorm."
+    raise ValueError(msg)
 
 
 def additive_mask(pad_mask: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -77,6 +92,10 @@ class PreNormBlock(nn.Module):
         ``("attn", "mlp")`` (point backbones, see ``PreNormBlock.point``); checkpoints keep loading.
     fixed_slots
         MLP with fixed ``Sequential`` slots ``Linear, act, norm|Identity, Dropout, Linear`` (point backbones).
+    norm
+        The two block norms: ``LayerNorm`` or ``RMSNorm``.
+    gated
+        Gated feed-forward (``GLU``, hidden width ``int(D * hidden_dim_scale)`` per half) instead of the MLP.
     """
 
     def __init__(
@@ -92,24 +111,34 @@ class PreNormBlock(nn.Module):
         normformer: bool = False,
         names: tuple[str, str] = ("attention", "dense"),
         fixed_slots: bool = False,
+        norm: NormType = "LayerNorm",
+        gated: bool = False,
     ) -> None:
         super().__init__()
+        if gated and (normformer or fixed_slots):
+            msg = "PreNormBlock: a gated (GLU) feed-forward has no normformer norm or fixed slots; drop one."
+            raise ValueError(msg)
         self._names = names
         attn_p = dropout if attn_dropout is None else attn_dropout
-        self.norm1 = nn.LayerNorm(embed_dim)
+        self.norm1 = make_norm(norm, embed_dim)
         # registered by name (not add_module: the ``attention`` / ``mlp`` properties below shadow the names)
         self._modules[names[0]] = build_attention(attention, embed_dim, num_heads, attn_p, "encoder")
         self.post_attn_norm = nn.LayerNorm(embed_dim) if normformer else nn.Identity()
-        self.norm2 = nn.LayerNorm(embed_dim)
-        mlp = Dense(
-            embed_dim,
-            embed_dim,
-            [int(embed_dim * hidden_dim_scale)],
-            activation=activation,
-            dropout=dropout,
-            norm_layer="LayerNorm" if normformer else None,
-            norm_at="activation",
-            fixed_slots=fixed_slots,
+        self.norm2 = make_norm(norm, embed_dim)
+        hidden = int(embed_dim * hidden_dim_scale)
+        mlp: nn.Module = (
+            GLU(embed_dim, hidden, activation, dropout)
+            if gated
+            else Dense(
+                embed_dim,
+                embed_dim,
+                [hidden],
+                activation=activation,
+                dropout=dropout,
+                norm_layer="LayerNorm" if normformer else None,
+                norm_at="activation",
+                fixed_slots=fixed_slots,
+            )
         )
         self._modules[names[1]] = mlp
         self.drop = nn.Dropout(residual_dropout) if residual_dropout > 0 or fixed_slots else nn.Identity()
@@ -145,7 +174,7 @@ class PreNormBlock(nn.Module):
 
     @property
     def mlp(self) -> nn.Module:
-        """The MLP (a ``Dense``, whatever its state-dict name)."""
+        """The MLP (a ``Dense``, or a ``GLU`` when gated; whatever its state-dict name)."""
         return self._modules[self._names[1]]  # type: ignore[return-value]
 
     def forward(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+import torch
 from torch import Tensor, nn
 
 from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.packing import Packing, packing_enabled
-from halite.nn.layers.prenorm import AttentionFactory, PreNormBlock
+from halite.nn.layers.prenorm import AttentionFactory, NormType, PreNormBlock, make_norm
 from halite.nn.sets.base import SetEncoder
 
 
@@ -45,6 +48,16 @@ class TransformerEncoder(SetEncoder):
     mup, muP
         salt's muP flag (``muP`` before salt 0.11.1): the encoder is scaled by the model's muP
         set-up (``model.mup`` / ``model.mup_config``), which is an error without one.
+    norm
+        Norm of every block and the final norm: ``LayerNorm`` or ``RMSNorm`` (salt's ``norm``).
+    gated
+        Gated (GLU) feed-forward in every block (salt's ``dense_kwargs.gated``).
+    final_norm_at
+        Where the final norm sits: ``input`` of the output projection (width ``embed_dim``),
+        ``output`` of it (width ``out_features``, as salt's ``do_final_norm``), or ``none``.
+    num_registers
+        Learned register tokens appended to every set (salt's ``num_registers``; Darcet et al.,
+        arXiv:2309.16588): constituents attend to them, and they are dropped from the output.
     """
 
     supports_packing = True
@@ -62,41 +75,89 @@ class TransformerEncoder(SetEncoder):
         packed: bool = True,
         mup: bool = False,
         muP: bool = False,
+        norm: NormType = "LayerNorm",
+        gated: bool = False,
+        final_norm_at: Literal["input", "output", "none"] = "input",
+        num_registers: int = 0,
     ) -> None:
         super().__init__()
         self.mup = mup or muP  # checked against the muP set-up
+        if num_registers < 0:
+            msg = f"TransformerEncoder num_registers must be >= 0, got {num_registers}."
+            raise ValueError(msg)
         self.embed_dim = embed_dim
+        self.num_registers = num_registers
         self.layers = nn.ModuleList(
             [
-                PreNormBlock(embed_dim, num_heads, hidden_dim_scale, activation, dropout, attention)
+                PreNormBlock(
+                    embed_dim,
+                    num_heads,
+                    hidden_dim_scale,
+                    activation,
+                    dropout,
+                    attention,
+                    norm=norm,
+                    gated=gated,
+                )
                 for _ in range(num_layers)
             ]
         )
-        self.final_norm = nn.LayerNorm(embed_dim)
-        self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
+        if final_norm_at not in ("input", "output", "none"):
+            msg = f"TransformerEncoder final_norm_at={final_norm_at!r}: choose input, output or none."
+            raise ValueError(msg)
+        self.final_norm_at = final_norm_at
         self.out_features = out_dim or embed_dim
+        width = self.out_features if final_norm_at == "output" else embed_dim
+        # registered before out_proj: the state-dict key order of existing checkpoints
+        self.final_norm = make_norm(norm, width) if final_norm_at != "none" else nn.Identity()
+        self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.packed = packed and all(_attention_packs(layer) for layer in self.layers)
+        if num_registers:  # registered last: existing state-dict layouts are unchanged without registers
+            self.registers = nn.Parameter(torch.randn(num_registers, embed_dim) * 1e-4)
+
+    def _with_registers(self, x: Tensor, pad_mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """Append the registers: ``(B, N, D)`` -> ``(B, N + R, D)``, the mask -> ``(B, N + R)``."""
+        if not self.num_registers:
+            return x, pad_mask
+        regs = self.registers.to(x.dtype).unsqueeze(0).expand(x.shape[0], -1, -1)
+        if pad_mask is None:
+            pad_mask = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
+        reg_mask = torch.zeros((x.shape[0], self.num_registers), dtype=torch.bool, device=x.device)
+        return torch.cat([x, regs], dim=1), torch.cat([pad_mask, reg_mask], dim=1)
 
     def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
         """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N, out_features)``."""
+        n = x.shape[1]
+        x, pad_mask = self._with_registers(x, pad_mask)
         if pad_mask is not None and packing_enabled(self.packed):
             packing = Packing.from_mask(pad_mask)
-            return packing.unpack(self.forward_packed(packing.pack(x), packing))
+            return packing.unpack(self._blocks_packed(packing.pack(x), packing))[:, :n]
         attn_mask = key_mask_for_attention(pad_mask)
         for layer in self.layers:
             x = layer(x, attn_mask)
-        return self.project(x)
+        return self.project(x)[:, :n]
 
     def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
         """Encode packed valid constituents ``x`` ``(T, D)`` -> ``(T, out_features)``."""
+        if not self.num_registers:
+            return self._blocks_packed(x, packing)
+        n = packing.pad_mask.shape[1]
+        padded, mask = self._with_registers(packing.unpack(x), packing.pad_mask)
+        assert mask is not None
+        inner = Packing.from_mask(mask)
+        return packing.pack(inner.unpack(self._blocks_packed(inner.pack(padded), inner))[:, :n])
+
+    def _blocks_packed(self, x: Tensor, packing: Packing) -> Tensor:
         for layer in self.layers:
             x = layer(x, None, packing=packing)  # a module call, so forward hooks see every block
         return self.project(x)
 
     def project(self, x: Tensor) -> Tensor:
         """Final norm and optional output projection, ``(..., D)`` -> ``(..., out_features)``."""
-        x = self.final_norm(x)
-        return self.out_proj(x) if self.out_proj is not None else x
+        if self.final_norm_at == "input":
+            x = self.final_norm(x)
+        x = self.out_proj(x) if self.out_proj is not None else x
+        return self.final_norm(x) if self.final_norm_at == "output" else x
 
 
 def _attention_packs(block: nn.Module) -> bool:

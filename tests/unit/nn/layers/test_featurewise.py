@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from halite.nn.layers.dense import DenseConfig
+from halite.nn.layers.dense import Dense, DenseConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 
 
@@ -42,3 +42,21 @@ def test_identity_at_start_then_conditioned() -> None:
     )
     y = norm(torch.randn(4, 6) * 10 + 3, cond[:1].expand(4, 2))
     torch.testing.assert_close(y.mean(-1), torch.zeros(4), atol=1e-5, rtol=0)
+
+
+def test_salt_form_scales_then_normalises() -> None:
+    """``form: salt``: ``scale(c) * x + bias(c)``, then the norm (salt's FeaturewiseTransformation)."""
+    torch.manual_seed(0)
+    cfg = FeaturewiseConfig("encoder", DenseConfig([4]), DenseConfig([4]), apply_norm=True, form="salt")
+    fw = FeaturewiseTransformation(cfg, 2, 3, "test")
+    x, c = torch.randn(5, 7, 3), torch.randn(5, 2)
+    expected = fw.scale(c)[:, None] * x + fw.bias(c)[:, None]
+    expected = torch.nn.functional.layer_norm(expected, (3,))
+    assert torch.allclose(fw(x, c), expected, atol=1e-6)
+    assert fw.scale.net[-1].weight.abs().sum() > 0  # default initialisation, not the identity start
+
+
+def test_dense_config_final_activation() -> None:
+    net = Dense.from_config(DenseConfig([4], output_size=2, final_activation="Sigmoid"), 3)
+    out = net(torch.randn(6, 3))
+    assert ((out > 0) & (out < 1)).all() and isinstance(net.net[-1], torch.nn.Sigmoid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from halite.nn.sets.pooling import GlobalAttentionPooling
@@ -65,3 +66,47 @@ def test_zero_track_jet_is_finite_with_gradients() -> None:
     assert torch.equal(out[0], torch.zeros(16))
     out.sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("at", ["input", "output", "none"])
+def test_final_norm_position(at: str) -> None:
+    """``final_norm_at``: before the output projection, after it (salt's ``do_final_norm``), or none."""
+    torch.manual_seed(0)
+    enc = TransformerEncoder(8, 1, num_heads=2, out_dim=4, final_norm_at=at).eval()  # type: ignore[arg-type]
+    x = torch.randn(2, 3, 8)
+    mask = torch.tensor([[False, False, True], [False, True, True]])
+    valid = enc(x, mask)[~mask]
+    if at == "output":
+        assert torch.allclose(valid.mean(-1), torch.zeros(len(valid)), atol=1e-5)
+        assert enc.final_norm.normalized_shape == (4,)
+    else:
+        assert not torch.allclose(valid.mean(-1), torch.zeros(len(valid)), atol=1e-3)
+    if at == "none":
+        assert isinstance(enc.final_norm, torch.nn.Identity)
+    with pytest.raises(ValueError, match="final_norm_at"):
+        TransformerEncoder(8, 1, num_heads=2, final_norm_at="after")  # type: ignore[arg-type]
+
+
+def test_register_tokens_packed_padded_and_empty_sets() -> None:
+    """``num_registers``: constituents attend to learned tokens that are dropped from the output."""
+    from halite.nn.layers.packing import Packing
+
+    torch.manual_seed(0)
+    enc = TransformerEncoder(8, 2, num_heads=2, out_dim=4, num_registers=3).eval()
+    with torch.no_grad():
+        enc.registers.normal_()  # salt starts them near zero; make their effect visible
+    x = torch.randn(3, 5, 8)
+    mask = torch.arange(5)[None] >= torch.tensor([2, 0, 5])[:, None]
+    packed = enc(x, mask)
+    assert packed.shape == (3, 5, 4) and torch.isfinite(packed).all()
+    packing = Packing.from_mask(mask)
+    assert torch.allclose(packing.unpack(enc.forward_packed(packing.pack(x), packing)), packed, atol=1e-6)
+    enc.packed = False
+    padded = enc(x, mask)
+    assert torch.allclose(packed[~mask], padded[~mask], atol=1e-5)
+    plain = TransformerEncoder(8, 2, num_heads=2, out_dim=4)
+    plain.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "registers"})
+    assert not torch.allclose(plain.eval()(x, mask)[~mask], packed[~mask], atol=1e-3)
+    assert "registers" not in plain.state_dict()
+    with pytest.raises(ValueError, match="num_registers"):
+        TransformerEncoder(8, 1, num_heads=2, num_registers=-1)

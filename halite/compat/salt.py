@@ -1,0 +1,342 @@
+"""Translate a salt 0.13 config (after salt's ``base.yaml`` defaults) into halite's schema.
+
+``translate(config) -> (halite_config, notes)`` is pure: it reads salt's keys with their salt
+meaning and writes halite's; each note says what was changed, dropped or chosen and why; a key
+halite cannot honour raises ``SaltConfigError`` naming the key and the fix. Used by
+``halite fit | validate | test | predict`` when a ``--config`` names ``salt.`` class paths and by
+``halite import-salt``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from halite.compat.salt_encoder import encoder, pooling
+from halite.compat.salt_model import SaltConfigError, class_name, dense, fail, take, tasks
+
+__all__ = ["SaltConfigError", "is_salt_config", "translate"]
+
+
+def is_salt_config(config: Any) -> bool:
+    """Whether any ``class_path`` in ``config`` names a ``salt.`` class."""
+    if isinstance(config, Mapping):
+        path = config.get("class_path")
+        if isinstance(path, str) and path.startswith("salt."):
+            return True
+        return any(is_salt_config(v) for v in config.values())
+    if isinstance(config, list):
+        return any(is_salt_config(v) for v in config)
+    return isinstance(config, str) and config.startswith("salt.") and config.count(".") >= 2
+
+
+#: salt's top-level CLI keys dropped by halite (git tagging, output naming, config overwrite)
+_SALT_CLI_ONLY = {"force", "tag", "log_suffix", "overwrite_config"}
+
+
+def translate(config: Mapping[str, Any], comet_account: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """A salt config dict (salt's ``base.yaml`` already merged in) -> (halite config, notes).
+
+    Parameters
+    ----------
+    config
+        The merged salt config (see ``halite.compat.apply_salt_defaults``).
+    comet_account
+        Keep a ``CometLogger`` (a Comet API key is configured); otherwise halite's CSV and
+        TensorBoard loggers replace it.
+    """
+    notes: list[str] = []
+    c = take(config, {"name", "seed_everything", "model", "data", "trainer", "ckpt_path", "compile",
+                      *_SALT_CLI_ONLY}, "<top>")  # fmt: skip
+    out: dict[str, Any] = {}
+    for key in sorted(_SALT_CLI_ONLY & set(c)):
+        notes.append(
+            f"{key}: salt CLI option (git tagging / output naming) that halite does not have; dropped"
+        )
+        c.pop(key)
+    for key in ("name", "seed_everything", "ckpt_path", "compile"):
+        if key in c:
+            out[key] = c[key]
+    data, variables, global_object = _data(c.get("data") or {}, notes)
+    out["model"] = _wrapper(c.get("model") or {}, notes, variables, global_object, out)
+    out["data"] = data
+    out["trainer"] = _trainer(c.get("trainer") or {}, notes, comet_account, out)
+    return out, notes
+
+
+def _wrapper(
+    m: Mapping[str, Any],
+    notes: list[str],
+    variables: Mapping[str, Any],
+    global_object: str,
+    top: dict[str, Any],
+) -> dict[str, Any]:
+    """salt ``ModelWrapper`` args -> halite ``LitModel`` args."""
+    a = take(m, {"model", "lrs_config", "global_object", "norm_config", "name", "mup_config", "muP_config",
+                 "loss_mode", "optimizer", "edge_constructors"}, "model")  # fmt: skip
+    out: dict[str, Any] = {}
+    if "lrs_config" in a:
+        lrs = dict(a["lrs_config"])
+        last = lrs.pop("last_epoch", -1)
+        if last != -1:
+            fail(
+                "model.lrs_config.last_epoch",
+                f"halite restarts schedules from checkpoints, not last_epoch={last}; remove it.",
+            )
+        out["lrs_config"] = {k: float(v) for k, v in lrs.items()}  # YAML 1.1 reads salt's `1e-7` as a string
+    if a.get("global_object", global_object) != global_object:
+        fail(
+            "model.global_object",
+            f"'{a['global_object']}' differs from data.global_object '{global_object}'.",
+        )
+    if "name" in a:
+        top.setdefault("name", a["name"])
+    if a.get("loss_mode", "wsum") != "wsum":
+        fail(
+            "model.loss_mode",
+            f"halite sums the weighted task losses (salt's 'wsum'); '{a['loss_mode']}' is not available.",
+        )
+    if a.get("optimizer", "AdamW") != "AdamW":
+        fail(
+            "model.optimizer", f"halite trains with AdamW (lrs_config); '{a['optimizer']}' is not available."
+        )
+    for key in ("norm_config", "edge_constructors"):
+        if a.get(key):
+            fail(
+                f"model.{key}", "not translated to halite; remove it or open a halite issue with the config."
+            )
+    for key in ("mup_config", "muP_config"):
+        if key in a:  # salt's muP keys are halite's `muP_config` (see `halite setup-mup`)
+            out["muP_config"] = a[key]
+            notes.append(f"model.{key}: passed to halite as model.muP_config")
+    if "model" not in a:
+        fail("model.model", "the config has no model; give model.model (salt.models.SaltModel).")
+    out["model"] = _salt_model(a["model"], notes, variables, global_object)
+    return out
+
+
+def _salt_model(
+    node: Any, notes: list[str], variables: Mapping[str, Any], global_object: str
+) -> dict[str, Any]:
+    """``salt.models.SaltModel`` -> ``halite.models.Model``."""
+    where = "model.model"
+    path, init = class_name(node, where)
+    if path != "salt.models.SaltModel":
+        fail(f"{where}.class_path", f"'{path}': only salt.models.SaltModel is translated.")
+    where += ".init_args"
+    a = take(init, {"init_nets", "tasks", "encoder", "pool_net", "featurewise_nets", "edge_init_nets",
+                    "mask_decoder", "merge_dict"}, where)  # fmt: skip
+    for key in ("edge_init_nets", "mask_decoder", "merge_dict"):
+        if a.get(key):
+            fail(f"{where}.{key}", "not available in halite's Model (edge features: halite.nn.EdgeTransformerEncoder "
+                 "with model.model.init_args.edge_features); remove it.")  # fmt: skip
+    if a.get("encoder"):
+        enc, width = encoder(a["encoder"], f"{where}.encoder", notes)
+    else:  # salt's deep sets (DIPS, the regression examples): init nets -> pooling
+        sizes = {
+            int(s)
+            for n in a.get("init_nets") or []
+            if (s := (n.get("dense_config") or {}).get("output_size"))
+        }
+        if len(sizes) != 1 or any(
+            not (n.get("dense_config") or {}).get("output_size") for n in a.get("init_nets") or []
+        ):
+            fail(
+                f"{where}.init_nets",
+                "without an encoder every init net needs the same dense_config.output_size.",
+            )
+        width = int(sizes.pop())
+        enc = {"class_path": "halite.nn.IdentityEncoder", "init_args": {"embed_dim": width}}
+        notes.append(
+            f"{where}.encoder: none (deep sets); halite.nn.IdentityEncoder passes the init nets' output to the pooling"
+        )
+    embed_dim = int(enc["init_args"]["embed_dim"])
+    if not a.get("pool_net"):
+        fail(
+            f"{where}.pool_net",
+            "a SaltModel without a pooling (DL1-style jet-only networks) is not available in halite's Model, "
+            "which pools a constituent stream; add salt.models.GlobalAttentionPooling over a constituent init net.",
+        )
+    out: dict[str, Any] = {
+        "init_nets": [
+            _init_net(n, f"{where}.init_nets[{i}]", notes, variables, global_object)
+            for i, n in enumerate(a.get("init_nets") or [])
+        ],
+        "encoder": enc,
+        "pool_net": pooling(a["pool_net"], f"{where}.pool_net", notes, width),
+        "tasks": tasks(a.get("tasks") or [], f"{where}.tasks", notes, global_object, width),
+    }
+    for net in out["init_nets"]:
+        size = net["dense_config"].get("output_size")
+        if size is not None and int(size) != embed_dim:
+            fail(f"{where}.init_nets[{net['input_name']}].dense_config.output_size",
+                 f"{size} differs from the encoder's embed_dim {embed_dim}.")  # fmt: skip
+    global_vars = bool(variables.get(global_object))
+    attach_global = global_vars and any(n["attach_global"] for n in out["init_nets"])
+    if a.get("featurewise_nets"):
+        out["featurewise_nets"] = [_featurewise(f, f"{where}.featurewise_nets[{i}]", notes, attach_global)
+                                   for i, f in enumerate(a["featurewise_nets"])]  # fmt: skip
+    return {"class_path": "halite.models.Model", "init_args": out}
+
+
+def _init_net(
+    n: Mapping[str, Any], where: str, notes: list[str], variables: Mapping[str, Any], global_object: str
+) -> dict[str, Any]:
+    a = take(n, {"input_name", "dense_config", "attach_global", "pos_enc", "mup", "featurewise"}, where)
+    for key in ("pos_enc", "featurewise"):
+        if a.get(key):
+            fail(f"{where}.{key}", "not translated (halite: featurewise_nets with layer input); remove it.")
+    attach = bool(a.get("attach_global", True))
+    stream = a["input_name"]
+    n_in = len(variables.get(stream) or []) + (len(variables.get(global_object) or []) if attach else 0)
+    out = {"input_name": stream, "attach_global": attach,
+           "dense_config": dense(a.get("dense_config") or {}, f"{where}.dense_config", notes, n_in)}  # fmt: skip
+    if a.get("mup"):
+        notes.append(f"{where}.mup: set up by halite's model.mup; dropped")
+    return out
+
+
+#: salt featurewise layer -> halite's: salt's ``global`` transforms the encoder output before the
+#: pooling (halite's ``encoder``); salt's ``encoder`` transforms the input of every encoder layer
+_FEATUREWISE_LAYERS = {"input": "input", "global": "encoder"}
+
+
+def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], attach_global: bool) -> dict[str, Any]:
+    """salt featurewise net -> halite's, in salt's form (``scale * x + bias``, then the norm)."""
+    a = take(f, {"layer", "dense_config_scale", "dense_config_bias", "apply_norm"}, where)
+    layer = a.get("layer")
+    if layer not in _FEATUREWISE_LAYERS:
+        fail(
+            f"{where}.layer",
+            f"'{layer}': salt transforms the input of every encoder layer there, which halite's encoders do "
+            "not do; use layer input or global (the encoder output), or concatenate the parameters instead.",
+        )
+    if layer == "input" and attach_global:
+        fail(
+            f"{where}.layer",
+            "salt's layer input transforms each init net's input after the global object's variables are "
+            "attached; halite's transforms the stream's own variables. Set attach_global: false on the init "
+            "nets (then both transform the same features) or use layer global.",
+        )
+    a["layer"] = _FEATUREWISE_LAYERS[str(layer)]
+    if layer != a["layer"]:
+        notes.append(
+            f"{where}.layer {layer}: halite's layer {a['layer']} (the encoder output, before the pooling)"
+        )
+    a["form"] = "salt"
+    for key in ("dense_config_scale", "dense_config_bias"):
+        if a.get(key) is not None:
+            a[key] = dense(a[key], f"{where}.{key}", notes, input_size=1)
+    return a
+
+
+#: salt data keys halite's JetDataModule reads with the same meaning
+_DATA_SAME = {
+    "train_file", "val_file", "test_file", "variables", "norm_dict", "class_dict", "global_object",
+    "num_inputs", "input_map", "num_train", "num_val", "num_test", "batch_size", "num_workers",
+    "pin_memory", "PARAMETERS",
+}  # fmt: skip
+#: salt 0.13's lower-case special streams -> halite's names (``halite.data.specs.GLOBAL``, ``PARAMETERS``)
+_STREAM_NAMES = {"global": "GLOBAL", "parameters": "PARAMETERS"}
+#: salt's S3 keys: passed unchanged (halite's JetDataModule reads salt's S3 keys)
+_DATA_S3 = {
+    "use_S3",
+    "download_S3",
+    "pubKey",
+    "secKey",
+    "url",
+    "bucket",
+    "download_path",
+    "download_files",
+    "config_s3",
+}
+#: loader tuning that halite's data module decides itself
+_DATA_DROPPED = {
+    "persistent_workers": "halite keeps its workers for the run",
+    "prefetch_factor": "halite's loader reads whole batches per block",
+    "multiprocessing_context": "halite picks the worker start method",
+    "move_files_temp": "halite reads the files in place (block reads); copy them to fast storage yourself",
+}
+
+
+def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[str, Any], str]:
+    a = take(
+        d,
+        _DATA_SAME
+        | {"parameters"}
+        | _DATA_S3
+        | set(_DATA_DROPPED)
+        | {"labeller_config", "test_suff", "non_finite_to_num"},
+        "data",
+    )
+    for key, why in _DATA_DROPPED.items():
+        if key in a:
+            a.pop(key)
+            notes.append(f"data.{key}: {why}; dropped")
+    for key in ("labeller_config", "test_suff"):
+        if a.get(key):
+            fail(f"data.{key}", "not available in halite; remove it (labels: write them with `halite prep`).")
+        a.pop(key, None)
+    if "non_finite_to_num" in a and a.pop("non_finite_to_num"):
+        a["non_finite"] = "zero"
+        notes.append("data.non_finite_to_num: true -> data.non_finite: zero (NaN / inf inputs read as 0)")
+    variables = {}
+    for k, v in (a.get("variables") or {}).items():
+        name = _STREAM_NAMES.get(k, k)
+        if name != k:
+            notes.append(f"data.variables.{k}: salt 0.13's lower-case name of halite's {name} entry")
+        variables[name] = list(v or [])
+    if "parameters" in a:
+        a["PARAMETERS"] = a.pop("parameters")
+        notes.append("data.parameters: halite's data.PARAMETERS (train / test values per parameter)")
+    a["variables"] = variables
+    return copy.deepcopy(a), variables, str(a.get("global_object", "jets"))
+
+
+_CALLBACKS_DROPPED = {
+    "salt.callbacks.Checkpoint": "halite writes <run>/ckpts/ itself (every epoch, monitor val_loss)",
+    "salt.callbacks.SaveConfigCallback": "halite saves <run>/config.yaml itself",
+}
+
+
+def _trainer(
+    t: Mapping[str, Any], notes: list[str], comet_account: bool, top: dict[str, Any]
+) -> dict[str, Any]:
+    out = copy.deepcopy(dict(t))
+    logger = out.get("logger")
+    if isinstance(logger, Mapping) and "Comet" in str(logger.get("class_path", "")) and not comet_account:
+        out.pop("logger")
+        notes.append("trainer.logger: CometLogger without a Comet account (COMET_API_KEY); halite's CSV and "
+                     "TensorBoard loggers in the run directory instead")  # fmt: skip
+    callbacks = []
+    for i, cb in enumerate(out.get("callbacks") or []):
+        where = f"trainer.callbacks[{i}]"
+        path, init = class_name(cb, where)
+        if path in _CALLBACKS_DROPPED:
+            notes.append(f"{where} {path}: {_CALLBACKS_DROPPED[path]}; dropped")
+        elif path == "salt.callbacks.PredictionWriter":
+            w = take(init, {"write_tracks", "extra_vars", "half_precision", "object_classes"}, where)
+            if w.get("extra_vars") or w.get("half_precision") or w.get("object_classes"):
+                fail(
+                    where,
+                    "halite's PredictionWriter writes salt's columns only; remove extra_vars / half_precision / object_classes.",
+                )
+            if w.get("write_tracks"):
+                top["write_tracks"] = True
+            notes.append(
+                f"{where} {path}: halite adds its PredictionWriter to `test` (write_tracks: top-level key)"
+            )
+        elif path == "salt.callbacks.PerformanceWriter":
+            w = take(init, {"dir_path", "add_metrics", "stdOut"}, where)
+            if "stdOut" in w:
+                w["stdout"] = w.pop("stdOut")
+            callbacks.append({"class_path": "halite.training.callbacks.performance_writer.PerformanceWriter",
+                              "init_args": w})  # fmt: skip
+        elif path.startswith("salt."):
+            fail(f"{where}.class_path", f"'{path}' has no halite callback; remove it.")
+        else:
+            callbacks.append(cb)
+    if "callbacks" in out:
+        out["callbacks"] = callbacks
+    return out

@@ -1,0 +1,418 @@
+"""halite.compat.salt: one test per translated salt key, and the keys that raise."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from halite.compat import SaltConfigError, apply_salt_defaults, is_salt_config, translate
+
+
+def salt_config(**model_args: Any) -> dict[str, Any]:
+    """A minimal salt 0.13 GN2-like config (salt's keys and class paths)."""
+    init = {
+        "init_nets": [{"input_name": "tracks", "dense_config": {"output_size": 16, "hidden_layers": [16]}}],
+        "encoder": {
+            "class_path": "salt.models.Transformer",
+            "init_args": {
+                "num_layers": 2,
+                "embed_dim": 16,
+                "out_dim": 8,
+                "attn_type": "flash-varlen",
+                "norm": "LayerNorm",
+                "do_final_norm": True,
+                "dense_kwargs": {"activation": "ReLU", "gated": False},
+                "attn_kwargs": {"num_heads": 4},
+            },
+        },
+        "pool_net": {"class_path": "salt.models.GlobalAttentionPooling", "init_args": {"input_size": 8}},
+        "tasks": {
+            "class_path": "torch.nn.ModuleList",
+            "init_args": {
+                "modules": [
+                    {
+                        "class_path": "salt.models.ClassificationTask",
+                        "init_args": {
+                            "name": "jets_classification",
+                            "input_name": "jets",
+                            "label": "flavour_label",
+                            "loss": {"class_path": "torch.nn.CrossEntropyLoss"},
+                            "dense_config": {"input_size": 8, "output_size": 3, "hidden_layers": [8]},
+                        },
+                    }
+                ]
+            },
+        },
+    }
+    init.update(model_args)
+    return {
+        "name": "GN2",
+        "model": {"model": {"class_path": "salt.models.SaltModel", "init_args": init}},
+        "data": {"variables": {"jets": ["pt", "eta"], "tracks": ["d0", "z0", "dphi"]}},
+    }
+
+
+def model_args(config: dict[str, Any]) -> dict[str, Any]:
+    return config["model"]["model"]["init_args"]
+
+
+def encoder_args(config: dict[str, Any]) -> dict[str, Any]:
+    return model_args(config)["encoder"]["init_args"]
+
+
+def with_encoder(**changes: Any) -> dict[str, Any]:
+    c = salt_config()
+    encoder_args(c).update(changes)
+    return c
+
+
+def test_class_paths_map_to_halite() -> None:
+    out, _ = translate(salt_config())
+    m = out["model"]["model"]
+    assert m["class_path"] == "halite.models.Model"
+    assert model_args(out)["encoder"]["class_path"] == "halite.nn.TransformerEncoder"
+    assert model_args(out)["pool_net"] == {"class_path": "halite.nn.GlobalAttentionPooling"}
+    assert model_args(out)["tasks"][0]["class_path"] == "halite.tasks.ClassificationTask"
+    assert not is_salt_config(out) and is_salt_config(salt_config())
+
+
+def test_transformer_arguments_keep_their_salt_meaning() -> None:
+    out, notes = translate(salt_config())
+    assert encoder_args(out) == {
+        "embed_dim": 16, "num_layers": 2, "out_dim": 8, "activation": "ReLU", "hidden_dim_scale": 2,
+        "num_heads": 4, "dropout": 0.0, "final_norm_at": "output", "num_registers": 1,
+    }  # fmt: skip
+    assert any("attn_type 'flash-varlen'" in n for n in notes)
+    assert encoder_args(translate(with_encoder(do_final_norm=False))[0])["final_norm_at"] == "none"
+    assert any("num_registers 1" in n and "pools the register tokens" in n for n in notes)
+    assert (
+        encoder_args(translate(with_encoder(num_registers=8, drop_registers=True))[0])["num_registers"] == 8
+    )
+
+
+def test_rmsnorm_and_gated_feed_forward() -> None:
+    c = with_encoder(norm="RMSNorm", dense_kwargs={"activation": "SiLU", "gated": True})
+    args = encoder_args(translate(c)[0])
+    assert args["norm"] == "RMSNorm" and args["gated"] is True
+
+
+def test_salt_attention_defaults_to_one_head() -> None:
+    c = with_encoder(attn_kwargs={})
+    assert encoder_args(translate(c)[0])["num_heads"] == 1
+
+
+def test_dense_kwargs_hidden_dim_becomes_a_scale() -> None:
+    c = with_encoder(dense_kwargs={"activation": "SiLU", "hidden_dim": 48})
+    assert encoder_args(translate(c)[0])["hidden_dim_scale"] == 3
+    with pytest.raises(SaltConfigError, match="dense_kwargs.hidden_dim"):
+        translate(with_encoder(dense_kwargs={"hidden_dim": 20}))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("norm", "BatchNorm", "encoder.norm"),
+        ("num_registers", 0, "num_registers"),
+        ("dense_kwargs", {"bias": False}, "dense_kwargs.bias"),
+        ("attn_kwargs", {"num_heads": 2, "do_qk_norm": True}, "do_qk_norm"),
+        ("norm_type", "hybrid", "norm_type"),
+        ("ls_init", 1e-3, "ls_init"),
+        ("edge_embed_dim", 4, "edge_embed_dim"),
+        ("nonsense", 1, "nonsense"),
+    ],
+)
+def test_transformer_keys_halite_cannot_honour_raise_naming_the_key(key: str, value: Any, match: str) -> None:
+    with pytest.raises(SaltConfigError, match=match):
+        translate(with_encoder(**{key: value}))
+
+
+def test_dense_config_sizes_are_halites_and_default_hidden_layer_is_written_out() -> None:
+    c = salt_config()
+    model_args(c)["init_nets"][0]["dense_config"] = {"output_size": 16, "hidden_dim_scale": 3}
+    out, notes = translate(c)
+    net = model_args(out)["init_nets"][0]
+    # salt: one hidden layer of input_size * hidden_dim_scale; input = 3 track + 2 jet variables
+    assert net["dense_config"] == {"output_size": 16, "hidden_layers": [15]}
+    assert net["attach_global"] is True
+    head = model_args(out)["tasks"][0]["init_args"]["dense_config"]
+    assert "input_size" not in head and head["output_size"] == 3
+    assert any("hidden_layers [15]" in n for n in notes)
+
+
+def test_dense_config_final_activation_and_bias() -> None:
+    c = salt_config()
+    model_args(c)["init_nets"][0]["dense_config"]["final_activation"] = "Sigmoid"
+    assert model_args(translate(c)[0])["init_nets"][0]["dense_config"]["final_activation"] == "Sigmoid"
+    model_args(c)["init_nets"][0]["dense_config"]["bias"] = False
+    with pytest.raises(SaltConfigError, match="dense_config.bias"):
+        translate(c)
+
+
+def test_init_net_width_must_match_the_encoder() -> None:
+    c = salt_config()
+    model_args(c)["init_nets"][0]["dense_config"]["output_size"] = 32
+    with pytest.raises(SaltConfigError, match="output_size"):
+        translate(c)
+
+
+@pytest.mark.parametrize("loss", ["torch.nn.CrossEntropyLoss", "CrossEntropyLoss",
+                                  {"class_path": "torch.nn.CrossEntropyLoss", "init_args": {"reduction": "mean"}}])  # fmt: skip
+def test_losses_with_salts_default_reduction_become_unreduced(loss: Any) -> None:
+    c = salt_config()
+    model_args(c)["tasks"]["init_args"]["modules"][0]["init_args"]["loss"] = loss
+    out, notes = translate(c)
+    assert model_args(out)["tasks"][0]["init_args"]["loss"] == {
+        "class_path": "torch.nn.CrossEntropyLoss",
+        "init_args": {"reduction": "none"},
+    }
+    assert any("reduction 'mean' -> 'none'" in n for n in notes)
+
+
+def test_task_lists_may_be_plain_lists_and_unknown_tasks_raise() -> None:
+    c = salt_config()
+    model_args(c)["tasks"] = model_args(c)["tasks"]["init_args"]["modules"]
+    assert len(model_args(translate(c)[0])["tasks"]) == 1
+    model_args(c)["tasks"][0]["class_path"] = "salt.models.MaskFormerTask"
+    with pytest.raises(SaltConfigError, match="has no halite task"):
+        translate(c)
+
+
+def test_regression_task_scaler_and_scalar_norm_params() -> None:
+    c = salt_config()
+    model_args(c)["tasks"]["init_args"]["modules"] = [
+        {
+            "class_path": "salt.models.RegressionTask",
+            "init_args": {
+                "name": "pt",
+                "input_name": "jets",
+                "targets": "pt",
+                "norm_params": {"mean": 1.0, "std": 2.0},
+                "scaler": {
+                    "class_path": "salt.utils.scalers.RegressionTargetScaler",
+                    "init_args": {"scales": {}},
+                },
+                "loss": "MSELoss",
+                "dense_config": {"input_size": 8, "output_size": 1},
+            },
+        }
+    ]
+    out, _ = translate(c)
+    task = model_args(out)["tasks"][0]
+    assert task["class_path"] == "halite.tasks.RegressionTask"
+    assert task["init_args"]["norm_params"] == {"mean": [1.0], "std": [2.0]}
+    assert task["init_args"]["scaler"]["class_path"] == "halite.tasks.RegressionTargetScaler"
+    assert task["init_args"]["loss"]["class_path"] == "torch.nn.MSELoss"
+    # salt's default hidden layer: input_size 8 * hidden_dim_scale 2
+    assert task["init_args"]["dense_config"]["hidden_layers"] == [16]
+
+
+def test_no_encoder_is_deep_sets_and_no_pooling_raises() -> None:
+    c = salt_config()
+    del model_args(c)["encoder"]
+    model_args(c)["pool_net"]["init_args"]["input_size"] = 16
+    out, notes = translate(c)
+    assert model_args(out)["encoder"] == {
+        "class_path": "halite.nn.IdentityEncoder",
+        "init_args": {"embed_dim": 16},
+    }
+    assert any("deep sets" in n for n in notes)
+    del model_args(c)["pool_net"]
+    with pytest.raises(SaltConfigError, match="pool_net"):
+        translate(c)
+
+
+def test_pooling_input_size_is_checked_against_the_encoder() -> None:
+    c = salt_config()
+    model_args(c)["pool_net"]["init_args"]["input_size"] = 16
+    with pytest.raises(SaltConfigError, match="pool_net.input_size"):
+        translate(c)
+
+
+def test_cross_attention_pooling_mha_and_dense_config() -> None:
+    c = salt_config()
+    model_args(c)["pool_net"] = {
+        "class_path": "salt.models.CrossAttentionPooling",
+        "init_args": {"input_size": 8, "num_layers": 1, "mha_config": {"num_heads": 2},
+                      "dense_config": {"activation": "SiLU", "hidden_layers": [16]}},
+    }  # fmt: skip
+    pool = model_args(translate(c)[0])["pool_net"]
+    assert pool == {
+        "class_path": "halite.nn.CrossAttentionPooling",
+        "init_args": {
+            "num_layers": 1,
+            "num_heads": 2,
+            "activation": "SiLU",
+            "dropout": 0.0,
+            "hidden_dim_scale": 2,
+        },
+    }
+
+
+def test_legacy_encoder_with_gatv2_attention_and_gnn_block() -> None:
+    c = salt_config()
+    model_args(c)["encoder"] = {
+        "class_path": "salt.models.TransformerEncoder",
+        "init_args": {"embed_dim": 16, "num_layers": 1, "out_dim": 8,
+                      "mha_config": {"num_heads": 2, "attention": {"class_path": "salt.models.GATv2Attention"}},
+                      "dense_config": {"activation": "SiLU"}},
+    }  # fmt: skip
+    enc = model_args(translate(c)[0])["encoder"]
+    assert enc["class_path"] == "halite.nn.TransformerEncoder"
+    assert enc["init_args"]["attention"] == {
+        "class_path": "halite.nn.GATv2Attention",
+        "init_args": {"num_heads": 2},
+    }
+    model_args(c)["encoder"]["init_args"]["mha_config"] = {"num_heads": 2, "gnn": {"head_dim": 4}}
+    enc = model_args(translate(c)[0])["encoder"]
+    assert enc["init_args"]["attention"]["init_args"] == {"head_dim": 4, "num_heads": 2}
+    model_args(c)["encoder"]["init_args"]["mha_config"] = {"gnn": {"activation": "ReLU"}}
+    with pytest.raises(SaltConfigError, match="LeakyReLU"):
+        translate(c)
+
+
+def test_cross_attention_encoder_sa_dense_config() -> None:
+    c = salt_config()
+    model_args(c)["encoder"] = {
+        "class_path": "salt.models.TransformerCrossAttentionEncoder",
+        "init_args": {"input_names": ["tracks", "electrons"], "embed_dim": 16, "num_layers": 1, "out_dim": 8,
+                      "mha_config": {"num_heads": 2}, "sa_dense_config": {"activation": "SiLU"}},
+    }  # fmt: skip
+    enc = model_args(translate(c)[0])["encoder"]["init_args"]
+    assert enc["input_names"] == ["tracks", "electrons"] and enc["activation"] == "SiLU"
+    assert enc["ca_every_layer"] is False
+
+
+def test_featurewise_nets_dense_configs_translated() -> None:
+    fw = [{"layer": "global", "apply_norm": True,
+           "dense_config_scale": {"input_size": 1, "hidden_layers": [4], "output_size": 8}}]  # fmt: skip
+    out, _ = translate(salt_config(featurewise_nets=fw))
+    # salt's `global` transforms the encoder output before the pooling: halite's `encoder`, salt's form
+    assert model_args(out)["featurewise_nets"] == [
+        {
+            "layer": "encoder",
+            "apply_norm": True,
+            "dense_config_scale": {"hidden_layers": [4], "output_size": 8},
+            "form": "salt",
+        }
+    ]
+    fw[0]["layer"] = "encoder"
+    with pytest.raises(SaltConfigError, match="every encoder layer"):
+        translate(salt_config(featurewise_nets=fw))
+
+
+def test_global_and_parameters_streams_take_halites_names() -> None:
+    c = salt_config()
+    c["data"]["variables"]["global"] = ["softMuon_pt"]
+    c["data"]["variables"]["parameters"] = ["mass"]
+    c["data"]["parameters"] = {"mass": {"train": [5, 40], "test": 16}}
+    out, _ = translate(c)
+    assert out["data"]["variables"]["GLOBAL"] == ["softMuon_pt"]
+    assert out["data"]["variables"]["PARAMETERS"] == ["mass"]
+    assert out["data"]["PARAMETERS"] == {"mass": {"train": [5, 40], "test": 16}}
+
+
+def test_data_keys_dropped_translated_or_refused() -> None:
+    c = salt_config()
+    c["data"].update(persistent_workers=True, prefetch_factor=2, non_finite_to_num=True, num_workers=4)
+    out, notes = translate(c)
+    assert "persistent_workers" not in out["data"] and out["data"]["num_workers"] == 4
+    assert out["data"]["non_finite"] == "zero"
+    assert any("prefetch_factor" in n for n in notes)
+    c["data"]["labeller_config"] = {"use_labeller": True}
+    with pytest.raises(SaltConfigError, match="labeller_config"):
+        translate(c)
+    c["data"].pop("labeller_config")
+    c["data"]["unknown_key"] = 1
+    with pytest.raises(SaltConfigError, match="data.unknown_key"):
+        translate(c)
+
+
+def test_s3_keys_pass_through_unchanged() -> None:
+    c = salt_config()
+    c["data"].update(use_S3=True, bucket="b", url="http://x", download_path="/tmp/x")
+    out, _ = translate(c)
+    assert out["data"]["use_S3"] is True and out["data"]["bucket"] == "b"
+
+
+def test_model_wrapper_keys() -> None:
+    c = salt_config()
+    c["model"]["lrs_config"] = {
+        "initial": "1e-7",
+        "max": 5e-4,
+        "end": 1e-5,
+        "pct_start": 0.1,
+        "last_epoch": -1,
+    }
+    out, _ = translate(c)
+    assert out["model"]["lrs_config"] == {"initial": 1e-7, "max": 5e-4, "end": 1e-5, "pct_start": 0.1}
+    for key, value in (("loss_mode", "GLS"), ("optimizer", "HybridMuonAdamW")):
+        bad = copy.deepcopy(c)
+        bad["model"][key] = value
+        with pytest.raises(SaltConfigError, match=f"model.{key}"):
+            translate(bad)
+    c["model"]["muP_config"] = {"embed_dim": {"apply_to": ["encoder"]}}
+    assert translate(c)[0]["model"]["muP_config"] == {"embed_dim": {"apply_to": ["encoder"]}}
+
+
+def test_base_yaml_callbacks_and_comet_logger() -> None:
+    out, notes = translate(apply_salt_defaults(salt_config()))
+    trainer = out["trainer"]
+    assert "logger" not in trainer
+    assert [cb["class_path"] for cb in trainer["callbacks"]] == [
+        "lightning.pytorch.callbacks.LearningRateMonitor",
+        "lightning.pytorch.callbacks.TQDMProgressBar",
+        "lightning.pytorch.callbacks.ModelSummary",
+    ]
+    assert any("CometLogger without a Comet account" in n for n in notes)
+    kept, _ = translate(apply_salt_defaults(salt_config()), comet_account=True)
+    assert "Comet" in kept["trainer"]["logger"]["class_path"]
+
+
+def test_prediction_and_performance_writers() -> None:
+    c = salt_config()
+    c["trainer"] = {"callbacks": [
+        {"class_path": "salt.callbacks.PredictionWriter", "init_args": {"write_tracks": True}},
+        {"class_path": "salt.callbacks.PerformanceWriter", "init_args": {"stdOut": True, "add_metrics": ["a"]}},
+    ]}  # fmt: skip
+    out, _ = translate(c)
+    assert out["write_tracks"] is True
+    assert out["trainer"]["callbacks"] == [
+        {"class_path": "halite.training.callbacks.performance_writer.PerformanceWriter",
+         "init_args": {"add_metrics": ["a"], "stdout": True}}
+    ]  # fmt: skip
+    c["trainer"]["callbacks"] = [
+        {"class_path": "salt.callbacks.PredictionWriter", "init_args": {"extra_vars": {"jets": ["x"]}}}
+    ]
+    with pytest.raises(SaltConfigError, match="extra_vars"):
+        translate(c)
+    c["trainer"]["callbacks"] = [{"class_path": "salt.callbacks.GradientLogger"}]
+    with pytest.raises(SaltConfigError, match="GradientLogger"):
+        translate(c)
+
+
+def test_unknown_top_level_key_and_salt_cli_only_keys() -> None:
+    c = salt_config()
+    c["force"] = True
+    out, notes = translate(c)
+    assert "force" not in out and any(n.startswith("force") for n in notes)
+    c["bogus"] = 1
+    with pytest.raises(SaltConfigError, match="<top>.bogus"):
+        translate(c)
+
+
+def test_translate_is_pure() -> None:
+    c = apply_salt_defaults(salt_config())
+    before = copy.deepcopy(c)
+    assert translate(c) == translate(c)
+    assert c == before
+
+
+def test_featurewise_input_layer_needs_the_same_features_as_salt() -> None:
+    fw = [{"layer": "input", "dense_config_scale": {"hidden_layers": [4], "output_size": 3}}]
+    with pytest.raises(SaltConfigError, match="attach_global"):
+        translate(salt_config(featurewise_nets=fw))
+    c = salt_config(featurewise_nets=fw)
+    model_args(c)["init_nets"][0]["attach_global"] = False
+    assert model_args(translate(c)[0])["featurewise_nets"][0]["layer"] == "input"
