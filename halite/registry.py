@@ -141,11 +141,11 @@ def kinds() -> list[str]:
 
 def entries(kind: str | None = None) -> list[Entry]:
     """Registered entries of ``kind`` (all kinds when ``None``)."""
+    if kind is not None and kind not in KINDS:  # before importing every package
+        raise _unknown("kind", kind, list(KINDS))
     table = registry()
     if kind is None:
         return [e for k in table for e in table[k].values()]
-    if kind not in table:
-        raise _unknown("kind", kind, list(table))
     return list(table[kind].values())
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def halite(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -12,19 +14,16 @@ def halite(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_list_one_kind_prints_kind_name_path_and_doc() -> None:
-    done = halite("list", "encoders")
-    assert done.returncode == 0, done.stderr
-    rows = [line.split() for line in done.stdout.splitlines()]
-    assert {r[0] for r in rows} == {"encoders"}
-    row = next(r for r in rows if r[1] == "TransformerEncoder")
-    assert row[2] == "halite.nn.TransformerEncoder" and "pre-norm" in " ".join(row[3:])
+@pytest.fixture(scope="module")
+def listing() -> subprocess.CompletedProcess[str]:
+    """One ``halite list`` subprocess for the module (it imports every package)."""
+    return halite("list")
 
 
-def test_list_everything_and_an_unknown_kind() -> None:
-    done = halite("list")
-    assert done.returncode == 0, done.stderr
-    kinds = {line.split()[0] for line in done.stdout.splitlines()}
+def test_list_prints_kind_name_path_and_doc(listing: subprocess.CompletedProcess[str]) -> None:
+    assert listing.returncode == 0, listing.stderr
+    rows = [line.split() for line in listing.stdout.splitlines()]
+    kinds = {r[0] for r in rows}
     assert {
         "models",
         "tasks",
@@ -34,7 +33,17 @@ def test_list_everything_and_an_unknown_kind() -> None:
         "continual-heads",
         "callbacks",
     } <= kinds
-    done = halite("list", "encoder")
+    row = next(r for r in rows if r[0] == "encoders" and r[1] == "TransformerEncoder")
+    assert row[2] == "halite.nn.TransformerEncoder" and "pre-norm" in " ".join(row[3:])
+
+
+def test_list_one_kind_and_an_unknown_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    from halite.commands import main
+
+    assert main(["list", "encoders"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert {r[0] for r in rows} == {"encoders"} and "TransformerEncoder" in {r[1] for r in rows}
+    done = halite("list", "encoder")  # what a person sees: one line, status 2, no traceback
     assert done.returncode == 2
     assert (
         "Unknown kind 'encoder'. Did you mean 'encoders'?" in done.stderr and "Traceback" not in done.stderr
