@@ -77,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     write_metadata(output, build_metadata(lit, config, dict(zip(wrapper.streams, in_names)), out_names))
     print(f"Exported {output} with inputs {in_names} and outputs {out_names}")
     batches = real_batches(dm, args.parity_file, args.parity_jets)
-    max_slots = max(
-        (dm.num_inputs.get(s, 40) for s in wrapper.streams if s != wrapper.global_object), default=0
-    )
+    max_slots = max((dm.num_inputs.get(s, 40) for s in wrapper.streams if s not in wrapper.flat), default=0)
     result = parity_check(output, wrapper, in_names, out_names, batches, max_slots)
     print(
         f"Parity check ({result.num_real_jets} real jets, {result.num_random_jets} random jets with "

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from halite.data.parameters import PARAMETERS
+from halite.data.specs import GLOBAL
 from halite.io import atomic_path
 from halite.models.protocol import HaliteModel, check_model
 from halite.nn.layers.norm import InputNorm
@@ -45,6 +47,8 @@ class OnnxWrapper(nn.Module):
         self.name = lit.name
         self.global_object = model.global_object
         self.streams = list(model.input_streams)
+        #: streams fed as ``(B, F)`` (no constituent axis): the global object, GLOBAL, PARAMETERS
+        self.flat = {s for s in self.streams if s in (model.global_object, GLOBAL, PARAMETERS)}
         available = {t.name: t for t in model.task_heads()}
         if tasks is None:
             tasks = [t.name for t in model.task_heads() if t.input_name == model.global_object]
@@ -60,7 +64,7 @@ class OnnxWrapper(nn.Module):
         pad_masks = {
             s: torch.zeros(x.shape[:2], dtype=torch.bool, device=ref.device)
             for s, x in inputs.items()
-            if s != self.global_object
+            if s not in self.flat
         }
         outputs, _ = self.model(inputs, pad_masks)
         cols: list[Tensor] = []
@@ -74,9 +78,7 @@ class OnnxWrapper(nn.Module):
         with torch.no_grad():
             inputs = dict(zip(self.streams, example))
             masks = {
-                s: torch.zeros(x.shape[:2], dtype=torch.bool)
-                for s, x in inputs.items()
-                if s != self.global_object
+                s: torch.zeros(x.shape[:2], dtype=torch.bool) for s, x in inputs.items() if s not in self.flat
             }
             outputs, _ = self.model(inputs, masks)
         for task in self.model.task_heads():
@@ -87,7 +89,7 @@ class OnnxWrapper(nn.Module):
     def example(self, batch: int = 2, slots: int = 5) -> tuple[Tensor, ...]:
         return tuple(
             torch.randn(batch, len(self.model.variables[s]))
-            if s == self.global_object
+            if s in self.flat
             else torch.randn(batch, slots, len(self.model.variables[s]))
             for s in self.streams
         )
@@ -107,7 +109,7 @@ def export_onnx(wrapper: OnnxWrapper, path: Path, opset: int = 18) -> tuple[list
     out_names = wrapper.output_names(example)
     dynamic_axes = {n: {0: "jets"} for n in in_names}
     for s, n in zip(wrapper.streams, in_names):
-        if s != wrapper.global_object:
+        if s not in wrapper.flat:
             dynamic_axes[n][1] = f"n_{s}"
     with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         # tracing warns about Python-level shape logic; the parity check verifies the graph
@@ -184,7 +186,7 @@ def parity_check(
     diffs: dict[str, float] = {}
     n_real = 0
     for batch in real_batches:
-        constituents = [s for s in wrapper.streams if s != wrapper.global_object]
+        constituents = [s for s in wrapper.streams if s not in wrapper.flat]
         num = len(batch.inputs[wrapper.global_object])
         counts = (
             np.stack([(~batch.pad_masks[s]).sum(1).numpy() for s in constituents], 1)
@@ -197,7 +199,7 @@ def parity_check(
             ci = 0
             for s in wrapper.streams:
                 x = batch.inputs[s][rows].numpy()
-                if s != wrapper.global_object:
+                if s not in wrapper.flat:
                     x = np.ascontiguousarray(x[:, : int(key[ci])])
                     ci += 1
                 feats.append(x.astype(np.float32))
@@ -211,7 +213,7 @@ def parity_check(
         for s in wrapper.streams:
             shape = (
                 (num_random, len(norms[s].variables))
-                if s == wrapper.global_object
+                if s in wrapper.flat
                 else (num_random, n, len(norms[s].variables))
             )
             # random jets in normalised space, mapped back to raw units

@@ -142,8 +142,10 @@ class Model(AssembledModel):
 
     @property
     def input_streams(self) -> list[str]:
-        """The global object and the encoded streams, in ``variables`` order."""
-        return [s for s in self.variables if s == self.global_object or s in self.init_nets]
+        """The global object, the encoded streams and GLOBAL / PARAMETERS inputs, in ``variables`` order."""
+        flat = (self.global_object, GLOBAL, PARAMETERS)
+        # a stream without variables (e.g. jets: [] with GLOBAL) is not an input of the graph
+        return [s for s in self.variables if (s in flat or s in self.init_nets) and self.variables[s]]
 
     def forward(
         self, inputs: Tensors, pad_masks: Masks, labels: Labels | None = None

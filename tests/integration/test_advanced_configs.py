@@ -127,6 +127,20 @@ def test_config_fits_and_tests(config: str, extra_data: dict[str, Path], tmp_pat
     assert len(jets) == 100
 
 
+@pytest.mark.parametrize("config", ["GN2_param.yaml", "GN2_featurewise.yaml"])
+def test_parameterised_config_exports_with_parity(
+    config: str, extra_data: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PARAMETERS are an input of the exported graph, ``(jets, P)`` like the jet features."""
+    cfg = small_config(config, extra_data, tmp_path)
+    main(["fit", "--config", str(write(cfg, tmp_path / "cfg.yaml"))])
+    (run,) = list((tmp_path / "logs").glob(f"{cfg['name']}_*"))
+    capsys.readouterr()
+    assert main(["export", "--ckpt_path", str(run / "ckpts" / "last.ckpt"), "--parity-jets", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "Parity check passed" in out and "PARAMETER" in out
+
+
 def test_gn1_with_gatv2_fragment_and_global_features(extra_data: dict[str, Path], tmp_path: Path) -> None:
     """GN1 + the GATv2 fragment, with the jet features under GLOBAL (concatenated after pooling)."""
     variables = yaml.safe_load((CONFIGS / "GN1.yaml").read_text())["data"]["variables"]
@@ -141,6 +155,8 @@ def test_gn1_with_gatv2_fragment_and_global_features(extra_data: dict[str, Path]
     assert attention["class_path"] == "halite.nn.GATv2Attention"
     main(["test", "--config", str(run / "config.yaml")])
     assert list((run / "predictions").glob("*.h5"))
+    # GLOBAL is an input of the exported graph (jets, F), as the jet features are
+    assert main(["export", "--ckpt_path", str(run / "ckpts" / "last.ckpt"), "--parity-jets", "50"]) == 0
 
 
 def test_gatv2_fragment_head_mismatch(tiny_data: dict[str, Path], tmp_path: Path) -> None:
