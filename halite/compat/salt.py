@@ -92,15 +92,18 @@ def _wrapper(
         )
     if "name" in a:
         top.setdefault("name", a["name"])
-    if a.get("loss_mode", "wsum") != "wsum":
-        fail(
-            "model.loss_mode",
-            f"halite sums the weighted task losses (salt's 'wsum'); '{a['loss_mode']}' is not available.",
-        )
-    if a.get("optimizer", "AdamW") != "AdamW":
-        fail(
-            "model.optimizer", f"halite trains with AdamW (lrs_config); '{a['optimizer']}' is not available."
-        )
+    loss_mode = a.get("loss_mode", "wsum")
+    if loss_mode not in ("wsum", "GLS"):
+        fail("model.loss_mode", f"'{loss_mode}': salt's loss modes are wsum and GLS.")
+    if loss_mode != "wsum":
+        out["loss_mode"] = loss_mode
+        notes.append("model.loss_mode GLS: halite's LitModel loss_mode GLS (geometric mean of the task losses)")
+    optimizer = a.get("optimizer", "AdamW")
+    if optimizer not in ("AdamW", "lion"):
+        fail("model.optimizer", f"'{optimizer}': halite trains with AdamW or lion (lion-pytorch's Lion).")
+    if optimizer != "AdamW":
+        out["optimizer"] = optimizer
+        notes.append("model.optimizer lion: halite's LitModel optimizer lion (lion-pytorch's Lion, as salt)")
     for key in ("norm_config", "edge_constructors"):
         if a.get(key):
             fail(
@@ -267,7 +270,7 @@ def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[
         | {"parameters"}
         | _DATA_S3
         | set(_DATA_DROPPED)
-        | {"labeller_config", "test_suff", "non_finite_to_num"},
+        | {"labeller_config", "test_suff", "non_finite_to_num", "selections"},
         "data",
     )
     for key, why in _DATA_DROPPED.items():
@@ -278,6 +281,19 @@ def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[
         if a.get(key):
             fail(f"data.{key}", "not available in halite; remove it (labels: write them with `halite prep`).")
         a.pop(key, None)
+    if "selections" in a:
+        if a.pop("selections"):
+            fail(
+                "data.selections",
+                "salt's per-stream constituent cuts are not applied by halite's data module; remove "
+                "them and write the selected constituents with `halite prep` (or cut when you make the files).",
+            )
+        notes.append("data.selections: null (no constituent cuts); dropped")
+    input_map = dict(a.get("input_map") or {})
+    if "global" in input_map:  # salt reads the `global` variables from the global object
+        input_map.pop("global")
+        a["input_map"] = input_map
+        notes.append("data.input_map.global: salt and halite read the global variables from the global object; dropped")
     if "non_finite_to_num" in a and a.pop("non_finite_to_num"):
         a["non_finite"] = "zero"
         notes.append("data.non_finite_to_num: true -> data.non_finite: zero (NaN / inf inputs read as 0)")

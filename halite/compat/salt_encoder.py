@@ -83,12 +83,20 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
             "(drop_registers: false); halite's encoder drops them after the last block (salt's drop_registers: true)"
         )
     for key, default in (("edge_embed_dim", 0), ("update_edges", False), ("ls_init", None),
-                         ("drop_path", 0.0), ("norm_type", "pre"), ("num_dense", 1)):  # fmt: skip
+                         ("drop_path", 0.0), ("num_dense", 1)):  # fmt: skip
         if a.get(key, default) != default:
             fail(
                 f"{where}.{key}",
                 f"halite's TransformerEncoder has no `{key}` (salt value {a[key]!r}); remove it.",
             )
+    norm_type = a.get("norm_type", "pre")
+    if norm_type not in ("pre", "post", "hybrid"):
+        fail(f"{where}.norm_type", f"'{norm_type}': salt's encoder layers take pre, post or hybrid.")
+    if norm_type != "pre":
+        out["norm_type"] = norm_type
+        notes.append(f"{where}.norm_type {norm_type}: halite's TransformerEncoder norm_type {norm_type}" + (
+            " (per-head q / k / v RMSNorm, first block pre-norm, later blocks norm before the feed-forward)"
+            if norm_type == "hybrid" else ""))  # fmt: skip
     if a.get("mup"):
         notes.append(f"{where}.mup: set up by halite's model.mup, not per block; dropped")
     dk = take(a.get("dense_kwargs") or {}, {"activation", "hidden_dim", "dropout", "bias", "gated", "mup"},
@@ -102,7 +110,7 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
     ak = take(a.get("attn_kwargs") or {}, {"num_heads", "dropout", "bias", "attn_type", "do_qk_norm", "do_v_norm", "mup"},
               f"{where}.attn_kwargs")  # fmt: skip
     for key in ("do_qk_norm", "do_v_norm"):
-        if ak.get(key):
+        if ak.get(key) and norm_type != "hybrid":  # hybrid blocks set both (as salt's EncoderLayer)
             fail(f"{where}.attn_kwargs.{key}", f"halite's attention has no `{key}`; remove it.")
     if ak.get("bias", True) is not True:
         fail(f"{where}.attn_kwargs.bias", "halite's attention projections have biases; remove `bias: false`.")

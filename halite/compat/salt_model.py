@@ -152,6 +152,8 @@ def task(node: Any, where: str, notes: list[str], global_object: str, pooled: in
                 f"vector ({pooled} features) to its input"
             )
         args["dense_config"] = dense(dc, f"{where}.dense_config", notes)
+    if args.get("label_map") and args.get("class_names"):
+        args["label_map"] = _complete_label_map(args["label_map"], len(args["class_names"]), where, notes)
     norm = args.get("norm_params")
     if isinstance(norm, Mapping) and any(not isinstance(v, list) for v in norm.values()):
         args["norm_params"] = {k: v if isinstance(v, list) else [v] for k, v in norm.items()}
@@ -162,6 +164,22 @@ def task(node: Any, where: str, notes: list[str], global_object: str, pooled: in
             fail(f"{where}.scaler", f"'{spath}' is unknown; use salt.utils.scalers.RegressionTargetScaler.")
         args["scaler"] = {"class_path": "halite.tasks.RegressionTargetScaler", "init_args": sinit}
     return {"class_path": target, "init_args": args}
+
+
+def _complete_label_map(
+    label_map: Mapping[Any, Any], num_classes: int, where: str, notes: list[str]
+) -> dict[int, int]:
+    """salt's ``label_map`` in halite's form: salt keeps a raw value that is not a key of the map
+    (``0`` of ``{-2: 2, ...}`` stays class 0); halite maps every value, so the class indices
+    ``0..num_classes-1`` that are not keys map to themselves."""
+    out = {int(k): int(v) for k, v in label_map.items()}
+    kept = [k for k in range(num_classes) if k not in out]
+    if kept:
+        out.update({k: k for k in kept})
+        notes.append(
+            f"{where}.label_map: raw values {kept} are not keys; they keep their value (class index) as in salt"
+        )
+    return out
 
 
 def tasks(

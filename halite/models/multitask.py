@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import cast
+from typing import Literal, cast
 
 import torch
 from torch import Tensor, nn
@@ -74,6 +75,33 @@ class MultiTask(nn.Module):
         """Weighted sum of per-task losses."""
         weights = {t.name: t.weight for t in self.task_heads()}
         return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))
+
+
+#: how the task losses combine: ``wsum`` the weighted sum, ``GLS`` their geometric mean
+LossMode = Literal["wsum", "GLS"]
+
+
+def geometric_loss(losses: dict[str, Tensor]) -> Tensor:
+    """The geometric mean ``(prod_i L_i) ** (1 / n)`` of the ``n`` task losses (scalars).
+
+    salt's ``loss_mode: GLS`` (geometric loss strategy, Chennupati et al., arXiv:1904.08492): the
+    tasks' scales need no weights, so every task weight must be 1 (see ``check_gls_weights``).
+    """
+    if not losses:
+        msg = "GLS needs at least one task loss; the model returned none."
+        raise ValueError(msg)
+    return torch.pow(math.prod(losses.values()), 1.0 / len(losses))  # type: ignore[arg-type]
+
+
+def check_gls_weights(tasks: list[TaskBase]) -> None:
+    """Raise when a task has a weight other than 1 (GLS does not use task weights, as in salt)."""
+    weighted = {t.name: t.weight for t in tasks if t.weight != 1.0}
+    if weighted:
+        msg = (
+            f"loss_mode GLS does not use task weights, but tasks have weights {weighted}; "
+            f"set every task's weight to 1 or use loss_mode wsum."
+        )
+        raise ValueError(msg)
 
 
 def check_output_columns(tasks: list[TaskBase], model_name: str = "<model>") -> None:

@@ -10,7 +10,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
-from halite.models.multitask import check_output_columns
+from halite.models.multitask import LossMode, check_gls_weights, check_output_columns, geometric_loss
 from halite.models.protocol import HaliteModel, check_model
 from halite.training.compat import META_KEY, check_compatible, model_meta
 from halite.training.mup import MupConfig, check_flags
@@ -22,7 +22,7 @@ from halite.typing import Batch, Labels, Masks
 
 @dataclass
 class LRSConfig:
-    """AdamW with a one-cycle learning-rate schedule (salt's ``lrs_config``).
+    """The optimiser's one-cycle learning-rate schedule and weight decay (salt's ``lrs_config``).
 
     Parameters
     ----------
@@ -35,7 +35,7 @@ class LRSConfig:
     pct_start
         Fraction of the steps spent warming up.
     weight_decay
-        AdamW weight decay.
+        Weight decay of the optimiser (AdamW, or Lion's decoupled ``lr * weight_decay`` shrink).
     """
 
     initial: float = 1e-7
@@ -109,6 +109,12 @@ class LitModel(L.LightningModule):
         Train only the task heads.
     backbone_lr_scale
         Learning-rate multiplier of the backbone relative to the heads (layer-wise fine-tuning).
+    optimizer
+        ``AdamW`` (halite's default) or ``lion`` (Lion, Chen et al., arXiv:2302.06675, from the
+        ``lion-pytorch`` package, as salt's ``optimizer: lion``); both follow ``lrs_config``.
+    loss_mode
+        How the task losses combine (salt's ``loss_mode``): ``wsum`` the sum weighted by each
+        task's ``weight``; ``GLS`` their geometric mean (every task weight must be 1).
     """
 
     def __init__(
@@ -124,15 +130,30 @@ class LitModel(L.LightningModule):
         pretrained: str | None = None,
         freeze_backbone: bool = False,
         backbone_lr_scale: float = 1.0,
+        optimizer: Literal["AdamW", "lion"] = "AdamW",
+        loss_mode: LossMode = "wsum",
     ) -> None:
         super().__init__()
         self.model: HaliteModel = check_model(model)
+        if optimizer not in ("AdamW", "lion"):
+            msg = f"LitModel optimizer={optimizer!r}: choose AdamW or lion."
+            raise ValueError(msg)
+        if loss_mode not in ("wsum", "GLS"):
+            msg = f"LitModel loss_mode={loss_mode!r}: choose wsum (weighted sum) or GLS (geometric mean)."
+            raise ValueError(msg)
+        if loss_mode == "GLS":
+            check_gls_weights(self.model.task_heads())
+        self.optimizer_name = optimizer
+        self.loss_mode = loss_mode
         self.lrs_config = lrs_config or LRSConfig()
         self.name = name
         check_output_columns(self.model.task_heads(), name)  # columns as written, with the real prefix
         self.compile_model = compile
         self.compile_config = compile_config or CompileConfig()
         self.mup = mup = resolve_mup(mup, mup_config, muP_config)
+        if optimizer == "lion" and mup is not None:
+            msg = "LitModel optimizer=lion with a muP set-up: muP trains with MuAdamW; use optimizer AdamW."
+            raise ValueError(msg)
         check_flags(model, mup)
         if mup is not None:
             apply_mup(model, mup)
@@ -194,7 +215,7 @@ class LitModel(L.LightningModule):
 
     def shared_step(self, batch: Batch, stage: str) -> torch.Tensor:
         _, losses = self(batch)
-        loss = self.model.total_loss(losses)
+        loss = self.total_loss(losses)
         bs = batch.batch_size
         on_step = stage == "train"
         self.log(
@@ -217,6 +238,10 @@ class LitModel(L.LightningModule):
             )
         return loss
 
+    def total_loss(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The task losses combined by ``loss_mode`` (``wsum``: the model's weighted sum)."""
+        return geometric_loss(losses) if self.loss_mode == "GLS" else self.model.total_loss(losses)
+
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         return self.shared_step(batch, "train")
 
@@ -225,7 +250,7 @@ class LitModel(L.LightningModule):
 
     def test_step(self, batch: Batch, batch_idx: int) -> dict[str, Any]:
         outputs, losses = self(batch)
-        loss = self.model.total_loss(losses)
+        loss = self.total_loss(losses)
         self.log("test_loss", loss, batch_size=batch.batch_size, sync_dist=True)
         preds = self.predictions(outputs, batch.labels, batch.pad_masks)
         for stream, labels in batch.labels.items():  # constituent truth for per-track evaluation
@@ -295,6 +320,10 @@ class LitModel(L.LightningModule):
             from mup import MuAdamW
 
             opt = MuAdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)  # lr / width_mult per group
+        elif self.optimizer_name == "lion":
+            from lion_pytorch import Lion
+
+            opt = Lion(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         else:
             opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         total = int(self.trainer.estimated_stepping_batches)

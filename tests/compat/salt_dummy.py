@@ -4,7 +4,8 @@ Written for halite from the layout salt's tests use: 1000 jets, 40 track / flow 
 slots, structured arrays ``jets`` / ``tracks`` / ``tracks_dr`` / ``tracks_ghost`` / ``flows`` /
 ``flow`` / ``electrons`` (and ``parameters``), ``valid`` flags sorted to the front, NaN floats and
 ``-1`` labels in the padded slots, ``flavour_label`` class names as a ``jets`` attribute, and a norm
-dict with mean = std = 1 and a class dict of per-class weights.
+dict with mean = std = 1 and a class dict of per-class weights. ``gn3=True`` gives salt's GN3 labels
+(``is_gn3``): six ``flavour_label`` classes (the ``ghostsplit*`` names) and their six class weights.
 """
 
 from __future__ import annotations
@@ -44,10 +45,14 @@ ELECTRON_VARS = [
     "deltaPhiRescaled2", "ftag_energyOverP", "Rhad", "Rhad1", "Eratio", "weta2", "Rphi", "Reta", "wtots1", "f1", "f3",
 ]  # fmt: skip
 ORIGIN_WEIGHTS = [4.2, 73.7, 1.0, 17.5, 12.3, 12.5, 141.7, 22.3]
+GN3_CLASSES = [
+    "ghostsplitbjets", "ghostsplitcjets", "ghostsplitsjets", "ghostsplitudjets", "ghostsplitgjets",
+    "ghostsplittaujets",
+]  # fmt: skip
 
 
-def write_norm_and_class_dicts(norm_path: Path, class_path: Path) -> None:
-    """salt's dummy norm dict (mean = std = 1 for every variable) and class dict."""
+def write_norm_and_class_dicts(norm_path: Path, class_path: Path, gn3: bool = False) -> None:
+    """salt's dummy norm dict (mean = std = 1 for every variable) and class dict (``gn3``: GN3's)."""
     unit = {"mean": 1.0, "std": 1.0}
     norm = {
         "jets": {v: unit for v in NORM_JET_VARS},
@@ -57,8 +62,13 @@ def write_norm_and_class_dicts(norm_path: Path, class_path: Path) -> None:
         "flow": {v: unit for v in FLOW_VARS},
     }
     weights = [1.0, 2.0, 2.0, 2.0]
+    jets = (
+        {"flavour_label": [1.0, 2.0, 2.0, 2.0, 1.0, 1.0]}
+        if gn3
+        else {"HadronConeExclTruthLabelID": weights, "flavour_label": weights}
+    )
     classes = {
-        "jets": {"HadronConeExclTruthLabelID": weights, "flavour_label": weights},
+        "jets": jets,
         "tracks": {"ftagTruthOriginLabel": ORIGIN_WEIGHTS},
         "tracks_ghost": {"ftagTruthOriginLabel": ORIGIN_WEIGHTS},
     }
@@ -86,15 +96,21 @@ def _constituents(
 
 
 def write_dummy_file(
-    path: Path, n_jets: int = 1000, seed: int = 42, params: bool = False, taus: bool = False
+    path: Path,
+    n_jets: int = 1000,
+    seed: int = 42,
+    params: bool = False,
+    taus: bool = False,
+    gn3: bool = False,
 ) -> None:
-    """A file in salt's dummy layout at ``path`` (``taus``: a fourth class name, as salt's test gives GN2)."""
+    """A file in salt's dummy layout at ``path`` (``taus``: a fourth class name, as salt's test gives GN2;
+    ``gn3``: six flavour classes, as salt's ``is_gn3``)."""
     rng = np.random.default_rng(seed)
     labels = ["flavour_label", "HadronConeExclTruthLabelID", "HadronGhostInitialTruthLabelPdgId"]
     jets = np.zeros(n_jets, dtype=np.dtype([(v, "f4") for v in JET_VARS] + [(v, "i4") for v in labels]))
     for v in JET_VARS:
         jets[v] = rng.random(n_jets)
-    jets["flavour_label"] = rng.choice([0, 1, 2], size=n_jets)
+    jets["flavour_label"] = rng.choice(range(6) if gn3 else [0, 1, 2], size=n_jets)
     jets["HadronConeExclTruthLabelID"] = rng.choice([0, 4, 5], size=n_jets)
     jets["HadronConeExclTruthLabelLxy"][jets["flavour_label"] == 0] = np.nan
     jets["HadronGhostInitialTruthLabelPdgId"] = rng.choice([0, 15, -511, 521, 10511, 441], size=n_jets)
@@ -118,7 +134,9 @@ def write_dummy_file(
         f.attrs["unique_jets"] = n_jets
         f.attrs["config"] = "{}"
         f.create_dataset("jets", data=jets)
-        f["jets"].attrs["flavour_label"] = ["bjets", "cjets", "ujets"] + (["taus"] if taus else [])
+        f["jets"].attrs["flavour_label"] = (
+            GN3_CLASSES if gn3 else ["bjets", "cjets", "ujets"] + (["taus"] if taus else [])
+        )
         for name in ("tracks", "tracks_dr", "tracks_ghost"):
             f.create_dataset(name, data=tracks)
         f.create_dataset("electrons", data=electrons)

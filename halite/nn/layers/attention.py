@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from halite.nn.layers.packing import Packing
+from halite.nn.layers.rmsnorm import RMSNorm
 
 
 def key_mask_for_attention(pad_mask: Tensor | None) -> Tensor | None:
@@ -58,12 +59,20 @@ class ScaledDotProductAttention(nn.Module):
         Attention dropout (training only).
     head_dim
         Optional width per head; must equal ``embed_dim / num_heads`` when given.
+    qkv_norm
+        RMSNorm each head's queries, keys and values (width ``D / H``) before the dot product
+        (salt's ``do_qk_norm`` and ``do_v_norm``, set by its ``norm_type: hybrid`` blocks).
     """
 
     supports_packing = True  # forward_packed: self-attention over packed constituents
 
     def __init__(
-        self, embed_dim: int, num_heads: int = 8, dropout: float = 0.0, head_dim: int | None = None
+        self,
+        embed_dim: int,
+        num_heads: int = 8,
+        dropout: float = 0.0,
+        head_dim: int | None = None,
+        qkv_norm: bool = False,
     ) -> None:
         super().__init__()
         self.head_dim = check_heads(embed_dim, num_heads, head_dim)
@@ -74,6 +83,17 @@ class ScaledDotProductAttention(nn.Module):
         self.q_proj = nn.Linear(embed_dim, embed_dim)
         self.kv_proj = nn.Linear(embed_dim, 2 * embed_dim)
         self.out_proj = nn.Linear(embed_dim, embed_dim)
+        self.qkv_norm = qkv_norm
+        if qkv_norm:  # registered last: state-dict layouts without the norms are unchanged
+            self.q_norm = RMSNorm(self.head_dim)
+            self.k_norm = RMSNorm(self.head_dim)
+            self.v_norm = RMSNorm(self.head_dim)
+
+    def _normed(self, q: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Per-head RMSNorm of ``q``, ``k``, ``v`` (``(..., D / H)``) when ``qkv_norm``."""
+        if not self.qkv_norm:
+            return q, k, v
+        return self.q_norm(q), self.k_norm(k), self.v_norm(v)
 
     def forward(
         self,
@@ -93,6 +113,7 @@ class ScaledDotProductAttention(nn.Module):
         nk = kv.shape[1]
         q = self.q_proj(x).view(b, nq, self.num_heads, self.head_dim).transpose(1, 2)
         k, v = self.kv_proj(kv).view(b, nk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = self._normed(q, k, v)
         if attn_bias is not None:
             attn_mask = combine_mask_and_bias(attn_mask, attn_bias)
         out = F.scaled_dot_product_attention(
@@ -109,6 +130,9 @@ class ScaledDotProductAttention(nn.Module):
         t = x.shape[0]
         q = self.q_proj(x).view(t, self.num_heads, self.head_dim)
         kv = self.kv_proj(x).view(t, 2, self.num_heads, self.head_dim)
+        if self.qkv_norm:
+            q, k, v = self._normed(q, kv[:, 0], kv[:, 1])
+            kv = torch.stack([k, v], dim=1)
         dropout = self.dropout if self.training else 0.0
         outs = []
         sizes = [num * length for _, num, length in packing.segments]

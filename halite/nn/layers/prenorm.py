@@ -1,6 +1,7 @@
 """The one pre-norm transformer block (set encoders and point-cloud backbones) and its class-attention form.
 
-``X' = X + MHSA(LN(X); mask, bias)``, ``Y = X' + MLP(LN(X'))`` (Xiong et al., arXiv:2002.04745). The
+``X' = X + MHSA(LN(X); mask, bias)``, ``Y = X' + MLP(LN(X'))`` (Xiong et al., arXiv:2002.04745); the
+block's ``norm_type`` also gives salt's ``post`` and ``hybrid`` placements of the norms. The
 attention logit bias carries pairwise features (edges, ParT interactions, Qu et al., arXiv:2202.03772);
 the mask is either boolean (``key_mask_for_attention``) or additive (``additive_mask``).
 """
@@ -28,6 +29,11 @@ AttentionFactory = Callable[[int], nn.Module]
 
 #: the blocks' normalisation: ``LayerNorm`` or ``RMSNorm`` (Zhang & Sennrich, arXiv:1910.07467)
 NormType = Literal["LayerNorm", "RMSNorm"]
+
+#: where a block's norms sit (salt's ``norm_type``): ``pre`` ``x + f(N(x))``; ``post`` ``N(x + f(x))``;
+#: ``hybrid`` (salt's ``EncoderLayer``): per-head RMSNorm of q / k / v, the first block (``depth`` 0)
+#: pre-norm, later blocks ``x + MHA(x)`` then ``y + MLP(y)`` with ``y = N(x)``
+NormPlacement = Literal["pre", "post", "hybrid"]
 
 
 def make_norm(norm: NormType, width: int) -> nn.Module:
@@ -96,6 +102,10 @@ class PreNormBlock(nn.Module):
         The two block norms: ``LayerNorm`` or ``RMSNorm``.
     gated
         Gated feed-forward (``GLU``, hidden width ``int(D * hidden_dim_scale)`` per half) instead of the MLP.
+    norm_type
+        Where the norms sit: ``pre`` (halite's default), ``post`` or ``hybrid`` (see ``NormPlacement``).
+    depth
+        Index of the block in its stack (``hybrid``: block 0 is pre-norm).
     """
 
     def __init__(
@@ -113,16 +123,34 @@ class PreNormBlock(nn.Module):
         fixed_slots: bool = False,
         norm: NormType = "LayerNorm",
         gated: bool = False,
+        norm_type: NormPlacement = "pre",
+        depth: int = 0,
     ) -> None:
         super().__init__()
         if gated and (normformer or fixed_slots):
             msg = "PreNormBlock: a gated (GLU) feed-forward has no normformer norm or fixed slots; drop one."
             raise ValueError(msg)
+        if norm_type not in ("pre", "post", "hybrid"):
+            msg = f"PreNormBlock norm_type={norm_type!r}: choose pre, post or hybrid."
+            raise ValueError(msg)
+        if norm_type == "hybrid" and attention is not None:
+            msg = (
+                "PreNormBlock norm_type=hybrid normalises the queries, keys and values of halite's "
+                "ScaledDotProductAttention; remove the custom attention or use norm_type pre."
+            )
+            raise ValueError(msg)
+        self.norm_type = norm_type
+        #: hybrid blocks after the first: no norm before the attention, ``y + MLP(y)`` with ``y = N(x)``
+        self._hybrid_late = norm_type == "hybrid" and depth > 0
         self._names = names
         attn_p = dropout if attn_dropout is None else attn_dropout
-        self.norm1 = make_norm(norm, embed_dim)
+        self.norm1 = nn.Identity() if self._hybrid_late else make_norm(norm, embed_dim)
         # registered by name (not add_module: the ``attention`` / ``mlp`` properties below shadow the names)
-        self._modules[names[0]] = build_attention(attention, embed_dim, num_heads, attn_p, "encoder")
+        self._modules[names[0]] = (
+            ScaledDotProductAttention(embed_dim, num_heads, attn_p, qkv_norm=True)
+            if norm_type == "hybrid"
+            else build_attention(attention, embed_dim, num_heads, attn_p, "encoder")
+        )
         self.post_attn_norm = nn.LayerNorm(embed_dim) if normformer else nn.Identity()
         self.norm2 = make_norm(norm, embed_dim)
         hidden = int(embed_dim * hidden_dim_scale)
@@ -190,7 +218,8 @@ class PreNormBlock(nn.Module):
         With ``packing``, ``x`` is the packed valid constituents ``(T, D)`` (masks unused). With ``kv``
         ``(B, Nk, D)`` the block cross-attends to it (normalised by the same ``norm1``).
         """
-        h = self.norm1(x)
+        post = self.norm_type == "post"
+        h = x if post else self.norm1(x)
         if packing is not None:
             update = cast(ScaledDotProductAttention, self.attention).forward_packed(
                 h, packing
@@ -200,6 +229,12 @@ class PreNormBlock(nn.Module):
         else:
             update = self.attention(h, attn_mask=attn_mask, attn_bias=attn_bias)
         x = x + self.drop(self.post_attn_norm(update))
+        if post:
+            x = self.norm1(x)
+            return self.norm2(x + self.drop(self.mlp(x)))
+        if self._hybrid_late:
+            x = self.norm2(x)
+            return x + self.drop(self.mlp(x))
         return x + self.drop(self.mlp(self.norm2(x)))
 
 

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.packing import Packing, packing_enabled
-from halite.nn.layers.prenorm import AttentionFactory, NormType, PreNormBlock, make_norm
+from halite.nn.layers.prenorm import AttentionFactory, NormPlacement, NormType, PreNormBlock, make_norm
 from halite.nn.sets.base import SetEncoder
 
 
@@ -58,6 +58,9 @@ class TransformerEncoder(SetEncoder):
     num_registers
         Learned register tokens appended to every set (salt's ``num_registers``; Darcet et al.,
         arXiv:2309.16588): constituents attend to them, and they are dropped from the output.
+    norm_type
+        Where the block norms sit (salt's ``norm_type``): ``pre`` (default), ``post`` or ``hybrid``
+        (per-head q / k / v RMSNorm, see ``halite.nn.layers.prenorm.NormPlacement``).
     """
 
     supports_packing = True
@@ -79,6 +82,7 @@ class TransformerEncoder(SetEncoder):
         gated: bool = False,
         final_norm_at: Literal["input", "output", "none"] = "input",
         num_registers: int = 0,
+        norm_type: NormPlacement = "pre",
     ) -> None:
         super().__init__()
         self.mup = mup or muP  # checked against the muP set-up
@@ -98,8 +102,10 @@ class TransformerEncoder(SetEncoder):
                     attention,
                     norm=norm,
                     gated=gated,
+                    norm_type=norm_type,
+                    depth=depth,
                 )
-                for _ in range(num_layers)
+                for depth in range(num_layers)
             ]
         )
         if final_norm_at not in ("input", "output", "none"):
