@@ -221,7 +221,7 @@ def test_model_wrapper_keys() -> None:
     }
     out, _ = translate(c)
     assert out["model"]["lrs_config"] == {"initial": 1e-7, "max": 5e-4, "end": 1e-5, "pct_start": 0.1}
-    for key, value in (("loss_mode", "GLS"), ("optimizer", "HybridMuonAdamW")):
+    for key, value in (("loss_mode", "mean"), ("optimizer", "HybridMuonAdamW")):
         bad = copy.deepcopy(c)
         bad["model"][key] = value
         with pytest.raises(SaltConfigError, match=f"model.{key}"):

@@ -49,7 +49,7 @@ def test_dense_kwargs_hidden_dim_becomes_a_scale() -> None:
         ("num_registers", 0, "num_registers"),
         ("dense_kwargs", {"bias": False}, "dense_kwargs.bias"),
         ("attn_kwargs", {"num_heads": 2, "do_qk_norm": True}, "do_qk_norm"),
-        ("norm_type", "hybrid", "norm_type"),
+        ("norm_type", "none", "norm_type"),
         ("ls_init", 1e-3, "ls_init"),
         ("edge_embed_dim", 4, "edge_embed_dim"),
         ("nonsense", 1, "nonsense"),
