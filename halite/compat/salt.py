@@ -97,7 +97,9 @@ def _wrapper(
         fail("model.loss_mode", f"'{loss_mode}': salt's loss modes are wsum and GLS.")
     if loss_mode != "wsum":
         out["loss_mode"] = loss_mode
-        notes.append("model.loss_mode GLS: halite's LitModel loss_mode GLS (geometric mean of the task losses)")
+        notes.append(
+            "model.loss_mode GLS: halite's LitModel loss_mode GLS (geometric mean of the task losses)"
+        )
     optimizer = a.get("optimizer", "AdamW")
     if optimizer not in ("AdamW", "lion"):
         fail("model.optimizer", f"'{optimizer}': halite trains with AdamW or lion (lion-pytorch's Lion).")
@@ -293,7 +295,9 @@ def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[
     if "global" in input_map:  # salt reads the `global` variables from the global object
         input_map.pop("global")
         a["input_map"] = input_map
-        notes.append("data.input_map.global: salt and halite read the global variables from the global object; dropped")
+        notes.append(
+            "data.input_map.global: salt and halite read the global variables from the global object; dropped"
+        )
     if "non_finite_to_num" in a and a.pop("non_finite_to_num"):
         a["non_finite"] = "zero"
         notes.append("data.non_finite_to_num: true -> data.non_finite: zero (NaN / inf inputs read as 0)")

@@ -42,7 +42,10 @@ def test_norm_type_is_the_encoders(norm_type: str) -> None:
 
 def test_hybrid_implies_salts_qk_and_v_norm() -> None:
     attn = {"num_heads": 4, "do_qk_norm": True, "do_v_norm": True}
-    assert encoder_args(translate(with_encoder(norm_type="hybrid", attn_kwargs=attn))[0])["norm_type"] == "hybrid"
+    assert (
+        encoder_args(translate(with_encoder(norm_type="hybrid", attn_kwargs=attn))[0])["norm_type"]
+        == "hybrid"
+    )
     with pytest.raises(SaltConfigError, match="do_qk_norm"):
         translate(with_encoder(attn_kwargs=attn))
 
@@ -50,7 +53,13 @@ def test_hybrid_implies_salts_qk_and_v_norm() -> None:
 def test_optimizer_loss_mode_and_weight_decay() -> None:
     c = salt_config()
     c["model"].update(optimizer="lion", loss_mode="GLS")
-    c["model"]["lrs_config"] = {"initial": "2e-8", "max": 1e-4, "end": 2e-6, "pct_start": 0.01, "weight_decay": "1e-5"}
+    c["model"]["lrs_config"] = {
+        "initial": "2e-8",
+        "max": 1e-4,
+        "end": 2e-6,
+        "pct_start": 0.01,
+        "weight_decay": "1e-5",
+    }
     out, notes = translate(c)
     assert out["model"]["optimizer"] == "lion" and out["model"]["loss_mode"] == "GLS"
     assert out["model"]["lrs_config"] == {"initial": 2e-8, "max": 1e-4, "end": 2e-6, "pct_start": 0.01,

@@ -24,7 +24,9 @@ def test_geometric_loss_is_the_geometric_mean() -> None:
 def test_gls_needs_unit_task_weights() -> None:
     tasks = [
         ClassificationTask(name="a", input_name="jets", label="flavour_label", class_names=["b", "c"]),
-        ClassificationTask(name="b", input_name="jets", label="flavour_label", class_names=["b", "c"], weight=2.0),
+        ClassificationTask(
+            name="b", input_name="jets", label="flavour_label", class_names=["b", "c"], weight=2.0
+        ),
     ]
     check_gls_weights(tasks[:1])
     with pytest.raises(ValueError, match=r"weights \{'b': 2.0\}"):
