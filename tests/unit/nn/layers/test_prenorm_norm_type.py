@@ -61,6 +61,12 @@ def test_qkv_norm_normalises_each_heads_queries_keys_and_values() -> None:
     x = torch.randn(2, 4, 8) * 10
     with torch.no_grad():  # a large input: the norms make the outputs differ
         assert not torch.allclose(attn(x), plain(x))
+    with torch.no_grad():  # by hand: per-head x / rms(x) of q, k, v (unit norm weights), then SDPA
+        rms = lambda t: t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-5)  # noqa: E731
+        q = rms(attn.q_proj(x).view(2, 4, 2, 4).transpose(1, 2))
+        k, v = (rms(t) for t in attn.kv_proj(x).view(2, 4, 2, 2, 4).permute(2, 0, 3, 1, 4))
+        out = torch.softmax(q @ k.transpose(-1, -2) / 2.0, dim=-1) @ v
+        torch.testing.assert_close(attn(x), attn.out_proj(out.transpose(1, 2).reshape(2, 4, 8)))
     assert {"q_norm.weight", "k_norm.weight", "v_norm.weight"} <= set(attn.state_dict())
     assert set(plain.state_dict()) == {k for k in attn.state_dict() if "_norm" not in k}
 
