@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, cast
 
 import torch
@@ -93,7 +93,7 @@ def geometric_loss(losses: dict[str, Tensor]) -> Tensor:
     return torch.pow(math.prod(losses.values()), 1.0 / len(losses))  # type: ignore[arg-type]
 
 
-def check_gls_weights(tasks: list[TaskBase]) -> None:
+def check_gls_weights(tasks: Sequence[TaskBase]) -> None:
     """Raise when a task has a weight other than 1 (GLS does not use task weights, as in salt)."""
     weighted = {t.name: t.weight for t in tasks if t.weight != 1.0}
     if weighted:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import cast
 
 import pytest
 import torch
 from lion_pytorch import Lion
+from torch import nn
 
 from halite.tasks import ClassificationTask, RegressionTask
 from halite.training.module import LitModel, LRSConfig
@@ -47,7 +49,7 @@ def test_gls_total_loss_and_weights() -> None:
     losses = {"cls": torch.tensor(2.0), "reg": torch.tensor(8.0)}
     assert lit(loss_mode="GLS").total_loss(losses).item() == pytest.approx(4.0)  # sqrt(2 * 8)
     assert lit().total_loss(losses).item() == pytest.approx(10.0)
-    weighted = make_model(tasks(weight=2.0)).model
+    weighted = cast(nn.Module, make_model(tasks(weight=2.0)).model)
     assert LitModel(weighted).total_loss(losses).item() == pytest.approx(18.0)
     with pytest.raises(ValueError, match="GLS does not use task weights"):
         LitModel(weighted, loss_mode="GLS")
