@@ -131,12 +131,13 @@ def make_timer() -> Any:
             if trainer.sanity_checking and batch_idx == 0 and "init_loss" not in self.out:
                 self.out["init_loss"] = loss_of(outputs)
                 self.out["init_batch"] = batch_digest(batch)
-                with torch.no_grad():  # the per-task terms (task weights applied) of the same batch
-                    if isinstance(batch, tuple | list):
-                        _, losses = pl_module(*batch)
-                    else:
+                if isinstance(outputs, Mapping):  # salt's step returns each task's (weighted) term
+                    terms = {k: loss_of(v) for k, v in outputs.items() if k not in ("loss", "outputs")}
+                else:  # halite's returns the total: the terms of the same batch again, without grad
+                    with torch.no_grad():
                         _, losses = pl_module(batch)
-                self.out["init_task_losses"] = weighted_task_losses(pl_module, losses, self.out["init_loss"])
+                    terms = weighted_task_losses(pl_module, losses, self.out["init_loss"])
+                self.out["init_task_losses"] = terms
 
         def on_train_batch_end(
             self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
