@@ -66,8 +66,11 @@ class MultiTask(nn.Module):
             for spec in task.required_labels():
                 have = out.setdefault(task.input_name, {}).get(spec.name)
                 if have is not None and have != spec:
-                    msg = f"Label '{spec.name}' of '{task.input_name}' is requested with two different settings."
-                    raise ValueError(msg)
+                    if _plain(spec) and spec.kind == have.kind:
+                        continue  # a plain read of a label another task reads with checks
+                    if not (_plain(have) and spec.kind == have.kind):
+                        msg = f"Label '{spec.name}' of '{task.input_name}' is requested with two different settings."
+                        raise ValueError(msg)
                 out[task.input_name][spec.name] = spec
         return {s: list(d.values()) for s, d in out.items()}
 
@@ -75,6 +78,11 @@ class MultiTask(nn.Module):
         """Weighted sum of per-task losses."""
         weights = {t.name: t.weight for t in self.task_heads()}
         return sum((weights[k] * v for k, v in losses.items()), torch.zeros(()))
+
+
+def _plain(spec: LabelSpec) -> bool:
+    """A label read as it is in the file (no label map, no class-count check)."""
+    return spec.label_map is None and spec.num_classes is None
 
 
 #: how the task losses combine: ``wsum`` the weighted sum, ``GLS`` their geometric mean

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import Tensor, nn
 
@@ -83,6 +85,18 @@ class VertexingTask(TaskBase):
         Pair probability above which two constituents are put in the same vertex.
     loss
         Defaults to ``BCEWithLogitsLoss(reduction="none")``; must be unreduced.
+    loss_weighting
+        ``"mean"`` (halite's default): the mean of the pair losses over all scored pairs.
+        ``"salt"``: salt's vertexing loss. Each pair loss is weighted by ``1 + (o_i & o_j)``
+        (bitwise and) with ``o = 1`` for heavy-flavour constituents (origin 3, 4, 5: from B,
+        BC, C), ``-1`` for fakes (origin 1) and ``0`` otherwise. Pairs of two heavy-flavour
+        constituents, or of one heavy-flavour constituent and one fake, count twice.
+        Fake-fake pairs count zero. The sum is divided by the number of same-vertex pairs;
+        halite counts at least one, where salt would divide by zero. The salt
+        translation sets this.
+    origin_label
+        The per-constituent origin label read for ``loss_weighting="salt"``. The default
+        is salt's: ``label`` with ``VertexIndex`` replaced by ``OriginLabel``.
     """
 
     tokenwise = False  # pairs of constituents: never run on packed constituents
@@ -97,6 +111,8 @@ class VertexingTask(TaskBase):
         dense_config: DenseConfig | None = None,
         loss: nn.Module | None = None,
         weight: float = 1.0,
+        loss_weighting: Literal["mean", "salt"] = "mean",
+        origin_label: str | None = None,
     ) -> None:
         loss = loss if loss is not None else nn.BCEWithLogitsLoss(reduction="none")
         super().__init__(name, input_name, dense_config, loss, weight)
@@ -104,8 +120,19 @@ class VertexingTask(TaskBase):
         if not 0.0 < threshold < 1.0:
             msg = f"Task '{name}': threshold must be a probability in (0, 1), got {threshold}."
             raise ValueError(msg)
+        if loss_weighting not in ("mean", "salt"):
+            msg = f"Task '{name}': loss_weighting must be 'mean' or 'salt', got {loss_weighting!r}."
+            raise ValueError(msg)
         self.label = label
         self.threshold = threshold
+        self.loss_weighting = loss_weighting
+        self.origin_label = origin_label or label.replace("VertexIndex", "OriginLabel")
+        if loss_weighting == "salt" and self.origin_label == label:
+            msg = (
+                f"Task '{name}': loss_weighting='salt' weights pairs by the constituents' origin label; "
+                f"'{label}' has no 'VertexIndex' to derive it from. Set origin_label (e.g. ftagTruthOriginLabel)."
+            )
+            raise ValueError(msg)
         self.embed_size = 0
 
     @property
@@ -124,7 +151,10 @@ class VertexingTask(TaskBase):
         self.embed_size = input_size
 
     def required_labels(self) -> list[LabelSpec]:
-        return [LabelSpec(self.label, "class")]
+        specs = [LabelSpec(self.label, "class")]
+        if self.loss_weighting == "salt":
+            specs.append(LabelSpec(self.origin_label, "class"))
+        return specs
 
     def forward(self, x: Tensor, context: Tensor | None = None, pad_mask: Tensor | None = None) -> Tensor:
         """Same-vertex logits ``(B, N, N)`` for ``x`` ``(B, N, D)``; unscored pairs get ``NO_PAIR_LOGIT``.
@@ -168,7 +198,13 @@ class VertexingTask(TaskBase):
         target, mask = self.pair_targets(labels, pad_mask)
         assert self.loss_fn is not None
         per = self.loss_fn(output[mask], target[mask])
-        return per.sum() / mask.sum().clamp(min=1)
+        if self.loss_weighting == "mean":
+            return per.sum() / mask.sum().clamp(min=1)
+        origin = labels[self.input_name][self.origin_label].masked_fill(pad_mask, 0)
+        flag = (origin >= 3) & (origin <= 5)
+        o = flag.long() - (origin == 1).long()
+        pair_weight = 1 + (o.unsqueeze(-1) & o.unsqueeze(-2))
+        return (per * pair_weight[mask]).sum() / target[mask].sum().clamp(min=1)
 
     def predictions(
         self,

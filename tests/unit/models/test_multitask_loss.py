@@ -31,3 +31,28 @@ def test_gls_needs_unit_task_weights() -> None:
     check_gls_weights(tasks[:1])
     with pytest.raises(ValueError, match=r"weights \{'b': 2.0\}"):
         check_gls_weights(tasks)
+
+
+def test_a_plain_label_read_merges_with_a_checked_one() -> None:
+    """Vertexing's salt weighting reads the origin label that the track-origin task reads with checks."""
+    from torch import nn
+
+    from halite.models.multitask import MultiTask
+    from halite.tasks import VertexingTask
+
+    origin = ClassificationTask(
+        name="track_origin", input_name="tracks", label="ftagTruthOriginLabel", class_names=list("abcdefgh")
+    )
+    vertexing = VertexingTask("vtx", "tracks", "ftagTruthVertexIndex", loss_weighting="salt")
+    for tasks in ([origin, vertexing], [vertexing, origin]):
+        model = MultiTask()
+        model.tasks = nn.ModuleList(tasks)
+        specs = {s.name: s for s in model.required_labels()["tracks"]}
+        assert specs["ftagTruthOriginLabel"].num_classes == 8  # the checked read wins
+    clash = ClassificationTask(
+        name="other", input_name="tracks", label="ftagTruthOriginLabel", class_names=list("abc")
+    )
+    model = MultiTask()
+    model.tasks = nn.ModuleList([origin, clash])
+    with pytest.raises(ValueError, match="two different settings"):
+        model.required_labels()

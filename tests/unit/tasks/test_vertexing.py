@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -136,3 +137,43 @@ def test_errors() -> None:
         VertexingTask("v", "tracks", "vi", loss=nn.BCEWithLogitsLoss())
     with pytest.raises(ValueError, match=r"vertexing needs constituents \(B, N, D\)"):
         make_task()(torch.randn(2, 6), torch.randn(2, 3))
+
+
+@pytest.mark.parametrize(
+    ("origin", "weights_sum"),
+    [
+        # o = [1 (from B), -1 (fake), 0]: the same-vertex pair (0, 1) weighs 1 + (1 & -1) = 2
+        ([3, 1, 0], 2 * 2 + 4 * 1),
+        # two fakes: 1 + (-1 & -1) = 0, the pair does not count
+        ([1, 1, 0], 2 * 0 + 4 * 1),
+        # two heavy-flavour constituents: 1 + (1 & 1) = 2; with a light one 1 + (1 & 0) = 1
+        ([5, 4, 2], 2 * 2 + 4 * 1),
+    ],
+)
+def test_salt_loss_weighting_by_origin_hand_computed(origin: list[int], weights_sum: int) -> None:
+    """salt's vertexing loss: sum_pairs (1 + (o_i & o_j)) BCE / #same-vertex pairs (here 2)."""
+    task = VertexingTask("vtx", "tracks", "ftagTruthVertexIndex", loss_weighting="salt")
+    task.build(4, 0)
+    assert [s.name for s in task.required_labels()] == ["ftagTruthVertexIndex", "ftagTruthOriginLabel"]
+    logits = torch.zeros(1, 3, 3)  # every pair loss is ln 2
+    labels = {
+        "tracks": {
+            "ftagTruthVertexIndex": torch.tensor([[0, 0, 1]]),
+            "ftagTruthOriginLabel": torch.tensor([origin]),
+        }
+    }
+    pad = torch.zeros(1, 3, dtype=torch.bool)
+    loss = task.loss(logits, labels, pad)
+    torch.testing.assert_close(loss, torch.tensor(weights_sum * math.log(2) / 2))
+    mean = VertexingTask("vtx", "tracks", "ftagTruthVertexIndex")
+    mean.build(4, 0)
+    torch.testing.assert_close(mean.loss(logits, labels, pad), torch.tensor(math.log(2)))
+
+
+def test_salt_loss_weighting_needs_an_origin_label() -> None:
+    with pytest.raises(ValueError, match="Set origin_label"):
+        VertexingTask("vtx", "tracks", "vertex", loss_weighting="salt")
+    task = VertexingTask("vtx", "tracks", "vertex", loss_weighting="salt", origin_label="origin")
+    assert task.required_labels()[1].name == "origin"
+    with pytest.raises(ValueError, match="'mean' or 'salt'"):
+        VertexingTask("vtx", "tracks", "vertex", loss_weighting="sum")  # type: ignore[arg-type]
