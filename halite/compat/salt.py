@@ -235,7 +235,7 @@ def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], attach_glob
 _DATA_SAME = {
     "train_file", "val_file", "test_file", "variables", "norm_dict", "class_dict", "global_object",
     "num_inputs", "input_map", "num_train", "num_val", "num_test", "batch_size", "num_workers",
-    "pin_memory", "PARAMETERS",
+    "pin_memory", "PARAMETERS", "multi_target",
 }  # fmt: skip
 #: salt 0.13's lower-case special streams -> halite's names (``halite.data.specs.GLOBAL``, ``PARAMETERS``)
 _STREAM_NAMES = {"global": "GLOBAL", "parameters": "PARAMETERS"}

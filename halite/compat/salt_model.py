@@ -126,6 +126,7 @@ TASK_KEYS = {
         "target_denominators",
         "norm_params",
         "custom_output_names",
+        "sample_weight",
     },
     "halite.tasks.VertexingTask": {"label"},
 }

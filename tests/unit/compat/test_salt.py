@@ -203,6 +203,15 @@ def test_data_keys_dropped_translated_or_refused() -> None:
         translate(c)
 
 
+def test_data_multi_target_passes_through() -> None:
+    c = salt_config()
+    entry = {"input_name": "jets", "sel_label": "HadronConeExclTruthLabelID", "opp": "==", "value": 15,
+             "custom_target": "pt_label_handle", "source": "HadronConeExclTruthLabelPt"}  # fmt: skip
+    c["data"]["multi_target"] = [entry]
+    out, _ = translate(c)
+    assert out["data"]["multi_target"] == [entry]  # halite's JetDataModule(multi_target=...)
+
+
 def test_s3_keys_pass_through_unchanged() -> None:
     c = salt_config()
     c["data"].update(use_S3=True, bucket="b", url="http://x", download_path="/tmp/x")
