@@ -300,6 +300,26 @@ _CALLBACKS_DROPPED = {
 }
 
 
+#: halite's writer of salt's prediction files (same arguments, same meaning)
+PREDICTION_WRITER = "halite.training.callbacks.prediction_writer.PredictionWriter"
+
+
+def _prediction_writer(init: Mapping[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
+    """``salt.callbacks.PredictionWriter`` -> halite's, every salt 0.13 argument kept.
+
+    ``write_objects`` (MaskFormer object outputs) needs a mask decoder halite lacks: ``true`` raises.
+    """
+    w = take(init, {"write_tracks", "write_objects", "half_precision", "object_classes", "extra_vars"}, where)
+    if w.pop("write_objects", False):
+        fail(
+            f"{where}.write_objects",
+            "salt's MaskFormer object outputs need a mask decoder, which halite's Model does not have; "
+            "remove write_objects.",
+        )
+    notes.append(f"{where} salt.callbacks.PredictionWriter: {PREDICTION_WRITER} (writes on `test`)")
+    return {"class_path": PREDICTION_WRITER, "init_args": w}
+
+
 def _trainer(
     t: Mapping[str, Any], notes: list[str], comet_account: bool, top: dict[str, Any]
 ) -> dict[str, Any]:
@@ -316,17 +336,7 @@ def _trainer(
         if path in _CALLBACKS_DROPPED:
             notes.append(f"{where} {path}: {_CALLBACKS_DROPPED[path]}; dropped")
         elif path == "salt.callbacks.PredictionWriter":
-            w = take(init, {"write_tracks", "extra_vars", "half_precision", "object_classes"}, where)
-            if w.get("extra_vars") or w.get("half_precision") or w.get("object_classes"):
-                fail(
-                    where,
-                    "halite's PredictionWriter writes salt's columns only; remove extra_vars / half_precision / object_classes.",
-                )
-            if w.get("write_tracks"):
-                top["write_tracks"] = True
-            notes.append(
-                f"{where} {path}: halite adds its PredictionWriter to `test` (write_tracks: top-level key)"
-            )
+            callbacks.append(_prediction_writer(init, where, notes))
         elif path == "salt.callbacks.PerformanceWriter":
             w = take(init, {"dir_path", "add_metrics", "stdOut"}, where)
             if "stdOut" in w:
