@@ -53,3 +53,4 @@ def test_regression_task_sample_weight_keeps_salts_meaning() -> None:
     out = task(node, "t", [], "jets", 6)
     assert out["init_args"]["sample_weight"] == "w"  # halite's task: salt's sum(w * l) / n
     assert out["init_args"]["targets"] == ["m", "pt"]
+    assert out["init_args"]["mean_over"] == "entries"  # salt's nan_loss denominator
