@@ -61,7 +61,7 @@ def translate(config: Mapping[str, Any], comet_account: bool = False) -> tuple[d
     data, variables, global_object = _data(c.get("data") or {}, notes)
     out["model"] = _wrapper(c.get("model") or {}, notes, variables, global_object, out)
     out["data"] = data
-    out["trainer"] = _trainer(c.get("trainer") or {}, notes, comet_account, out)
+    out["trainer"] = _trainer(c.get("trainer") or {}, notes, comet_account)
     return out, notes
 
 
@@ -320,9 +320,7 @@ def _prediction_writer(init: Mapping[str, Any], where: str, notes: list[str]) ->
     return {"class_path": PREDICTION_WRITER, "init_args": w}
 
 
-def _trainer(
-    t: Mapping[str, Any], notes: list[str], comet_account: bool, top: dict[str, Any]
-) -> dict[str, Any]:
+def _trainer(t: Mapping[str, Any], notes: list[str], comet_account: bool) -> dict[str, Any]:
     out = copy.deepcopy(dict(t))
     logger = out.get("logger")
     if isinstance(logger, Mapping) and "Comet" in str(logger.get("class_path", "")) and not comet_account:
