@@ -111,7 +111,11 @@ class HaliteCLI(LightningCLI):
             help="fit: also write <run>/ckpts/last.ckpt every N optimiser steps (0 = per epoch only).",
         )
         parser.add_argument(
-            "--write_tracks", type=bool, default=False, help="test: also write per-track outputs."
+            "--write_tracks",
+            type=bool,
+            default=False,
+            help="test: also write per-track outputs (also of a PredictionWriter in trainer.callbacks, which "
+            "replaces the default writer: half_precision, extra_vars, object_classes, output_path).",
         )
         parser.add_argument(
             "--compile", action=ActionYesNo, default=False, help="Compile the model with torch.compile."
@@ -188,7 +192,13 @@ class HaliteCLI(LightningCLI):
         elif sub in ("test", "validate", "predict") and config.get("logger") in (None, True):
             config["logger"] = False
         if sub == "test":
-            callbacks.append(PredictionWriter(write_tracks=cfg.write_tracks))
+            configured = config.get("callbacks") or []
+            configured = configured if isinstance(configured, list) else [configured]
+            writers = [c for c in configured if isinstance(c, PredictionWriter)]
+            for writer in writers:  # trainer.callbacks' writer (salt's spelling); --write_tracks adds tracks
+                writer.write_tracks = writer.write_tracks or cfg.write_tracks
+            if not writers:
+                callbacks.append(PredictionWriter(write_tracks=cfg.write_tracks))
         config.setdefault("plugins", None)
         if not config["plugins"]:
             config["plugins"] = [AtomicCheckpointIO()]

@@ -14,7 +14,8 @@ def parser() -> argparse.ArgumentParser:
             "As salt's setup_mup: build the base and delta models of model.mup_config (parameter_base, "
             "parameter_delta), save them (base_model.pt, delta_model.pt), their configs (modbase.yaml, "
             "moddelta.yaml: no muP block or flags) and the base shapes (storeshapes) in shape_path, by default ./temp_mup/ "
-            "(./temp_muP/ for muP_config). Arguments after `--` override the config."
+            "(./temp_muP/ for muP_config). Further arguments (salt's main_muP form `--data.train_file=...`, or "
+            "after `--`) override the config; a salt config is translated as by `halite fit`."
         ),
     )
     p.add_argument(
@@ -33,8 +34,16 @@ def main(argv: list[str]) -> int:
     from halite.training.mup_widths import SALT_KEYS, scaled_config, set_all
 
     args_list, extra = split_extra(argv)
-    args = parser().parse_args(args_list)
-    built = setup(args.config, extra)
+    args, overrides = parser().parse_known_args(args_list)
+    for flag in ("--check", "--runFit"):
+        if flag in overrides:
+            msg = (
+                f"halite setup-mup: salt's main_muP {flag} (coordinate check / its training) is "
+                f"`halite mup-setup --config CONFIG --check`; remove {flag}."
+            )
+            raise SystemExit(msg)
+    config, extra = salt_or_halite(args.config, [*overrides, *extra])
+    built = setup(config, extra)
     cfg, folder = built["mup"], Path(built["shape_path"]).parent
     for kind, width in (("base", cfg.parameter_base), ("delta", cfg.parameter_delta)):
         model: Any = built[kind]
@@ -49,3 +58,17 @@ def main(argv: list[str]) -> int:
             tmp.write_text(yaml.safe_dump(out, sort_keys=False))
     print(f"Saved the base and delta models and their configs in {folder}.")
     return 0
+
+
+def salt_or_halite(config: str, overrides: list[str]) -> tuple[str, list[str]]:
+    """``(config, overrides)`` to build from: a salt config's halite translation, else unchanged.
+
+    As ``halite fit``: salt's base.yaml, the config and the ``--data.* / --model.* / --trainer.*``
+    overrides are merged as salt merges them and translated (``halite.compat``).
+    """
+    from halite.commands._lightning import translate_salt_args
+
+    translated = translate_salt_args("fit", [f"--config={config}", *overrides])
+    if translated is None:
+        return config, overrides
+    return translated[0].split("=", 1)[1], translated[1:]

@@ -61,7 +61,7 @@ def translate(config: Mapping[str, Any], comet_account: bool = False) -> tuple[d
     data, variables, global_object = _data(c.get("data") or {}, notes)
     out["model"] = _wrapper(c.get("model") or {}, notes, variables, global_object, out)
     out["data"] = data
-    out["trainer"] = _trainer(c.get("trainer") or {}, notes, comet_account, out)
+    out["trainer"] = _trainer(c.get("trainer") or {}, notes, comet_account)
     return out, notes
 
 
@@ -240,7 +240,7 @@ def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], attach_glob
 _DATA_SAME = {
     "train_file", "val_file", "test_file", "variables", "norm_dict", "class_dict", "global_object",
     "num_inputs", "input_map", "num_train", "num_val", "num_test", "batch_size", "num_workers",
-    "pin_memory", "PARAMETERS",
+    "pin_memory", "PARAMETERS", "multi_target",
 }  # fmt: skip
 #: salt 0.13's lower-case special streams -> halite's names (``halite.data.specs.GLOBAL``, ``PARAMETERS``)
 _STREAM_NAMES = {"global": "GLOBAL", "parameters": "PARAMETERS"}
@@ -320,9 +320,27 @@ _CALLBACKS_DROPPED = {
 }
 
 
-def _trainer(
-    t: Mapping[str, Any], notes: list[str], comet_account: bool, top: dict[str, Any]
-) -> dict[str, Any]:
+#: halite's writer of salt's prediction files (same arguments, same meaning)
+PREDICTION_WRITER = "halite.training.callbacks.prediction_writer.PredictionWriter"
+
+
+def _prediction_writer(init: Mapping[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
+    """``salt.callbacks.PredictionWriter`` -> halite's, every salt 0.13 argument kept.
+
+    ``write_objects`` (MaskFormer object outputs) needs a mask decoder halite lacks: ``true`` raises.
+    """
+    w = take(init, {"write_tracks", "write_objects", "half_precision", "object_classes", "extra_vars"}, where)
+    if w.pop("write_objects", False):
+        fail(
+            f"{where}.write_objects",
+            "salt's MaskFormer object outputs need a mask decoder, which halite's Model does not have; "
+            "remove write_objects.",
+        )
+    notes.append(f"{where} salt.callbacks.PredictionWriter: {PREDICTION_WRITER} (writes on `test`)")
+    return {"class_path": PREDICTION_WRITER, "init_args": w}
+
+
+def _trainer(t: Mapping[str, Any], notes: list[str], comet_account: bool) -> dict[str, Any]:
     out = copy.deepcopy(dict(t))
     logger = out.get("logger")
     if isinstance(logger, Mapping) and "Comet" in str(logger.get("class_path", "")) and not comet_account:
@@ -336,17 +354,7 @@ def _trainer(
         if path in _CALLBACKS_DROPPED:
             notes.append(f"{where} {path}: {_CALLBACKS_DROPPED[path]}; dropped")
         elif path == "salt.callbacks.PredictionWriter":
-            w = take(init, {"write_tracks", "extra_vars", "half_precision", "object_classes"}, where)
-            if w.get("extra_vars") or w.get("half_precision") or w.get("object_classes"):
-                fail(
-                    where,
-                    "halite's PredictionWriter writes salt's columns only; remove extra_vars / half_precision / object_classes.",
-                )
-            if w.get("write_tracks"):
-                top["write_tracks"] = True
-            notes.append(
-                f"{where} {path}: halite adds its PredictionWriter to `test` (write_tracks: top-level key)"
-            )
+            callbacks.append(_prediction_writer(init, where, notes))
         elif path == "salt.callbacks.PerformanceWriter":
             w = take(init, {"dir_path", "add_metrics", "stdOut"}, where)
             if "stdOut" in w:

@@ -126,6 +126,7 @@ TASK_KEYS = {
         "target_denominators",
         "norm_params",
         "custom_output_names",
+        "sample_weight",
     },
     "halite.tasks.VertexingTask": {"label"},
 }
@@ -158,6 +159,9 @@ def task(node: Any, where: str, notes: list[str], global_object: str, pooled: in
     if isinstance(norm, Mapping) and any(not isinstance(v, list) for v in norm.values()):
         args["norm_params"] = {k: v if isinstance(v, list) else [v] for k, v in norm.items()}
         notes.append(f"{where}.norm_params: scalar values written as one-element lists (one target)")
+    if target in ("halite.tasks.RegressionTask", "halite.tasks.GaussianRegressionTask"):
+        args["mean_over"] = "entries"  # salt's nan_loss: NaN targets count as zero loss in the mean
+        notes.append(f"{where}: mean_over entries (salt's mean over all entries, NaN targets as 0)")
     if isinstance(args.get("scaler"), Mapping):
         spath, sinit = class_name(args["scaler"], f"{where}.scaler")
         if spath != "salt.utils.scalers.RegressionTargetScaler":

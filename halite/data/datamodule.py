@@ -14,6 +14,7 @@ from halite.data.columnar.config import ColumnarConfig
 from halite.data.config_s3 import ConfigS3, activate, fetch, merge
 from halite.data.dataset import JetDataset
 from halite.data.loader import ResumableLoader
+from halite.data.multi_target import MultiTarget, read_specs
 from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
 from halite.data.parameters import ParameterConfig, check_parameters
 from halite.data.readers import expand_files, read_label_names
@@ -86,6 +87,9 @@ class JetDataModule(L.LightningDataModule):
     bucket
         salt's S3 bucket (the ``bucket`` of ``config_s3``). A boolean is the old spelling of
         ``length_buckets`` (deprecated; kept so that old run configs load).
+    multi_target
+        salt's conditional targets: labels taken from one field or another per entry
+        (``halite.data.multi_target``), e.g. a custom regression target.
     """
 
     def __init__(
@@ -116,6 +120,7 @@ class JetDataModule(L.LightningDataModule):
         config_s3: ConfigS3 | None = None,
         config_S3: ConfigS3 | None = None,
         bucket: bool | str | None = None,
+        multi_target: list[MultiTarget] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(bucket, bool):
@@ -174,6 +179,7 @@ class JetDataModule(L.LightningDataModule):
                     self.config_s3, {k: getattr(self, k) for k in self.config_s3.download_files}
                 ).items():
                     setattr(self, key, value)
+        self.multi_target = list(multi_target or [])
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
 
@@ -183,7 +189,7 @@ class JetDataModule(L.LightningDataModule):
         if unknown:
             msg = f"Tasks need labels from streams {sorted(unknown)} that are not in data.variables."
             raise ValueError(msg)
-        self.labels = labels
+        self.labels = read_specs(labels, self.multi_target)
 
     @property
     def label_names(self) -> dict[str, dict[str, list[str]]]:
@@ -249,6 +255,7 @@ class JetDataModule(L.LightningDataModule):
             non_finite_value=self.non_finite_value,
             parameters=self.parameter_configs,
             parameter_stage="test" if split == "test" else "train",
+            multi_target=self.multi_target,
         )
 
     def loader(self, dataset: JetDataset, resumable: bool = False) -> DataLoader:

@@ -13,6 +13,8 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from halite.data import sharding
 from halite.data.block_reader import Block, BlockReader, ReaderFactory
+from halite.data.multi_target import MultiTarget
+from halite.data.multi_target import apply as apply_multi_target
 from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
 from halite.data.readers import H5ReaderFactory
 from halite.data.sharding import Chunk
@@ -70,6 +72,8 @@ class JetDataset(IterableDataset):
         Configs of the ``PARAMETERS`` stream's columns (parameterised networks).
     parameter_stage
         ``"train"``: background jets get sampled parameter values; ``"test"``: all get the test value.
+    multi_target
+        Conditional targets built from the labels of each batch (``halite.data.multi_target``).
 
     Notes
     -----
@@ -95,6 +99,7 @@ class JetDataset(IterableDataset):
         parameters: list[ParameterConfig] | None = None,
         parameter_stage: str = "train",
         readers: ReaderFactory | None = None,
+        multi_target: Sequence[MultiTarget] = (),
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -112,6 +117,7 @@ class JetDataset(IterableDataset):
         self.non_finite_value = 0.0 if non_finite == "zero" else float(non_finite_value)
         self.parameters = parameters
         self.parameter_stage = parameter_stage
+        self.multi_target = tuple(multi_target)
         self.lengths = self.file_lengths()
         total = sum(self.lengths)
         if num_jets is not None and num_jets > total:
@@ -328,6 +334,7 @@ class JetDataset(IterableDataset):
                     else:
                         arr = col
                     labels[spec.name][lab.name] = torch.from_numpy(arr)
+        apply_multi_target(labels, self.multi_target)
         return Batch(inputs, masks, labels)
 
 

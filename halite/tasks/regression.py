@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -76,6 +76,9 @@ class RegressionTaskBase(TaskBase):
         Name of a per-sample weight field in the ``input_name`` stream. As in salt the
         loss is then ``sum(w * l) / n`` over all ``n`` entries (jets x targets; NaN targets
         count with ``l = 0``), not divided by the weight sum (see ``sample_count``).
+    mean_over
+        Unweighted loss: mean over the ``"valid"`` entries, or over all ``"entries"``
+        with NaN targets as ``l = 0`` (salt's ``nan_loss``, see ``sample_count``).
     """
 
     pad_value = float("nan")  # salt writes NaN for padded constituents
@@ -93,6 +96,7 @@ class RegressionTaskBase(TaskBase):
         dense_config: DenseConfig | None = None,
         loss: nn.Module | None = None,
         weight: float = 1.0,
+        mean_over: Literal["valid", "entries"] = "valid",
     ) -> None:
         loss = loss if loss is not None else self.default_loss()
         super().__init__(name, input_name, dense_config, loss, weight)
@@ -126,6 +130,10 @@ class RegressionTaskBase(TaskBase):
             )
             raise ValueError(msg)
         self.sample_weight = sample_weight
+        if mean_over not in ("valid", "entries"):
+            msg = f"Task '{name}': mean_over '{mean_over}' is unknown; use 'valid' or 'entries' (salt's)."
+            raise ValueError(msg)
+        self.mean_over = mean_over
         if isinstance(norm_params, dict):  # salt passes a plain dict
             norm_params = NormParams(**norm_params)
         self.norm_params = norm_params
@@ -247,11 +255,13 @@ class RegressionTaskBase(TaskBase):
     def reduce(self, per: Tensor, valid: Tensor, labels: Labels, pad_mask: Tensor | None) -> Tensor:
         """Scalar loss from per-entry values ``(..., R)``.
 
-        Without ``sample_weight``: the mean over valid entries. With it: salt's
+        Without ``sample_weight``: the mean over ``mean_over`` entries. With it: salt's
         ``sum(w * l) / n`` over all entries (``sample_count``).
         """
         if not self.sample_weight:
-            return self.masked_mean(per, valid)
+            if self.mean_over == "valid":
+                return self.masked_mean(per, valid)
+            return per.masked_fill(~valid, 0.0).sum() / sample_count(per, pad_mask)
         w = labels[self.input_name][self.sample_weight].to(per.dtype).unsqueeze(-1)
         return (per.masked_fill(~valid, 0.0) * w).sum() / sample_count(per, pad_mask)
 

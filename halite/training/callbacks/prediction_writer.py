@@ -41,6 +41,10 @@ class PredictionWriter(L.Callback):
     Floats are written as ``float32`` (``float16`` with ``half_precision``), input fields included;
     integers and booleans keep their type (``VertexIndex`` is ``int64``).
 
+    ``halite test`` adds one with the top-level ``write_tracks``; a writer configured in
+    ``trainer.callbacks`` (salt's place for it; a translated salt config puts it there) is used
+    instead, ``--write_tracks=true`` switching its tracks on too.
+
     Parameters
     ----------
     write_tracks

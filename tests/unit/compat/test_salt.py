@@ -203,6 +203,15 @@ def test_data_keys_dropped_translated_or_refused() -> None:
         translate(c)
 
 
+def test_data_multi_target_passes_through() -> None:
+    c = salt_config()
+    entry = {"input_name": "jets", "sel_label": "HadronConeExclTruthLabelID", "opp": "==", "value": 15,
+             "custom_target": "pt_label_handle", "source": "HadronConeExclTruthLabelPt"}  # fmt: skip
+    c["data"]["multi_target"] = [entry]
+    out, _ = translate(c)
+    assert out["data"]["multi_target"] == [entry]  # halite's JetDataModule(multi_target=...)
+
+
 def test_s3_keys_pass_through_unchanged() -> None:
     c = salt_config()
     c["data"].update(use_S3=True, bucket="b", url="http://x", download_path="/tmp/x")
@@ -235,6 +244,7 @@ def test_base_yaml_callbacks_and_comet_logger() -> None:
     trainer = out["trainer"]
     assert "logger" not in trainer
     assert [cb["class_path"] for cb in trainer["callbacks"]] == [
+        "halite.training.callbacks.prediction_writer.PredictionWriter",
         "lightning.pytorch.callbacks.LearningRateMonitor",
         "lightning.pytorch.callbacks.TQDMProgressBar",
         "lightning.pytorch.callbacks.ModelSummary",
@@ -251,16 +261,13 @@ def test_prediction_and_performance_writers() -> None:
         {"class_path": "salt.callbacks.PerformanceWriter", "init_args": {"stdOut": True, "add_metrics": ["a"]}},
     ]}  # fmt: skip
     out, _ = translate(c)
-    assert out["write_tracks"] is True
+    assert "write_tracks" not in out  # the writer's own argument, as in salt
     assert out["trainer"]["callbacks"] == [
+        {"class_path": "halite.training.callbacks.prediction_writer.PredictionWriter",
+         "init_args": {"write_tracks": True}},
         {"class_path": "halite.training.callbacks.performance_writer.PerformanceWriter",
-         "init_args": {"add_metrics": ["a"], "stdout": True}}
+         "init_args": {"add_metrics": ["a"], "stdout": True}},
     ]  # fmt: skip
-    c["trainer"]["callbacks"] = [
-        {"class_path": "salt.callbacks.PredictionWriter", "init_args": {"extra_vars": {"jets": ["x"]}}}
-    ]
-    with pytest.raises(SaltConfigError, match="extra_vars"):
-        translate(c)
     c["trainer"]["callbacks"] = [{"class_path": "salt.callbacks.GradientLogger"}]
     with pytest.raises(SaltConfigError, match="GradientLogger"):
         translate(c)

@@ -44,3 +44,13 @@ def test_task_context_note_for_a_constituent_head_without_context() -> None:
 def test_take_names_unknown_keys() -> None:
     with pytest.raises(SaltConfigError, match=r"`w.b`.*\['a'\]"):
         take({"a": 1, "b": 2}, {"a"}, "w")
+
+
+def test_regression_task_sample_weight_keeps_salts_meaning() -> None:
+    node = {"class_path": "salt.models.RegressionTask",
+            "init_args": {"name": "r", "input_name": "jets", "targets": ["m", "pt"], "sample_weight": "w",
+                          "norm_params": {"mean": [1.0, 2.0], "std": [3.0, 4.0]}}}  # fmt: skip
+    out = task(node, "t", [], "jets", 6)
+    assert out["init_args"]["sample_weight"] == "w"  # halite's task: salt's sum(w * l) / n
+    assert out["init_args"]["targets"] == ["m", "pt"]
+    assert out["init_args"]["mean_over"] == "entries"  # salt's nan_loss denominator

@@ -175,6 +175,20 @@ def test_sample_weights_normalised_as_salt() -> None:
     torch.testing.assert_close(task.loss(torch.zeros(2, 2), lab, None), torch.tensor((3.0 + 4.0 + 1.0) / 4.0))
 
 
+def test_mean_over_entries_is_salts_nan_loss() -> None:
+    # salt's nan_loss without weights: NaN targets are 0-loss entries of the mean over all entries
+    lab = labels(pt=[1.0, float("nan"), 3.0])
+    out = torch.zeros(3, 1)
+    halite = RegressionTask("r", "jets", "pt")
+    salt = RegressionTask("r", "jets", "pt", mean_over="entries")
+    for task in (halite, salt):
+        task.build(4)
+    torch.testing.assert_close(halite.loss(out, lab, None), torch.tensor(10.0 / 2.0))  # valid entries
+    torch.testing.assert_close(salt.loss(out, lab, None), torch.tensor(10.0 / 3.0))  # all entries
+    with pytest.raises(ValueError, match="mean_over 'all' is unknown"):
+        RegressionTask("r", "jets", "pt", mean_over="all")  # type: ignore[arg-type]
+
+
 def test_scalar_norm_params_for_one_target() -> None:
     # salt's regression configs: norm_params: {mean: 1.0, std: 1.0}
     for given in (NormParams(2.0, 4.0), {"mean": 2.0, "std": 4.0}):
