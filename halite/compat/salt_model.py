@@ -162,6 +162,9 @@ def task(node: Any, where: str, notes: list[str], global_object: str, pooled: in
     if target in ("halite.tasks.RegressionTask", "halite.tasks.GaussianRegressionTask"):
         args["mean_over"] = "entries"  # salt's nan_loss: NaN targets count as zero loss in the mean
         notes.append(f"{where}: mean_over entries (salt's mean over all entries, NaN targets as 0)")
+    if target == "halite.tasks.VertexingTask":
+        args["loss_weighting"] = "salt"  # salt's origin-weighted pair loss over same-vertex pairs
+        notes.append(f"{where}: loss_weighting salt (pairs weighted by origin, divided by same-vertex pairs)")
     if isinstance(args.get("scaler"), Mapping):
         spath, sinit = class_name(args["scaler"], f"{where}.scaler")
         if spath != "salt.utils.scalers.RegressionTargetScaler":

@@ -39,6 +39,7 @@ def test_task_context_note_for_a_constituent_head_without_context() -> None:
     out = task(node, "t", notes, "jets", 6)
     assert out["class_path"] == "halite.tasks.VertexingTask"
     assert any("no context" in n and "6 features" in n for n in notes)
+    assert out["init_args"]["loss_weighting"] == "salt"  # salt's origin-weighted pair loss
 
 
 def test_take_names_unknown_keys() -> None:
