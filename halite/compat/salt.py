@@ -112,9 +112,9 @@ def _wrapper(
                 f"model.{key}", "not translated to halite; remove it or open a halite issue with the config."
             )
     for key in ("mup_config", "muP_config"):
-        if key in a:  # salt's muP keys are halite's `muP_config` (see `halite setup-mup`)
-            out["muP_config"] = a[key]
-            notes.append(f"model.{key}: passed to halite as model.muP_config")
+        if key in a:  # halite's LitModel takes both spellings (and their default folders, see setup-mup)
+            out[key] = a[key]
+            notes.append(f"model.{key}: passed to halite as model.{key}")
     if "model" not in a:
         fail("model.model", "the config has no model; give model.model (salt.models.SaltModel).")
     out["model"] = _salt_model(a["model"], notes, variables, global_object)

@@ -39,7 +39,7 @@ def test_gn2_mup_setup_fit_and_test(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert main([*salt_args, *tiny]) == 0
     run = run_dir(tmp_path)
     saved = read_yaml(run / "config.yaml")
-    assert saved["model"]["muP_config"]["embed_dim"]["parameter_base"] == 256
+    assert saved["model"]["mup_config"]["embed_dim"]["parameter_base"] == 256  # salt 0.13 spelling kept
     assert list((run / "ckpts").glob("*.ckpt"))
 
     test_file = tmp_path / "dummy_test_sample_inputs.h5"

@@ -235,8 +235,13 @@ def test_model_wrapper_keys() -> None:
         bad["model"][key] = value
         with pytest.raises(SaltConfigError, match=f"model.{key}"):
             translate(bad)
-    c["model"]["muP_config"] = {"embed_dim": {"apply_to": ["encoder"]}}
-    assert translate(c)[0]["model"]["muP_config"] == {"embed_dim": {"apply_to": ["encoder"]}}
+    for key in ("muP_config", "mup_config"):  # each spelling kept: it picks the default folder
+        mup = copy.deepcopy(c)
+        mup["model"][key] = {"embed_dim": {"apply_to": ["encoder"]}}
+        out = translate(mup)[0]["model"]
+        assert out[key] == {"embed_dim": {"apply_to": ["encoder"]}}
+        other = "mup_config" if key == "muP_config" else "muP_config"
+        assert other not in out
 
 
 def test_base_yaml_callbacks_and_comet_logger() -> None:
