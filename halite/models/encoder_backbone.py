@@ -36,7 +36,12 @@ class EncoderBackbone(Backbone):
     The encoder is a ``halite.nn.SetEncoder``; its declared capabilities choose the path:
     ``multi_stream`` encoders get and return dicts per stream, ``uses_edges`` encoders get the
     edge features, and ``supports_packing`` encoders (while ``packed``) stay packed from the
-    init net through the encoder when there is one stream, no FiLM and no edges.
+    init net through the encoder when there is one stream, no FiLM and no edges. FiLM at
+    ``encoder_layers`` goes to the encoder as its ``layer_hook`` (``supports_layer_hook``
+    encoders). An encoder with ``output_registers`` returns its register tokens after the
+    constituents: FiLM at ``encoder`` transforms them too, the pooling reads
+    [constituents, registers] (the registers valid in every jet) and the per-constituent
+    representation holds the constituents only.
 
     Parameters
     ----------

@@ -214,9 +214,9 @@ class Model(AssembledModel):
         losses
             Task name -> unweighted scalar loss (empty without labels).
         """
-        backbone = self.backbone
-        if not isinstance(backbone, EncoderBackbone):  # a jet-level network: every task reads its output
+        if not self.backbone.per_constituent:  # a jet-level network: every task reads its output
             return super().forward(inputs, pad_masks, labels)
+        backbone = cast(EncoderBackbone, self.backbone)
         packings = backbone.packings(pad_masks)
         per_stream, pooled = backbone.forward_constituents(inputs, pad_masks, packings)
         outputs: dict[str, Tensor] = {}

@@ -39,8 +39,8 @@ class FeaturewiseConfig:
     dense_config_bias
         Network ``parameters -> bias``; same size rule.
     apply_norm
-        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting (after them
-        with ``form: salt``).
+        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting (with
+        ``form: salt`` after them, with a learned scale and bias, as salt's ``nn.LayerNorm``).
     form
         ``residual``: ``x * (1 + scale(c)) + bias(c)``, the last layers zero-initialised (starts as
         the identity). ``salt``: ``scale(c) * x + bias(c)`` with default initialisation, then the
@@ -81,7 +81,10 @@ class FeaturewiseTransformation(nn.Module):
         self.bias = self._net(
             config.dense_config_bias, condition_size, feature_size, where, "bias", self.salt_form
         )
-        self.norm = nn.LayerNorm(feature_size, elementwise_affine=False) if config.apply_norm else None
+        # salt's norm is torch's LayerNorm (a learned scale and bias); halite's residual form has none
+        self.norm = (
+            nn.LayerNorm(feature_size, elementwise_affine=self.salt_form) if config.apply_norm else None
+        )
 
     @staticmethod
     def _net(

@@ -54,6 +54,7 @@ def test_salt_form_scales_then_normalises() -> None:
     expected = torch.nn.functional.layer_norm(expected, (3,))
     assert torch.allclose(fw(x, c), expected, atol=1e-6)
     assert fw.scale.net[-1].weight.abs().sum() > 0  # default initialisation, not the identity start
+    assert fw.norm is not None and fw.norm.weight.shape == (3,)  # salt's LayerNorm learns a scale and bias
 
 
 def test_dense_config_final_activation() -> None:
