@@ -118,7 +118,7 @@ def test_dl1_fits_and_tests_through_a_halite_subprocess(tmp_path: Path) -> None:
     test_file = tmp_path / "dummy_test_sample_inputs.h5"
     write_dummy_file(test_file, n_jets=100, seed=1)
     halite("test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
-           "--data.num_test=100", "--data.batch_size=50")  # fmt: skip
+           "--data.num_test=100", "--data.batch_size=50", "--write_tracks=true")  # fmt: skip
     (predictions,) = (run / "predictions").glob("*.h5")
     with h5py.File(predictions) as f:
         assert len(f["jets"]) == 100
@@ -149,7 +149,17 @@ def test_param_featurewise_second_config_from_the_command_line(tmp_path: Path) -
     assert saved["featurewise_nets"][1]["dense_config_scale"]["output_size"] == 256
     assert saved["encoder"]["init_args"]["num_layers"] == 2
     assert saved["encoder"]["init_args"]["drop_registers"] is False  # salt's default: registers pooled
-    (ckpt,) = (run_dir(tmp_path) / "ckpts").glob("last*.ckpt")
+    run = run_dir(tmp_path)
+    (ckpt,) = (run / "ckpts").glob("last*.ckpt")
     state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
     per_layer = {k.split(".")[3] for k in state if k.startswith("model.featurewise.1_layers.")}
     assert per_layer == {"0", "1"}  # one FiLM per encoder block
+
+    test_file = tmp_path / "dummy_test_sample_inputs.h5"
+    write_dummy_file(test_file, n_jets=100, seed=1, taus=True, params=True)
+    args = ["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
+            "--data.num_test=100", "--data.batch_size=50", "--data.num_workers=0"]  # fmt: skip
+    assert main(args) == 0
+    (predictions,) = (run / "predictions").glob("*.h5")
+    with h5py.File(predictions) as f:
+        assert len(f["jets"]) == 100
