@@ -136,6 +136,8 @@ def _salt_model(
         if a.get(key):
             fail(f"{where}.{key}", "not available in halite's Model (edge features: halite.nn.EdgeTransformerEncoder "
                  "with model.model.init_args.edge_features); remove it.")  # fmt: skip
+    if not a.get("pool_net"):
+        return _global_only_model(a, where, notes, variables, global_object)
     if a.get("encoder"):
         enc, width = encoder(a["encoder"], f"{where}.encoder", notes)
     else:  # salt's deep sets (DIPS, the regression examples): init nets -> pooling
@@ -157,12 +159,6 @@ def _salt_model(
             f"{where}.encoder: none (deep sets); halite.nn.IdentityEncoder passes the init nets' output to the pooling"
         )
     embed_dim = int(enc["init_args"]["embed_dim"])
-    if not a.get("pool_net"):
-        fail(
-            f"{where}.pool_net",
-            "a SaltModel without a pooling (DL1-style jet-only networks) is not available in halite's Model, "
-            "which pools a constituent stream; add salt.models.GlobalAttentionPooling over a constituent init net.",
-        )
     out: dict[str, Any] = {
         "init_nets": [
             _init_net(n, f"{where}.init_nets[{i}]", notes, variables, global_object)
@@ -177,11 +173,64 @@ def _salt_model(
         if size is not None and int(size) != embed_dim:
             fail(f"{where}.init_nets[{net['input_name']}].dense_config.output_size",
                  f"{size} differs from the encoder's embed_dim {embed_dim}.")  # fmt: skip
-    global_vars = bool(variables.get(global_object))
-    attach_global = global_vars and any(n["attach_global"] for n in out["init_nets"])
+    layers = [f.get("layer") for f in a.get("featurewise_nets") or []]
+    if layers and "input" not in layers and variables.get("PARAMETERS"):
+        fail(
+            f"{where}.featurewise_nets",
+            "without a layer input FiLM salt also concatenates the parameters to every init net's input, "
+            "which halite does not do alongside FiLM; add a featurewise net with layer input, or concatenate "
+            "the parameters only (remove featurewise_nets).",
+        )
     if a.get("featurewise_nets"):
-        out["featurewise_nets"] = [_featurewise(f, f"{where}.featurewise_nets[{i}]", notes, attach_global)
+        out["featurewise_nets"] = [_featurewise(f, f"{where}.featurewise_nets[{i}]", notes, bool(a.get("encoder")))
                                    for i, f in enumerate(a["featurewise_nets"])]  # fmt: skip
+    return {"class_path": "halite.models.Model", "init_args": out}
+
+
+def _global_only_model(
+    a: Mapping[str, Any], where: str, notes: list[str], variables: Mapping[str, Any], global_object: str
+) -> dict[str, Any]:
+    """salt's "global object only" ``SaltModel`` (no pool_net; DL1) -> a jet-level ``halite.models.Model``.
+
+    salt asserts: no encoder, one init net, on the global object; the tasks read its output.
+    """
+    if a.get("encoder"):
+        fail(
+            f"{where}.pool_net",
+            "salt needs a pool_net with an encoder; add salt.models.GlobalAttentionPooling.",
+        )
+    nets = list(a.get("init_nets") or [])
+    if len(nets) != 1 or nets[0].get("input_name") != global_object:
+        names = [n.get("input_name") for n in nets]
+        fail(
+            f"{where}.init_nets",
+            f"without a pool_net salt takes exactly one init net, on the global object '{global_object}' "
+            f"(got {names}); add a pool_net to read constituent streams.",
+        )
+    if nets[0].get("attach_global", True):
+        fail(
+            f"{where}.init_nets[0].attach_global",
+            f"salt would attach '{global_object}' to itself (its variables twice); set attach_global: false.",
+        )
+    if a.get("featurewise_nets"):
+        fail(
+            f"{where}.featurewise_nets",
+            "a SaltModel without a pool_net (global object only) has no constituents to transform in halite; "
+            "remove featurewise_nets.",
+        )
+    net = _init_net(nets[0], f"{where}.init_nets[0]", notes, variables, global_object)
+    width = net["dense_config"].get("output_size")
+    if width is None:
+        fail(f"{where}.init_nets[0].dense_config.output_size", "give the width of the jet representation.")
+    notes.append(
+        f"{where}: no encoder and no pool_net (global object only, DL1-style): halite.models.Model without "
+        "encoder / pool_net, the tasks read the init net's output"
+    )
+    global_width = int(width) + len(variables.get("GLOBAL") or [])
+    out = {
+        "init_nets": [net],
+        "tasks": tasks(a.get("tasks") or [], f"{where}.tasks", notes, global_object, global_width),
+    }
     return {"class_path": "halite.models.Model", "init_args": out}
 
 
@@ -202,33 +251,30 @@ def _init_net(
     return out
 
 
-#: salt featurewise layer -> halite's: salt's ``global`` transforms the encoder output before the
-#: pooling (halite's ``encoder``); salt's ``encoder`` transforms the input of every encoder layer
-_FEATUREWISE_LAYERS = {"input": "input", "global": "encoder"}
+#: salt featurewise layer -> halite's: salt's ``input`` transforms each init net's input after the
+#: global object's variables are attached (halite's ``input_with_global``), ``encoder`` the input of
+#: every encoder block (``encoder_layers``), ``global`` the encoder output before the pooling
+#: (halite's ``encoder``)
+_FEATUREWISE_LAYERS = {"input": "input_with_global", "encoder": "encoder_layers", "global": "encoder"}
+_FEATUREWISE_WHAT = {
+    "input_with_global": "each init net's input, the global variables attached",
+    "encoder_layers": "the input of every encoder block, register tokens included",
+    "encoder": "the encoder output, register tokens included, before the pooling",
+}
 
 
-def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], attach_global: bool) -> dict[str, Any]:
+def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], has_encoder: bool) -> dict[str, Any]:
     """salt featurewise net -> halite's, in salt's form (``scale * x + bias``, then the norm)."""
     a = take(f, {"layer", "dense_config_scale", "dense_config_bias", "apply_norm"}, where)
     layer = a.get("layer")
     if layer not in _FEATUREWISE_LAYERS:
+        fail(f"{where}.layer", f"'{layer}': salt takes input, encoder or global.")
+    if layer == "encoder" and not has_encoder:
         fail(
-            f"{where}.layer",
-            f"'{layer}': salt transforms the input of every encoder layer there, which halite's encoders do "
-            "not do; use layer input or global (the encoder output), or concatenate the parameters instead.",
-        )
-    if layer == "input" and attach_global:
-        fail(
-            f"{where}.layer",
-            "salt's layer input transforms each init net's input after the global object's variables are "
-            "attached; halite's transforms the stream's own variables. Set attach_global: false on the init "
-            "nets (then both transform the same features) or use layer global.",
+            f"{where}.layer", "salt's layer encoder transforms the encoder blocks; this model has no encoder."
         )
     a["layer"] = _FEATUREWISE_LAYERS[str(layer)]
-    if layer != a["layer"]:
-        notes.append(
-            f"{where}.layer {layer}: halite's layer {a['layer']} (the encoder output, before the pooling)"
-        )
+    notes.append(f"{where}.layer {layer}: halite's layer {a['layer']} ({_FEATUREWISE_WHAT[a['layer']]})")
     a["form"] = "salt"
     for key in ("dense_config_scale", "dense_config_bias"):
         if a.get(key) is not None:

@@ -77,10 +77,12 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
     if registers < 1:
         fail(f"{where}.num_registers", f"salt needs at least one register; got {registers}.")
     out["num_registers"] = registers
-    if not a.get("drop_registers", False):
+    # salt's default keeps the registers for the pooling; halite's default drops them
+    out["drop_registers"] = bool(a.get("drop_registers", False))
+    if not out["drop_registers"]:
         notes.append(
-            f"{where}.num_registers {registers}: salt's pooling also pools the register tokens "
-            "(drop_registers: false); halite's encoder drops them after the last block (salt's drop_registers: true)"
+            f"{where}.num_registers {registers}: the pooling also pools the register tokens "
+            "(salt's drop_registers: false, halite's drop_registers: false); per-constituent tasks do not see them"
         )
     for key, default in (("edge_embed_dim", 0), ("update_edges", False), ("ls_init", None),
                          ("drop_path", 0.0), ("num_dense", 1)):  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 
@@ -12,7 +14,7 @@ from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
 from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing, packing_enabled, tokenwise
-from halite.nn.sets.base import SetEncoder
+from halite.nn.sets.base import LayerHook, SetEncoder
 from halite.nn.sets.init_nets import InitNet, InitNetConfig
 from halite.nn.sets.pooling import Pooling
 from halite.typing import Masks, Tensors
@@ -34,7 +36,12 @@ class EncoderBackbone(Backbone):
     The encoder is a ``halite.nn.SetEncoder``; its declared capabilities choose the path:
     ``multi_stream`` encoders get and return dicts per stream, ``uses_edges`` encoders get the
     edge features, and ``supports_packing`` encoders (while ``packed``) stay packed from the
-    init net through the encoder when there is one stream, no FiLM and no edges.
+    init net through the encoder when there is one stream, no FiLM and no edges. FiLM at
+    ``encoder_layers`` goes to the encoder as its ``layer_hook`` (``supports_layer_hook``
+    encoders). An encoder with ``output_registers`` returns its register tokens after the
+    constituents: FiLM at ``encoder`` transforms them too, the pooling reads
+    [constituents, registers] (the registers valid in every jet) and the per-constituent
+    representation holds the constituents only.
 
     Parameters
     ----------
@@ -117,19 +124,14 @@ class EncoderBackbone(Backbone):
         pool_net.build(enc_out)
         self._check_multi_stream_encoder(encoder)
         self.edge_features = self._build_edges(edge_features, encoder)
-        self.featurewise = nn.ModuleDict()
-        for i, fw in enumerate(featurewise_nets or []):
-            if fw.layer == "input":
-                for name in self.init_nets:
-                    size = len(self.variables[name])
-                    where = f"featurewise_nets[{i}] (layer=input, stream '{name}')"
-                    self.featurewise[f"{i}_input_{name}"] = FeaturewiseTransformation(
-                        fw, num_params, size, where
-                    )
-            else:
-                size = enc_out if fw.layer == "encoder" else pool_net.out_features
-                where = f"featurewise_nets[{i}] (layer={fw.layer})"
-                self.featurewise[f"{i}_{fw.layer}"] = FeaturewiseTransformation(fw, num_params, size, where)
+        self.featurewise = self._build_featurewise(featurewise_nets, num_params, encoder, pool_net)
+        if encoder.output_registers and encoder.multi_stream:
+            msg = (
+                f"The encoder {type(encoder).__name__} is multi_stream and outputs "
+                f"{encoder.output_registers} register tokens; only single-stream encoders may keep "
+                f"their registers (set drop_registers: true)."
+            )
+            raise ValueError(msg)
         # features of a GLOBAL entry are concatenated to the pooled representation
         self.pooled_size = pool_net.out_features + len(self.variables.get(GLOBAL, []))
         self.out_features = self.pooled_size
@@ -175,6 +177,7 @@ class EncoderBackbone(Backbone):
             context = params if glob is None else torch.cat([glob, params], dim=-1)
         (first, packing), *more = packings.items()
         encoder = self.encoder
+        registers = int(encoder.output_registers)
         if (
             not more
             and packing is not None
@@ -186,7 +189,10 @@ class EncoderBackbone(Backbone):
             # one stream: stay packed from the init net through the encoder
             x = self.norms[first](packing.pack(inputs[first]))
             x = self.init_nets[first](x, packing.per_constituent(context) if context is not None else None)
-            x = packing.unpack(encoder.forward_packed(x, packing))
+            if registers:  # the encoder appends the registers to the padded output
+                x = encoder(packing.unpack(x), pad_masks[first])
+            else:
+                x = packing.unpack(encoder.forward_packed(x, packing))
             mask, masks = pad_masks[first], [pad_masks[first]]
         else:
             embs, masks = [], []
@@ -195,7 +201,7 @@ class EncoderBackbone(Backbone):
                 x = self.norms[name](inputs[name]).masked_fill(mask.unsqueeze(-1), 0.0)
                 if self.film:
                     x = self._film(f"input_{name}", x, params).masked_fill(mask.unsqueeze(-1), 0.0)
-                embs.append(tokenwise(net, x, packings[name], context))
+                embs.append(self._embed(name, cast(InitNet, net), x, mask, packings[name], context, params))
                 masks.append(mask)
             mask = torch.cat(masks, dim=1) if len(masks) > 1 else masks[0]
             if encoder.multi_stream:
@@ -209,11 +215,18 @@ class EncoderBackbone(Backbone):
                     name = self.edge_features.input_name
                     edges = self.edge_features(inputs[name], pad_masks[name])
                     x = encoder(x, mask, edge_x=edges)
+                elif self._layer_films():
+                    x = encoder(x, mask, layer_hook=self._layer_hook(params))
                 else:
                     x = encoder(x, mask)
         if self.film:
-            x = self._film("encoder", x, params)
-        pooled = self.pool_net(x, mask)
+            x = self._film("encoder", x, params)  # registers included, as salt's layer global
+        if registers:  # the registers are valid tokens of every jet: pooled, never per-constituent
+            pool_mask = torch.cat([mask, mask.new_zeros((mask.shape[0], registers))], dim=1)
+            pooled = self.pool_net(x, pool_mask)
+            x = x[:, : mask.shape[1]]
+        else:
+            pooled = self.pool_net(x, mask)
         if self.film:
             pooled = self._film("global", pooled, params)
         if GLOBAL in self.norms:
@@ -221,6 +234,86 @@ class EncoderBackbone(Backbone):
         sizes = [m.shape[1] for m in masks]
         per_stream = dict(zip(self.init_nets.keys(), torch.split(x, sizes, dim=1)))
         return per_stream, pooled
+
+    def _embed(
+        self,
+        name: str,
+        net: InitNet,
+        x: Tensor,
+        mask: Tensor,
+        packing: Packing | None,
+        context: Tensor | None,
+        params: Tensor | None,
+    ) -> Tensor:
+        """Init net of stream ``name`` on its normalised inputs ``x`` ``(B, N, F)`` -> ``(B, N, D)``.
+
+        With a ``layer: input_with_global`` FiLM, the global features are attached first and
+        the whole init-net input is transformed (salt's ``layer: input``).
+        """
+        films = [k for k in self.featurewise if k.split("_", 1)[1] == f"inputglobal_{name}"]
+        if not films:
+            return tokenwise(net, x, packing, context)
+        size = x.shape[-1]
+        if net.global_size and context is not None:  # attach_global: (B, N, F + F_global)
+            x = torch.cat([x, context.unsqueeze(1).expand(-1, x.shape[1], -1)], dim=-1)
+        for key in films:
+            x = self.featurewise[key](x, params).masked_fill(mask.unsqueeze(-1), 0.0)
+        # the init net concatenates [inputs, global] itself: give it the transformed parts
+        return tokenwise(lambda t, _: net(t[..., :size], t[..., size:]), x, packing)
+
+    def _layer_films(self) -> list[nn.ModuleList]:
+        """The per-block transformations (``layer: encoder_layers``), in config order."""
+        return [m for k, m in self.featurewise.items() if k.split("_", 1)[1] == "layers"]  # type: ignore[misc]
+
+    def _layer_hook(self, params: Tensor | None) -> LayerHook:
+        """The encoder's per-block conditioning: every ``encoder_layers`` FiLM of block ``i``."""
+        films = self._layer_films()
+        assert params is not None
+
+        def hook(i: int, x: Tensor, packing: Packing | None) -> Tensor:
+            for blocks in films:
+                x = blocks[i](x, params, packing)
+            return x
+
+        return hook
+
+    def _build_featurewise(
+        self,
+        featurewise_nets: list[FeaturewiseConfig],
+        num_params: int,
+        encoder: SetEncoder,
+        pool_net: Pooling,
+    ) -> nn.ModuleDict:
+        """One transformation per configured layer, keyed ``{i}_{layer}[_{stream}]``: per stream for
+        ``input`` / ``input_with_global`` (``inputglobal``), one per block for ``encoder_layers``
+        (``layers``, an ``nn.ModuleList``)."""
+        featurewise = nn.ModuleDict()
+        for i, fw in enumerate(featurewise_nets):
+            where = f"featurewise_nets[{i}] (layer={fw.layer}"
+            if fw.layer in ("input", "input_with_global"):
+                for name, net in self.init_nets.items():
+                    assert isinstance(net, InitNet)
+                    size = len(self.variables[name]) + (net.global_size if fw.layer != "input" else 0)
+                    key = f"{i}_{'input' if fw.layer == 'input' else 'inputglobal'}_{name}"
+                    featurewise[key] = FeaturewiseTransformation(
+                        fw, num_params, size, f"{where}, stream '{name}')"
+                    )
+            elif fw.layer == "encoder_layers":
+                if not encoder.supports_layer_hook:
+                    msg = (
+                        f"{where}): the encoder {type(encoder).__name__} does not take a per-layer "
+                        f"conditioning (supports_layer_hook = False); use halite.nn.TransformerEncoder "
+                        f"or layer encoder (the encoder output)."
+                    )
+                    raise ValueError(msg)
+                featurewise[f"{i}_layers"] = nn.ModuleList(
+                    FeaturewiseTransformation(fw, num_params, int(encoder.embed_dim), f"{where}, block {j})")
+                    for j in range(encoder.num_layers)
+                )
+            else:
+                size = self.encoded_size if fw.layer == "encoder" else pool_net.out_features
+                featurewise[f"{i}_{fw.layer}"] = FeaturewiseTransformation(fw, num_params, size, f"{where})")
+        return featurewise
 
     def _check_multi_stream_encoder(self, encoder: SetEncoder) -> None:
         if not encoder.multi_stream:

@@ -1,4 +1,5 @@
-"""Model: its backbone (init nets -> encoder -> pooling, ``EncoderBackbone``) plus tasks."""
+"""Model: its backbone (init nets -> encoder -> pooling, ``EncoderBackbone``; or a jet-level
+init net, ``GlobalBackbone``) plus tasks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from halite.data.parameters import PARAMETERS, ParameterConfig
 from halite.data.specs import GLOBAL
 from halite.models.assembled import AssembledModel
 from halite.models.encoder_backbone import EncoderBackbone
+from halite.models.global_backbone import GlobalBackbone
 from halite.nn.backbone import InputInfo
 from halite.nn.layers.edges import EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig
@@ -31,16 +33,23 @@ class Model(AssembledModel):
     Tasks on the global object read the pooled vector; tasks on an encoded stream read its
     per-constituent representation, with the pooled vector as context.
 
+    Without ``encoder`` and ``pool_net`` the model is a jet-level network (salt's DL1): one init
+    net on the global object (``attach_global: false``, ``dense_config.output_size`` set) is the
+    backbone (``GlobalBackbone``; submodules ``norms``, ``init_nets``) and every task reads its
+    output.
+
     Parameters
     ----------
     init_nets
-        One embedding network per constituent stream.
+        One embedding network per constituent stream (or, without encoder and pooling, one
+        on the global object).
     encoder
         A ``halite.nn.SetEncoder`` mapping ``(B, N, D)`` + pad mask to ``(B, N, D_out)``.
         Several streams are concatenated along ``N`` unless the encoder is ``multi_stream``
-        (then it gets and returns dicts per stream).
+        (then it gets and returns dicts per stream). ``None`` (with ``pool_net`` None): a
+        jet-level network.
     pool_net
-        Pooling over all constituents -> ``(B, D_out)``.
+        Pooling over all constituents -> ``(B, D_out)``; ``None`` with ``encoder`` None.
     tasks
         Prediction heads with their losses.
     variables
@@ -77,9 +86,9 @@ class Model(AssembledModel):
     def __init__(
         self,
         init_nets: list[InitNetConfig],
-        encoder: SetEncoder,
-        pool_net: Pooling,
-        tasks: list[TaskBase],
+        encoder: SetEncoder | None = None,
+        pool_net: Pooling | None = None,
+        tasks: list[TaskBase] | None = None,
         variables: dict[str, list[str]] | None = None,
         norm_dict: str | dict | None = None,
         class_dict: str | None = None,
@@ -96,28 +105,63 @@ class Model(AssembledModel):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
+        if not tasks:
+            msg = "Model needs at least one task (model.tasks)."
+            raise ValueError(msg)
         norm = dict(self._load_norm(norm_dict))
-        backbone = EncoderBackbone(
+        backbone = self._backbone_for(
             init_nets, encoder, pool_net, edge_features, featurewise_nets, parameters, packed
         )
         streams = [s for s in self.variables if s not in (global_object, GLOBAL, PARAMETERS)]
         self.pooled_size = self.attach_backbone(
             backbone, InputInfo(self.variables, norm, global_object, streams), flat=True
         )
-        enc_out = backbone.encoded_size
+        enc_out = backbone.encoded_size if isinstance(backbone, EncoderBackbone) else 0
 
         def sizes(task: TaskBase) -> tuple[int, int]:
             if task.input_name == global_object:
                 return self.pooled_size, 0
-            if task.input_name in self.init_nets:
+            encoded = sorted(s for s in self.init_nets if s != global_object)
+            if task.input_name in encoded:
                 return enc_out, self.pooled_size
             msg = (
                 f"Task '{task.name}' reads stream '{task.input_name}', which is neither the global "
-                f"object '{global_object}' nor an encoded stream {sorted(self.init_nets)}."
+                f"object '{global_object}' nor an encoded stream {encoded}."
             )
             raise ValueError(msg)
 
         self.build_tasks(tasks, sizes, class_dict, label_names)
+
+    @staticmethod
+    def _backbone_for(
+        init_nets: list[InitNetConfig],
+        encoder: SetEncoder | None,
+        pool_net: Pooling | None,
+        edge_features: EdgeFeaturesConfig | None,
+        featurewise_nets: list[FeaturewiseConfig] | None,
+        parameters: dict[str, ParameterConfig] | None,
+        packed: bool,
+    ) -> EncoderBackbone | GlobalBackbone:
+        """``EncoderBackbone`` with an encoder and a pooling, ``GlobalBackbone`` with neither."""
+        if encoder is not None and pool_net is not None:
+            return EncoderBackbone(
+                init_nets, encoder, pool_net, edge_features, featurewise_nets, parameters, packed
+            )
+        if encoder is not None or pool_net is not None:
+            given, missing = ("encoder", "pool_net") if encoder is not None else ("pool_net", "encoder")
+            msg = (
+                f"Model has a {given} but no {missing}: give both (a set model) or neither (a jet-level "
+                f"network, one init net on the global object)."
+            )
+            raise ValueError(msg)
+        for key, value in (("edge_features", edge_features), ("featurewise_nets", featurewise_nets)):
+            if value:
+                msg = (
+                    f"{key} need constituents; a Model without encoder and pool_net (a jet-level network) "
+                    f"takes none. Remove {key}, or add an encoder and a pool_net."
+                )
+                raise ValueError(msg)
+        return GlobalBackbone(init_nets, parameters)
 
     def _load_norm(self, norm_dict: str | Mapping | None) -> Mapping:
         if norm_dict is None:
@@ -127,9 +171,11 @@ class Model(AssembledModel):
         return load_norm_dict(norm_dict, checked, self.global_object)  # GLOBAL reads the global object
 
     @property
-    def backbone(self) -> EncoderBackbone:
-        """The ``EncoderBackbone``."""
-        return cast(EncoderBackbone, super().backbone)  # no isinstance: torch.compile traces this
+    def backbone(self) -> EncoderBackbone | GlobalBackbone:
+        """The ``EncoderBackbone`` (or, for a jet-level network, the ``GlobalBackbone``)."""
+        return cast(
+            EncoderBackbone | GlobalBackbone, super().backbone
+        )  # no isinstance: torch.compile traces this
 
     @property
     def packed(self) -> bool:
@@ -168,8 +214,11 @@ class Model(AssembledModel):
         losses
             Task name -> unweighted scalar loss (empty without labels).
         """
-        packings = self.backbone.packings(pad_masks)
-        per_stream, pooled = self.backbone.forward_constituents(inputs, pad_masks, packings)
+        if not self.backbone.per_constituent:  # a jet-level network: every task reads its output
+            return super().forward(inputs, pad_masks, labels)
+        backbone = cast(EncoderBackbone, self.backbone)
+        packings = backbone.packings(pad_masks)
+        per_stream, pooled = backbone.forward_constituents(inputs, pad_masks, packings)
         outputs: dict[str, Tensor] = {}
         losses: dict[str, Tensor] = {}
         for task in self.tasks:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import h5py
 import pytest
+import torch
 
 from halite.commands import main
 from halite.io import read_yaml
@@ -99,17 +100,28 @@ def test_salt_config_fits_and_tests_from_the_command_line(
     assert read_yaml(run / "config.yaml")["model"]["model"]["class_path"] == "halite.models.Model"
 
 
-def test_dl1_names_the_missing_capability(tmp_path: Path) -> None:
-    """Through a `halite` subprocess, as a person sees it: status 2, the key named, no traceback."""
-    done = subprocess.run(
-        [sys.executable, "-m", "halite", *salt_train_args(tmp_path, "DL1.yaml")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 2
-    assert "model.model.init_args.pool_net" in done.stderr and "DL1-style" in done.stderr
-    assert "Traceback" not in done.stderr + done.stdout
+def test_dl1_fits_and_tests_through_a_halite_subprocess(tmp_path: Path) -> None:
+    """salt's DL1 (global object only: no encoder, no pool_net), as a person runs it: `halite fit`, `halite test`."""
+
+    def halite(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "halite", *args], capture_output=True, text=True, timeout=300, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "Traceback" not in done.stderr + done.stdout
+
+    halite(*salt_train_args(tmp_path, "DL1.yaml"))
+    run = run_dir(tmp_path)
+    saved = read_yaml(run / "config.yaml")["model"]["model"]
+    assert saved["class_path"] == "halite.models.Model"
+    assert saved["init_args"].get("encoder") is None and saved["init_args"].get("pool_net") is None
+    test_file = tmp_path / "dummy_test_sample_inputs.h5"
+    write_dummy_file(test_file, n_jets=100, seed=1)
+    halite("test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
+           "--data.num_test=100", "--data.batch_size=50", "--write_tracks=true")  # fmt: skip
+    (predictions,) = (run / "predictions").glob("*.h5")
+    with h5py.File(predictions) as f:
+        assert len(f["jets"]) == 100
 
 
 def test_param_concat_second_config_from_the_command_line(tmp_path: Path) -> None:
@@ -124,11 +136,30 @@ def test_param_concat_second_config_from_the_command_line(tmp_path: Path) -> Non
     assert saved["data"]["variables"]["PARAMETERS"] == ["mass"]
 
 
-def test_param_featurewise_names_the_featurewise_layer_halite_lacks(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """salt's test_param_featurewise: layer input (after the global variables) and layer encoder (every layer)."""
+def test_param_featurewise_second_config_from_the_command_line(tmp_path: Path) -> None:
+    """salt's test_param_featurewise: GN2.yaml, then ``--config=param_featurewise.yaml``: salt's FiLM layers
+    input (after the global variables), encoder (before every block) and global (the encoder output)."""
     args = salt_train_args(tmp_path, "GN2.yaml", params=True)
     args.insert(-4, f"--config={CONFIGS / 'param_featurewise.yaml'}")
-    assert main(args) == 2
-    assert "featurewise_nets[0].layer" in capsys.readouterr().err  # the first of two it cannot honour
+    args += ["--model.model.init_args.encoder.init_args.num_layers=2", "--data.num_workers=0"]
+    assert main(args) == 0
+    saved = read_yaml(run_dir(tmp_path) / "config.yaml")["model"]["model"]["init_args"]
+    layers = [(f["layer"], f["form"]) for f in saved["featurewise_nets"]]
+    assert layers == [("input_with_global", "salt"), ("encoder_layers", "salt"), ("encoder", "salt")]
+    assert saved["featurewise_nets"][1]["dense_config_scale"]["output_size"] == 256
+    assert saved["encoder"]["init_args"]["num_layers"] == 2
+    assert saved["encoder"]["init_args"]["drop_registers"] is False  # salt's default: registers pooled
+    run = run_dir(tmp_path)
+    (ckpt,) = (run / "ckpts").glob("last*.ckpt")
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+    per_layer = {k.split(".")[3] for k in state if k.startswith("model.featurewise.1_layers.")}
+    assert per_layer == {"0", "1"}  # one FiLM per encoder block
+
+    test_file = tmp_path / "dummy_test_sample_inputs.h5"
+    write_dummy_file(test_file, n_jets=100, seed=1, taus=True, params=True)
+    args = ["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
+            "--data.num_test=100", "--data.batch_size=50", "--data.num_workers=0"]  # fmt: skip
+    assert main(args) == 0
+    (predictions,) = (run / "predictions").glob("*.h5")
+    with h5py.File(predictions) as f:
+        assert len(f["jets"]) == 100

@@ -21,6 +21,7 @@ Activation = Literal[
     "Tanh",
     "Sigmoid",
     "Softplus",
+    "Mish",
     "Identity",
     "relu",
     "prelu",
@@ -33,6 +34,7 @@ Activation = Literal[
     "tanh",
     "sigmoid",
     "softplus",
+    "mish",
     "linear",
     "identity",
 ]
@@ -49,6 +51,7 @@ _ACTS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
     "softplus": nn.Softplus,
+    "mish": nn.Mish,
     "linear": nn.Identity,
     "identity": nn.Identity,
 }

@@ -8,6 +8,10 @@ from typing import Literal
 from torch import Tensor, nn
 
 from halite.nn.layers.dense import Dense, DenseConfig
+from halite.nn.layers.packing import Packing
+
+#: the values of ``FeaturewiseConfig.layer``
+FeaturewiseLayer = Literal["input", "input_with_global", "encoder_layers", "encoder", "global"]
 
 
 @dataclass
@@ -17,24 +21,33 @@ class FeaturewiseConfig:
     Parameters
     ----------
     layer
-        What is transformed: ``input`` (each constituent stream's normalised inputs,
-        before its init net), ``encoder`` (the encoder output, before pooling) or
-        ``global`` (the pooled representation).
+        What is transformed:
+
+        - ``input``: each constituent stream's normalised inputs, before its init net;
+        - ``input_with_global``: each init net's whole input, the stream's normalised inputs
+          with the global object's variables attached (``attach_global``), as salt's ``input``
+          (without ``attach_global`` the same as ``input``);
+        - ``encoder_layers``: the input of every encoder block (constituents and register
+          tokens), one transformation per block, as salt's ``encoder`` (the encoder must declare
+          ``supports_layer_hook``, as ``TransformerEncoder`` does);
+        - ``encoder``: the encoder output (register tokens included), before the pooling, as
+          salt's ``global``;
+        - ``global``: the pooled representation.
     dense_config_scale
         Network ``parameters -> scale``; its output size must be the width of the layer
         (leave ``output_size`` out to get it).
     dense_config_bias
         Network ``parameters -> bias``; same size rule.
     apply_norm
-        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting (after them
-        with ``form: salt``).
+        Apply a ``LayerNorm`` (no affine) to the features before scaling and shifting (with
+        ``form: salt`` after them, with a learned scale and bias, as salt's ``nn.LayerNorm``).
     form
         ``residual``: ``x * (1 + scale(c)) + bias(c)``, the last layers zero-initialised (starts as
         the identity). ``salt``: ``scale(c) * x + bias(c)`` with default initialisation, then the
         norm, as salt's ``FeaturewiseTransformation``.
     """
 
-    layer: Literal["input", "encoder", "global"]
+    layer: FeaturewiseLayer
     dense_config_scale: DenseConfig | None = None
     dense_config_bias: DenseConfig | None = None
     apply_norm: bool = False
@@ -68,7 +81,10 @@ class FeaturewiseTransformation(nn.Module):
         self.bias = self._net(
             config.dense_config_bias, condition_size, feature_size, where, "bias", self.salt_form
         )
-        self.norm = nn.LayerNorm(feature_size, elementwise_affine=False) if config.apply_norm else None
+        # salt's norm is torch's LayerNorm (a learned scale and bias); halite's residual form has none
+        self.norm = (
+            nn.LayerNorm(feature_size, elementwise_affine=self.salt_form) if config.apply_norm else None
+        )
 
     @staticmethod
     def _net(
@@ -90,16 +106,25 @@ class FeaturewiseTransformation(nn.Module):
             nn.init.zeros_(last.bias)
         return net
 
-    def forward(self, x: Tensor, condition: Tensor) -> Tensor:
-        """Transform ``x`` ``(B, F)`` or ``(B, N, F)`` given ``condition`` ``(B, P)``."""
+    def forward(self, x: Tensor, condition: Tensor, packing: Packing | None = None) -> Tensor:
+        """Transform ``x`` given ``condition`` ``(B, P)``.
+
+        ``x`` is ``(B, F)``, ``(B, N, F)``, or with ``packing`` the packed tokens ``(T, F)``
+        of the jets of ``packing`` (each token gets its own jet's scale and bias).
+        """
         if self.norm is not None and not self.salt_form:
             x = self.norm(x)
-        expand = (slice(None),) + (None,) * (x.dim() - 2)
+
+        def per_row(t: Tensor) -> Tensor:  # (B, F) -> broadcastable against x
+            if packing is not None:
+                return packing.per_constituent(t)
+            return t[(slice(None),) + (None,) * (x.dim() - 2)]
+
         if self.scale is not None:
-            scale = self.scale(condition)[expand]
+            scale = per_row(self.scale(condition))
             x = x * scale if self.salt_form else x * (1.0 + scale)
         if self.bias is not None:
-            x = x + self.bias(condition)[expand]
+            x = x + per_row(self.bias(condition))
         if self.norm is not None and self.salt_form:
             x = self.norm(x)
         return x

@@ -8,11 +8,17 @@ those flags and never probes for methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from torch import Tensor, nn
 
 from halite.nn.layers.packing import Packing
+
+#: ``hook(i, x, packing) -> x``, applied to the tokens before encoder block ``i``: ``x`` is
+#: ``(B, N', D)`` with ``packing`` None (padded), or the packed valid tokens ``(T, D)`` of
+#: ``packing`` (``N'`` counts the register tokens of the encoder, if any)
+LayerHook = Callable[[int, Tensor, "Packing | None"], Tensor]
 
 
 class SetEncoder(nn.Module):
@@ -30,6 +36,12 @@ class SetEncoder(nn.Module):
     - ``supports_packing``: ``forward_packed(x, packing)`` encodes the packed valid
       constituents ``(T, embed_dim)`` -> ``(T, out_features)``; the model uses it while the
       instance's ``packed`` is True (an encoder able to pack may be configured not to).
+    - ``supports_layer_hook``: ``forward(x, pad_mask, layer_hook=hook)`` (and
+      ``forward_packed(x, packing, layer_hook=hook)``) apply ``hook`` (a ``LayerHook``) to the
+      tokens before each of its ``num_layers`` blocks (per-layer conditioning, e.g. FiLM).
+    - ``output_registers`` > 0: ``forward`` returns ``(B, N + output_registers, out_features)``,
+      the constituents then that many register tokens (valid in every jet) for the pooling;
+      ``forward_packed`` returns the constituents only.
 
     A subclass that declares ``supports_packing`` or ``uses_edges`` must implement the
     matching method (checked when the class is defined).
@@ -51,6 +63,13 @@ class SetEncoder(nn.Module):
         The streams of a multi-stream encoder (``None`` otherwise).
     uses_edges
         The class implements ``build_edges`` and ``forward`` takes ``edge_x``.
+    supports_layer_hook
+        ``forward`` (and ``forward_packed``) take ``layer_hook``; ``num_layers`` is the number
+        of blocks it is applied before.
+    num_layers
+        Number of blocks (with ``supports_layer_hook``).
+    output_registers
+        Register tokens appended to the output of ``forward`` (0: the constituents only).
     """
 
     embed_dim: int
@@ -58,8 +77,11 @@ class SetEncoder(nn.Module):
     supports_packing: ClassVar[bool] = False
     multi_stream: ClassVar[bool] = False
     uses_edges: ClassVar[bool] = False
+    supports_layer_hook: ClassVar[bool] = False
     packed: bool = False
     input_names: list[str] | None = None
+    num_layers: int = 0
+    output_registers: int = 0
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -11,7 +11,7 @@ from halite.nn.layers.activations import Activation
 from halite.nn.layers.attention import key_mask_for_attention
 from halite.nn.layers.packing import Packing, packing_enabled
 from halite.nn.layers.prenorm import AttentionFactory, NormPlacement, NormType, PreNormBlock, make_norm
-from halite.nn.sets.base import SetEncoder
+from halite.nn.sets.base import LayerHook, SetEncoder
 
 
 class TransformerEncoder(SetEncoder):
@@ -57,13 +57,25 @@ class TransformerEncoder(SetEncoder):
         ``output`` of it (width ``out_features``, as salt's ``do_final_norm``), or ``none``.
     num_registers
         Learned register tokens appended to every set (salt's ``num_registers``; Darcet et al.,
-        arXiv:2309.16588): constituents attend to them, and they are dropped from the output.
+        arXiv:2309.16588): constituents attend to them.
     norm_type
         Where the block norms sit (salt's ``norm_type``): ``pre`` (default), ``post`` or ``hybrid``
         (per-head q / k / v RMSNorm, see ``halite.nn.layers.prenorm.NormPlacement``).
+    drop_registers
+        Drop the register tokens from the output (halite's default). ``False`` (salt's default)
+        keeps them: ``forward`` returns the constituents then the ``num_registers`` registers
+        (``output_registers``), which the model pools with the constituents; per-constituent
+        tasks never see them.
+
+    Notes
+    -----
+    ``forward(x, pad_mask, layer_hook=hook)`` applies ``hook(i, x, packing)`` to every token
+    (register tokens included) before block ``i`` (``supports_layer_hook``; e.g. salt's
+    per-layer FiLM, ``featurewise_nets`` with ``layer: encoder_layers``).
     """
 
     supports_packing = True
+    supports_layer_hook = True
 
     def __init__(
         self,
@@ -83,6 +95,7 @@ class TransformerEncoder(SetEncoder):
         final_norm_at: Literal["input", "output", "none"] = "input",
         num_registers: int = 0,
         norm_type: NormPlacement = "pre",
+        drop_registers: bool = True,
     ) -> None:
         super().__init__()
         self.mup = mup or muP  # checked against the muP set-up
@@ -90,7 +103,10 @@ class TransformerEncoder(SetEncoder):
             msg = f"TransformerEncoder num_registers must be >= 0, got {num_registers}."
             raise ValueError(msg)
         self.embed_dim = embed_dim
+        self.num_layers = num_layers
         self.num_registers = num_registers
+        self.drop_registers = drop_registers
+        self.output_registers = 0 if drop_registers else num_registers
         self.layers = nn.ModuleList(
             [
                 PreNormBlock(
@@ -131,30 +147,40 @@ class TransformerEncoder(SetEncoder):
         reg_mask = torch.zeros((x.shape[0], self.num_registers), dtype=torch.bool, device=x.device)
         return torch.cat([x, regs], dim=1), torch.cat([pad_mask, reg_mask], dim=1)
 
-    def forward(self, x: Tensor, pad_mask: Tensor | None = None) -> Tensor:
-        """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N, out_features)``."""
-        n = x.shape[1]
+    def forward(
+        self, x: Tensor, pad_mask: Tensor | None = None, layer_hook: LayerHook | None = None
+    ) -> Tensor:
+        """Encode ``x`` ``(B, N, D)`` with pad mask ``(B, N)`` -> ``(B, N + output_registers, out_features)``.
+
+        ``layer_hook(i, x, packing)`` transforms the tokens before block ``i`` (see the class notes).
+        """
+        n = x.shape[1] + self.output_registers
         x, pad_mask = self._with_registers(x, pad_mask)
         if pad_mask is not None and packing_enabled(self.packed):
             packing = Packing.from_mask(pad_mask)
-            return packing.unpack(self._blocks_packed(packing.pack(x), packing))[:, :n]
+            return packing.unpack(self._blocks_packed(packing.pack(x), packing, layer_hook))[:, :n]
         attn_mask = key_mask_for_attention(pad_mask)
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
+            if layer_hook is not None:
+                x = layer_hook(i, x, None)
             x = layer(x, attn_mask)
         return self.project(x)[:, :n]
 
-    def forward_packed(self, x: Tensor, packing: Packing) -> Tensor:
-        """Encode packed valid constituents ``x`` ``(T, D)`` -> ``(T, out_features)``."""
+    def forward_packed(self, x: Tensor, packing: Packing, layer_hook: LayerHook | None = None) -> Tensor:
+        """Encode packed valid constituents ``x`` ``(T, D)`` -> ``(T, out_features)`` (no registers)."""
         if not self.num_registers:
-            return self._blocks_packed(x, packing)
+            return self._blocks_packed(x, packing, layer_hook)
         n = packing.pad_mask.shape[1]
         padded, mask = self._with_registers(packing.unpack(x), packing.pad_mask)
         assert mask is not None
         inner = Packing.from_mask(mask)
-        return packing.pack(inner.unpack(self._blocks_packed(inner.pack(padded), inner))[:, :n])
+        encoded = inner.unpack(self._blocks_packed(inner.pack(padded), inner, layer_hook))
+        return packing.pack(encoded[:, :n])
 
-    def _blocks_packed(self, x: Tensor, packing: Packing) -> Tensor:
-        for layer in self.layers:
+    def _blocks_packed(self, x: Tensor, packing: Packing, layer_hook: LayerHook | None = None) -> Tensor:
+        for i, layer in enumerate(self.layers):
+            if layer_hook is not None:
+                x = layer_hook(i, x, packing)
             x = layer(x, None, packing=packing)  # a module call, so forward hooks see every block
         return self.project(x)
 

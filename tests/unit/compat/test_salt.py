@@ -171,8 +171,8 @@ def test_featurewise_nets_dense_configs_translated() -> None:
             "form": "salt",
         }
     ]
-    fw[0]["layer"] = "encoder"
-    with pytest.raises(SaltConfigError, match="every encoder layer"):
+    fw[0]["layer"] = "nonsense"
+    with pytest.raises(SaltConfigError, match="featurewise_nets.0..layer"):
         translate(salt_config(featurewise_nets=fw))
 
 
@@ -295,10 +295,15 @@ def test_translate_is_pure() -> None:
     assert c == before
 
 
-def test_featurewise_input_layer_needs_the_same_features_as_salt() -> None:
-    fw = [{"layer": "input", "dense_config_scale": {"hidden_layers": [4], "output_size": 3}}]
-    with pytest.raises(SaltConfigError, match="attach_global"):
-        translate(salt_config(featurewise_nets=fw))
-    c = salt_config(featurewise_nets=fw)
-    model_args(c)["init_nets"][0]["attach_global"] = False
-    assert model_args(translate(c)[0])["featurewise_nets"][0]["layer"] == "input"
+def test_featurewise_layers_take_salts_meaning() -> None:
+    """salt's input: after the global variables are attached; encoder: before every block."""
+    fw = [{"layer": "input", "dense_config_scale": {"hidden_layers": [4], "output_size": 5}},
+          {"layer": "encoder", "dense_config_bias": {"hidden_layers": [4], "output_size": 16}}]  # fmt: skip
+    out, notes = translate(salt_config(featurewise_nets=fw))
+    assert [f["layer"] for f in model_args(out)["featurewise_nets"]] == [
+        "input_with_global",
+        "encoder_layers",
+    ]
+    assert any(
+        "layer encoder: halite's layer encoder_layers (the input of every encoder block" in n for n in notes
+    )

@@ -15,13 +15,13 @@ def test_transformer_arguments_keep_their_salt_meaning() -> None:
     assert encoder_args(out) == {
         "embed_dim": 16, "num_layers": 2, "out_dim": 8, "activation": "ReLU", "hidden_dim_scale": 2,
         "num_heads": 4, "dropout": 0.0, "final_norm_at": "output", "num_registers": 1,
+        "drop_registers": False,
     }  # fmt: skip
     assert any("attn_type 'flash-varlen'" in n for n in notes)
     assert encoder_args(translate(with_encoder(do_final_norm=False))[0])["final_norm_at"] == "none"
     assert any("num_registers 1" in n and "pools the register tokens" in n for n in notes)
-    assert (
-        encoder_args(translate(with_encoder(num_registers=8, drop_registers=True))[0])["num_registers"] == 8
-    )
+    dropped = encoder_args(translate(with_encoder(num_registers=8, drop_registers=True))[0])
+    assert dropped["num_registers"] == 8 and dropped["drop_registers"] is True
 
 
 def test_rmsnorm_and_gated_feed_forward() -> None:

@@ -21,6 +21,7 @@ from halite.nn.layers.activations import Activation, init_linear, make_activatio
         ("tanh", "Tanh", nn.Tanh),
         ("sigmoid", "Sigmoid", nn.Sigmoid),
         ("softplus", "Softplus", nn.Softplus),
+        ("mish", "Mish", nn.Mish),
         ("elu", "ELU", nn.ELU),
         ("linear", "Identity", nn.Identity),
     ],

@@ -54,9 +54,26 @@ def test_salt_form_scales_then_normalises() -> None:
     expected = torch.nn.functional.layer_norm(expected, (3,))
     assert torch.allclose(fw(x, c), expected, atol=1e-6)
     assert fw.scale.net[-1].weight.abs().sum() > 0  # default initialisation, not the identity start
+    assert fw.norm is not None and fw.norm.weight.shape == (3,)  # salt's LayerNorm learns a scale and bias
 
 
 def test_dense_config_final_activation() -> None:
     net = Dense.from_config(DenseConfig([4], output_size=2, final_activation="Sigmoid"), 3)
     out = net(torch.randn(6, 3))
     assert ((out > 0) & (out < 1)).all() and isinstance(net.net[-1], torch.nn.Sigmoid)
+
+
+def test_packed_tokens_get_their_own_jets_transformation() -> None:
+    """With a ``Packing``, every packed token is transformed by its jet's scale and bias."""
+    from halite.nn.layers.packing import Packing
+
+    torch.manual_seed(0)
+    cfg = FeaturewiseConfig("encoder_layers", DenseConfig([4]), DenseConfig([4]), form="salt")
+    fw = FeaturewiseTransformation(cfg, 2, 3, "test")
+    x, c = torch.randn(4, 6, 3), torch.randn(4, 2)
+    mask = torch.arange(6)[None] >= torch.tensor([6, 0, 2, 3])[:, None]
+    packing = Packing.from_mask(mask)
+    packed = packing.unpack(fw(packing.pack(x), c, packing))
+    expected = fw.scale(c)[:, None] * x + fw.bias(c)[:, None]
+    assert torch.allclose(packed[~mask], expected[~mask], atol=1e-6)
+    assert torch.allclose(fw(x, c), expected, atol=1e-6)

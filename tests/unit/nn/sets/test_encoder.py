@@ -110,3 +110,51 @@ def test_register_tokens_packed_padded_and_empty_sets() -> None:
     assert "registers" not in plain.state_dict()
     with pytest.raises(ValueError, match="num_registers"):
         TransformerEncoder(8, 1, num_heads=2, num_registers=-1)
+
+
+def _shift_hook(i: int, x: torch.Tensor, packing: object) -> torch.Tensor:
+    return x * (1.5 + i) + 0.25 * (i + 1)  # differs per block, the same for every token
+
+
+def test_layer_hook_is_applied_before_every_block_packed_and_padded() -> None:
+    """``layer_hook(i, x, packing)`` = transforming the tokens by hand before block ``i``."""
+    torch.manual_seed(0)
+    enc = TransformerEncoder(8, 2, num_heads=2, out_dim=4, num_registers=2).eval()
+    assert enc.supports_layer_hook and enc.num_layers == 2
+    x = torch.randn(3, 5, 8)
+    mask = torch.arange(5)[None] >= torch.tensor([2, 0, 5])[:, None]
+    # by hand, padded: registers appended, hook then block, final norm + projection, registers dropped
+    h = torch.cat([x, enc.registers.expand(3, -1, -1)], dim=1)
+    full = torch.cat([mask, torch.zeros(3, 2, dtype=torch.bool)], dim=1)
+    from halite.nn.layers.attention import key_mask_for_attention
+
+    with torch.no_grad():
+        for i, layer in enumerate(enc.layers):
+            h = layer(_shift_hook(i, h, None), key_mask_for_attention(full))
+        expected = enc.project(h)[:, :5]
+        packed = enc(x, mask, layer_hook=_shift_hook)
+        assert torch.allclose(packed[~mask], expected[~mask], atol=1e-5)
+        enc.packed = False
+        padded = enc(x, mask, layer_hook=_shift_hook)
+        assert torch.allclose(padded[~mask], expected[~mask], atol=1e-5)
+        assert not torch.allclose(enc(x, mask)[~mask], expected[~mask], atol=1e-3)
+
+
+def test_kept_registers_follow_the_constituents_packed_padded_and_empty_sets() -> None:
+    """``drop_registers=False`` (salt's default): the output ends with the register tokens."""
+    torch.manual_seed(0)
+    keep = TransformerEncoder(8, 2, num_heads=2, out_dim=4, num_registers=3, drop_registers=False).eval()
+    drop = TransformerEncoder(8, 2, num_heads=2, out_dim=4, num_registers=3).eval()
+    drop.load_state_dict(keep.state_dict())  # no new parameters: the same layout
+    assert (keep.output_registers, drop.output_registers) == (3, 0)
+    x = torch.randn(3, 5, 8)
+    mask = torch.arange(5)[None] >= torch.tensor([2, 0, 5])[:, None]
+    with torch.no_grad():
+        out = keep(x, mask)
+        assert out.shape == (3, 8, 4)
+        assert torch.allclose(out[:, :5][~mask], drop(x, mask)[~mask], atol=1e-6)
+        keep.packed = False
+        padded = keep(x, mask)
+        assert torch.allclose(padded[:, 5:], out[:, 5:], atol=1e-5)  # the registers, jet 1 has no tracks
+        assert torch.allclose(padded[:, :5][~mask], out[:, :5][~mask], atol=1e-5)
+        assert torch.isfinite(out).all()
