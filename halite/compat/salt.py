@@ -9,12 +9,13 @@ halite cannot honour raises ``SaltConfigError`` naming the key and the fix. Used
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
+from halite.compat.salt_data import data_block
 from halite.compat.salt_encoder import encoder, pooling
 from halite.compat.salt_model import SaltConfigError, class_name, dense, fail, take, tasks
+from halite.compat.salt_trainer import trainer_block
 
 __all__ = ["SaltConfigError", "is_salt_config", "translate"]
 
@@ -58,10 +59,10 @@ def translate(config: Mapping[str, Any], comet_account: bool = False) -> tuple[d
     for key in ("name", "seed_everything", "ckpt_path", "compile"):
         if key in c:
             out[key] = c[key]
-    data, variables, global_object = _data(c.get("data") or {}, notes)
+    data, variables, global_object = data_block(c.get("data") or {}, notes)
     out["model"] = _wrapper(c.get("model") or {}, notes, variables, global_object, out)
     out["data"] = data
-    out["trainer"] = _trainer(c.get("trainer") or {}, notes, comet_account)
+    out["trainer"] = trainer_block(c.get("trainer") or {}, notes, comet_account)
     return out, notes
 
 
@@ -280,137 +281,3 @@ def _featurewise(f: Mapping[str, Any], where: str, notes: list[str], has_encoder
         if a.get(key) is not None:
             a[key] = dense(a[key], f"{where}.{key}", notes, input_size=1)
     return a
-
-
-#: salt data keys halite's JetDataModule reads with the same meaning
-_DATA_SAME = {
-    "train_file", "val_file", "test_file", "variables", "norm_dict", "class_dict", "global_object",
-    "num_inputs", "input_map", "num_train", "num_val", "num_test", "batch_size", "num_workers",
-    "pin_memory", "PARAMETERS", "multi_target",
-}  # fmt: skip
-#: salt 0.13's lower-case special streams -> halite's names (``halite.data.specs.GLOBAL``, ``PARAMETERS``)
-_STREAM_NAMES = {"global": "GLOBAL", "parameters": "PARAMETERS"}
-#: salt's S3 keys: passed unchanged (halite's JetDataModule reads salt's S3 keys)
-_DATA_S3 = {
-    "use_S3",
-    "download_S3",
-    "pubKey",
-    "secKey",
-    "url",
-    "bucket",
-    "download_path",
-    "download_files",
-    "config_s3",
-}
-#: loader tuning that halite's data module decides itself
-_DATA_DROPPED = {
-    "persistent_workers": "halite keeps its workers for the run",
-    "prefetch_factor": "halite's loader reads whole batches per block",
-    "multiprocessing_context": "halite picks the worker start method",
-    "move_files_temp": "halite reads the files in place (block reads); copy them to fast storage yourself",
-}
-
-
-def _data(d: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any], dict[str, Any], str]:
-    a = take(
-        d,
-        _DATA_SAME
-        | {"parameters"}
-        | _DATA_S3
-        | set(_DATA_DROPPED)
-        | {"labeller_config", "test_suff", "non_finite_to_num", "selections"},
-        "data",
-    )
-    for key, why in _DATA_DROPPED.items():
-        if key in a:
-            a.pop(key)
-            notes.append(f"data.{key}: {why}; dropped")
-    for key in ("labeller_config", "test_suff"):
-        if a.get(key):
-            fail(f"data.{key}", "not available in halite; remove it (labels: write them with `halite prep`).")
-        a.pop(key, None)
-    if "selections" in a:
-        if a.pop("selections"):
-            fail(
-                "data.selections",
-                "salt's per-stream constituent cuts are not applied by halite's data module; remove "
-                "them and write the selected constituents with `halite prep` (or cut when you make the files).",
-            )
-        notes.append("data.selections: null (no constituent cuts); dropped")
-    input_map = dict(a.get("input_map") or {})
-    if "global" in input_map:  # salt reads the `global` variables from the global object
-        input_map.pop("global")
-        a["input_map"] = input_map
-        notes.append(
-            "data.input_map.global: salt and halite read the global variables from the global object; dropped"
-        )
-    if "non_finite_to_num" in a and a.pop("non_finite_to_num"):
-        a["non_finite"] = "zero"
-        notes.append("data.non_finite_to_num: true -> data.non_finite: zero (NaN / inf inputs read as 0)")
-    variables = {}
-    for k, v in (a.get("variables") or {}).items():
-        name = _STREAM_NAMES.get(k, k)
-        if name != k:
-            notes.append(f"data.variables.{k}: salt 0.13's lower-case name of halite's {name} entry")
-        variables[name] = list(v or [])
-    if "parameters" in a:
-        a["PARAMETERS"] = a.pop("parameters")
-        notes.append("data.parameters: halite's data.PARAMETERS (train / test values per parameter)")
-    a["variables"] = variables
-    return copy.deepcopy(a), variables, str(a.get("global_object", "jets"))
-
-
-_CALLBACKS_DROPPED = {
-    "salt.callbacks.Checkpoint": "halite writes <run>/ckpts/ itself (every epoch, monitor val_loss)",
-    "salt.callbacks.SaveConfigCallback": "halite saves <run>/config.yaml itself",
-}
-
-
-#: halite's writer of salt's prediction files (same arguments, same meaning)
-PREDICTION_WRITER = "halite.training.callbacks.prediction_writer.PredictionWriter"
-
-
-def _prediction_writer(init: Mapping[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
-    """``salt.callbacks.PredictionWriter`` -> halite's, every salt 0.13 argument kept.
-
-    ``write_objects`` (MaskFormer object outputs) needs a mask decoder halite lacks: ``true`` raises.
-    """
-    w = take(init, {"write_tracks", "write_objects", "half_precision", "object_classes", "extra_vars"}, where)
-    if w.pop("write_objects", False):
-        fail(
-            f"{where}.write_objects",
-            "salt's MaskFormer object outputs need a mask decoder, which halite's Model does not have; "
-            "remove write_objects.",
-        )
-    notes.append(f"{where} salt.callbacks.PredictionWriter: {PREDICTION_WRITER} (writes on `test`)")
-    return {"class_path": PREDICTION_WRITER, "init_args": w}
-
-
-def _trainer(t: Mapping[str, Any], notes: list[str], comet_account: bool) -> dict[str, Any]:
-    out = copy.deepcopy(dict(t))
-    logger = out.get("logger")
-    if isinstance(logger, Mapping) and "Comet" in str(logger.get("class_path", "")) and not comet_account:
-        out.pop("logger")
-        notes.append("trainer.logger: CometLogger without a Comet account (COMET_API_KEY); halite's CSV and "
-                     "TensorBoard loggers in the run directory instead")  # fmt: skip
-    callbacks = []
-    for i, cb in enumerate(out.get("callbacks") or []):
-        where = f"trainer.callbacks[{i}]"
-        path, init = class_name(cb, where)
-        if path in _CALLBACKS_DROPPED:
-            notes.append(f"{where} {path}: {_CALLBACKS_DROPPED[path]}; dropped")
-        elif path == "salt.callbacks.PredictionWriter":
-            callbacks.append(_prediction_writer(init, where, notes))
-        elif path == "salt.callbacks.PerformanceWriter":
-            w = take(init, {"dir_path", "add_metrics", "stdOut"}, where)
-            if "stdOut" in w:
-                w["stdout"] = w.pop("stdOut")
-            callbacks.append({"class_path": "halite.training.callbacks.performance_writer.PerformanceWriter",
-                              "init_args": w})  # fmt: skip
-        elif path.startswith("salt."):
-            fail(f"{where}.class_path", f"'{path}' has no halite callback; remove it.")
-        else:
-            callbacks.append(cb)
-    if "callbacks" in out:
-        out["callbacks"] = callbacks
-    return out

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from halite.compat import SaltConfigError
-from halite.compat.salt import PREDICTION_WRITER, translate
+from halite.compat import SaltConfigError, translate
+from halite.compat.salt_trainer import PREDICTION_WRITER
 from halite.training.callbacks.prediction_writer import PredictionWriter
 from tests.unit.compat.test_salt import salt_config
 
