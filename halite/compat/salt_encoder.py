@@ -68,9 +68,11 @@ def transformer(init: Mapping[str, Any], where: str, notes: list[str]) -> tuple[
         fail(f"{where}.norm", f"'{norm}' is not available; halite's transformer takes LayerNorm or RMSNorm.")
     if norm != "LayerNorm":
         out["norm"] = norm
-    notes.append(
-        f"{where}.norm {norm}: halite's norms have a learned scale (and LayerNorm a bias); salt's LayerNorm has none"
-    )
+    else:  # salt's LayerNorm has no learned scale and bias (salt.models.layernorm)
+        out["norm_affine"] = False
+        notes.append(
+            f"{where}.norm LayerNorm: norm_affine false (salt's LayerNorm has no learned scale or bias)"
+        )
     # salt normalises the output of the projection (width out_dim), or nothing without do_final_norm
     out["final_norm_at"] = "output" if a.get("do_final_norm", True) else "none"
     registers = int(a.get("num_registers", 1))

@@ -36,10 +36,14 @@ NormType = Literal["LayerNorm", "RMSNorm"]
 NormPlacement = Literal["pre", "post", "hybrid"]
 
 
-def make_norm(norm: NormType, width: int) -> nn.Module:
-    """A ``LayerNorm`` or ``RMSNorm`` (eps 1e-5, learned scale) of ``width`` features."""
+def make_norm(norm: NormType, width: int, affine: bool = True) -> nn.Module:
+    """A ``LayerNorm`` or ``RMSNorm`` (eps 1e-5, learned scale) of ``width`` features.
+
+    ``affine=False``: a ``LayerNorm`` without learned scale and bias (salt's ``LayerNorm``);
+    ``RMSNorm`` keeps its learned scale (as salt's does).
+    """
     if norm == "LayerNorm":
-        return nn.LayerNorm(width)
+        return nn.LayerNorm(width, elementwise_affine=affine)
     if norm == "RMSNorm":
         return RMSNorm(width, eps=1e-5)
     msg = f"Unknown norm '{norm}'; choose LayerNorm or RMSNorm."
@@ -100,6 +104,8 @@ class PreNormBlock(nn.Module):
         MLP with fixed ``Sequential`` slots ``Linear, act, norm|Identity, Dropout, Linear`` (point backbones).
     norm
         The two block norms: ``LayerNorm`` or ``RMSNorm``.
+    norm_affine
+        ``False``: the ``LayerNorm``s have no learned scale and bias (salt's ``LayerNorm``).
     gated
         Gated feed-forward (``GLU``, hidden width ``int(D * hidden_dim_scale)`` per half) instead of the MLP.
     norm_type
@@ -125,6 +131,7 @@ class PreNormBlock(nn.Module):
         gated: bool = False,
         norm_type: NormPlacement = "pre",
         depth: int = 0,
+        norm_affine: bool = True,
     ) -> None:
         super().__init__()
         if gated and (normformer or fixed_slots):
@@ -144,7 +151,7 @@ class PreNormBlock(nn.Module):
         self._hybrid_late = norm_type == "hybrid" and depth > 0
         self._names = names
         attn_p = dropout if attn_dropout is None else attn_dropout
-        self.norm1 = nn.Identity() if self._hybrid_late else make_norm(norm, embed_dim)
+        self.norm1 = nn.Identity() if self._hybrid_late else make_norm(norm, embed_dim, norm_affine)
         # registered by name (not add_module: the ``attention`` / ``mlp`` properties below shadow the names)
         self._modules[names[0]] = (
             ScaledDotProductAttention(embed_dim, num_heads, attn_p, qkv_norm=True)
@@ -152,7 +159,7 @@ class PreNormBlock(nn.Module):
             else build_attention(attention, embed_dim, num_heads, attn_p, "encoder")
         )
         self.post_attn_norm = nn.LayerNorm(embed_dim) if normformer else nn.Identity()
-        self.norm2 = make_norm(norm, embed_dim)
+        self.norm2 = make_norm(norm, embed_dim, norm_affine)
         hidden = int(embed_dim * hidden_dim_scale)
         mlp: nn.Module = (
             GLU(embed_dim, hidden, activation, dropout)

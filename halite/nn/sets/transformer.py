@@ -50,6 +50,9 @@ class TransformerEncoder(SetEncoder):
         set-up (``model.mup`` / ``model.mup_config``), which is an error without one.
     norm
         Norm of every block and the final norm: ``LayerNorm`` or ``RMSNorm`` (salt's ``norm``).
+    norm_affine
+        ``False``: those ``LayerNorm``s have no learned scale and bias, as salt's ``LayerNorm``
+        (halite's default keeps them).
     gated
         Gated (GLU) feed-forward in every block (salt's ``dense_kwargs.gated``).
     final_norm_at
@@ -96,6 +99,7 @@ class TransformerEncoder(SetEncoder):
         num_registers: int = 0,
         norm_type: NormPlacement = "pre",
         drop_registers: bool = True,
+        norm_affine: bool = True,
     ) -> None:
         super().__init__()
         self.mup = mup or muP  # checked against the muP set-up
@@ -120,6 +124,7 @@ class TransformerEncoder(SetEncoder):
                     gated=gated,
                     norm_type=norm_type,
                     depth=depth,
+                    norm_affine=norm_affine,
                 )
                 for depth in range(num_layers)
             ]
@@ -131,7 +136,7 @@ class TransformerEncoder(SetEncoder):
         self.out_features = out_dim or embed_dim
         width = self.out_features if final_norm_at == "output" else embed_dim
         # registered before out_proj: the state-dict key order of existing checkpoints
-        self.final_norm = make_norm(norm, width) if final_norm_at != "none" else nn.Identity()
+        self.final_norm = make_norm(norm, width, norm_affine) if final_norm_at != "none" else nn.Identity()
         self.out_proj = nn.Linear(embed_dim, out_dim) if out_dim else None
         self.packed = packed and all(_attention_packs(layer) for layer in self.layers)
         if num_registers:  # registered last: existing state-dict layouts are unchanged without registers

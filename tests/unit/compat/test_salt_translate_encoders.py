@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import torch
 
 from halite.compat import SaltConfigError, translate
 from tests.unit.compat.test_salt import encoder_args, model_args, salt_config, with_encoder
@@ -15,7 +16,7 @@ def test_transformer_arguments_keep_their_salt_meaning() -> None:
     assert encoder_args(out) == {
         "embed_dim": 16, "num_layers": 2, "out_dim": 8, "activation": "ReLU", "hidden_dim_scale": 2,
         "num_heads": 4, "dropout": 0.0, "final_norm_at": "output", "num_registers": 1,
-        "drop_registers": False,
+        "drop_registers": False, "norm_affine": False,
     }  # fmt: skip
     assert any("attn_type 'flash-varlen'" in n for n in notes)
     assert encoder_args(translate(with_encoder(do_final_norm=False))[0])["final_norm_at"] == "none"
@@ -28,6 +29,25 @@ def test_rmsnorm_and_gated_feed_forward() -> None:
     c = with_encoder(norm="RMSNorm", dense_kwargs={"activation": "SiLU", "gated": True})
     args = encoder_args(translate(c)[0])
     assert args["norm"] == "RMSNorm" and args["gated"] is True
+    assert "norm_affine" not in args  # salt's RMSNorm has a learned scale, as halite's
+
+
+def test_salt_layernorm_has_no_learned_scale_or_bias() -> None:
+    """salt's LayerNorm is elementwise_affine=False: the translated encoder has no norm parameters."""
+    from halite.nn import TransformerEncoder
+
+    out, notes = translate(salt_config())
+    args = encoder_args(out)
+    assert args["norm_affine"] is False
+    assert any("norm_affine false" in n for n in notes)
+    enc = TransformerEncoder(**args)
+    norms = [m for m in enc.modules() if isinstance(m, torch.nn.LayerNorm)]
+    assert len(norms) == 2 * args["num_layers"] + 1
+    assert all(m.weight is None and m.bias is None for m in norms)
+    assert sum(p.numel() for m in norms for p in m.parameters()) == 0
+    native = TransformerEncoder(**{**args, "norm_affine": True})
+    extra = sum(p.numel() for p in native.parameters()) - sum(p.numel() for p in enc.parameters())
+    assert extra == 2 * (2 * args["num_layers"] * args["embed_dim"] + args["out_dim"])
 
 
 def test_salt_attention_defaults_to_one_head() -> None:
