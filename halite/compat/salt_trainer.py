@@ -30,7 +30,11 @@ def _prediction_writer(init: Mapping[str, Any], where: str, notes: list[str]) ->
             "salt's MaskFormer object outputs need a mask decoder, which halite's Model does not have; "
             "remove write_objects.",
         )
-    notes.append(f"{where} salt.callbacks.PredictionWriter: {PREDICTION_WRITER} (writes on `test`)")
+    w["beside_checkpoint"] = True  # salt writes <run>/ckpts/<ckpt>__test_<sample>.h5
+    notes.append(
+        f"{where} salt.callbacks.PredictionWriter: {PREDICTION_WRITER} (writes on `test`, next to the "
+        "checkpoint in <run>/ckpts/ as salt does)"
+    )
     return {"class_path": PREDICTION_WRITER, "init_args": w}
 
 

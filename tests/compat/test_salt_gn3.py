@@ -57,7 +57,7 @@ def test_gn3_fits_and_tests_from_the_command_line(
     args = ["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
             "--data.num_test=100", "--data.batch_size=50", "--write_tracks=true"]  # fmt: skip
     assert main(args) == 0
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     name = saved["name"]
     with h5py.File(predictions) as f:
         jets = f["jets"]

@@ -46,7 +46,7 @@ def test_gn2_mup_setup_fit_and_test(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     write_dummy_file(test_file, n_jets=100, seed=1)
     assert main(["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
                  "--data.num_test=100", "--data.batch_size=50"]) == 0  # fmt: skip
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     with h5py.File(predictions) as f:
         assert len(f["jets"]) == 100 and "GN2_pb" in f["jets"].dtype.names
 

@@ -92,7 +92,7 @@ def test_salt_config_fits_and_tests_from_the_command_line(
     args = ["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
             "--data.num_test=100", "--data.batch_size=50", "--write_tracks=true"]  # fmt: skip
     assert main(args) == 0
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     with h5py.File(predictions) as f:
         assert len(f["jets"]) == 100
         if config.startswith("GN2"):
@@ -119,7 +119,7 @@ def test_dl1_fits_and_tests_through_a_halite_subprocess(tmp_path: Path) -> None:
     write_dummy_file(test_file, n_jets=100, seed=1)
     halite("test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
            "--data.num_test=100", "--data.batch_size=50", "--write_tracks=true")  # fmt: skip
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     with h5py.File(predictions) as f:
         assert len(f["jets"]) == 100
 
@@ -160,6 +160,6 @@ def test_param_featurewise_second_config_from_the_command_line(tmp_path: Path) -
     args = ["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
             "--data.num_test=100", "--data.batch_size=50", "--data.num_workers=0"]  # fmt: skip
     assert main(args) == 0
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     with h5py.File(predictions) as f:
         assert len(f["jets"]) == 100

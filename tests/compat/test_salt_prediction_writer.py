@@ -57,7 +57,7 @@ def test_extra_vars_and_half_precision_reach_the_predictions(tmp_path: Path) -> 
     write_dummy_file(test_file, n_jets=100, seed=1)
     assert main(["test", f"--config={config_path}", f"--data.test_file={test_file}",
                  "--data.num_test=100", "--data.batch_size=50"]) == 0  # fmt: skip
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     with h5py.File(predictions) as f:
         jets = f["jets"]
         assert list(jets.dtype.names) == [*EXTRA, "regression_example_output_std_norm",

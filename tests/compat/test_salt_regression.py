@@ -51,7 +51,7 @@ def salt_test(run: Path, tmp: Path) -> Path:
     args = ["test", f"--config={run / 'config.yaml'}", f"--data.test_file={test_file}",
             "--data.num_test=100", "--data.batch_size=50", "--write_tracks=true"]  # fmt: skip
     assert main(args) == 0
-    (predictions,) = (run / "predictions").glob("*.h5")
+    (predictions,) = (run / "ckpts").glob("*.h5")  # beside the checkpoint, as salt writes it
     return predictions
 
 

@@ -50,7 +50,10 @@ class PredictionWriter(L.Callback):
     write_tracks
         Also write the outputs of tasks on streams named ``*tracks*``.
     output_path
-        Explicit output file; default next to the checkpoint's run directory.
+        Explicit output file; default ``<run>/predictions/<ckpt>__test_<file>.h5``.
+    beside_checkpoint
+        Write ``<run>/ckpts/<ckpt>__test_<file>.h5`` instead, next to the checkpoint, where
+        salt's writer puts it (the salt translation sets this, so salt users' scripts find it).
     half_precision
         Write floats as ``float16`` (salt's option).
     extra_vars
@@ -70,6 +73,7 @@ class PredictionWriter(L.Callback):
         extra_vars: dict[str, list[str]] | None = None,
         object_classes: list[str] | None = None,
         write_objects: bool = False,
+        beside_checkpoint: bool = False,
     ) -> None:
         super().__init__()
         if write_objects:
@@ -80,6 +84,7 @@ class PredictionWriter(L.Callback):
             raise ValueError(msg)
         self.write_tracks = write_tracks
         self.output_path = output_path
+        self.beside_checkpoint = beside_checkpoint
         self.half_precision = half_precision
         self.extra_vars = {k: list(v) for k, v in (extra_vars or {}).items()}
         self.object_classes = list(object_classes) if object_classes else None
@@ -110,16 +115,17 @@ class PredictionWriter(L.Callback):
             return self.output_path if is_remote(self.output_path) else Path(self.output_path)
         ckpt = trainer.ckpt_path
         test_stem = Path(str(test_file)).stem
+        folder = "ckpts" if self.beside_checkpoint else "predictions"
         if ckpt and is_remote(ckpt):  # s3://bucket/<run>/ckpts/<name>.ckpt
             run_url, _, name = str(ckpt).rsplit("/", 2)
-            return join(run_url, "predictions", f"{Path(name).stem}__test_{test_stem}.h5")
+            return join(run_url, folder, f"{Path(name).stem}__test_{test_stem}.h5")
         if ckpt:
             run_dir = Path(ckpt).parent.parent
             stem = Path(ckpt).stem
         else:
             run_dir = Path(trainer.default_root_dir)
             stem = "untrained"
-        return run_dir / "predictions" / f"{stem}__test_{test_stem}.h5"
+        return run_dir / folder / f"{stem}__test_{test_stem}.h5"
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero or not self._chunks:

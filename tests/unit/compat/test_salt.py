@@ -269,7 +269,7 @@ def test_prediction_and_performance_writers() -> None:
     assert "write_tracks" not in out  # the writer's own argument, as in salt
     assert out["trainer"]["callbacks"] == [
         {"class_path": "halite.training.callbacks.prediction_writer.PredictionWriter",
-         "init_args": {"write_tracks": True}},
+         "init_args": {"write_tracks": True, "beside_checkpoint": True}},
         {"class_path": "halite.training.callbacks.performance_writer.PerformanceWriter",
          "init_args": {"add_metrics": ["a"], "stdout": True}},
     ]  # fmt: skip

@@ -25,10 +25,11 @@ def test_every_prediction_writer_argument_is_kept() -> None:
     (cb,) = out["trainer"]["callbacks"]
     assert cb["class_path"] == PREDICTION_WRITER
     kept = {k: v for k, v in args.items() if k != "write_objects"}
-    assert cb["init_args"] == kept
+    assert cb["init_args"] == {**kept, "beside_checkpoint": True}  # <run>/ckpts/, where salt writes
     assert any(PREDICTION_WRITER in n for n in notes)
     writer = PredictionWriter(**cb["init_args"])  # halite's writer takes them as they are
     assert writer.float_type == "f2" and writer.extra_vars == {"jets": ["pt", "eta"]}
+    assert writer.beside_checkpoint
 
 
 def test_write_objects_true_names_the_key() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import h5py
 import lightning as L
@@ -133,3 +134,21 @@ def test_object_classes_rename_the_global_classification(data: tuple[Path, Path]
     with h5py.File(pred) as f:
         names = f["jets"].dtype.names
     assert {"GN2_phbb", "GN2_phcc", "GN2_ptop", "GN2_pqcd"} <= set(names) and "GN2_pb" not in names
+
+
+def test_beside_checkpoint_writes_where_salt_writes(tmp_path: Path) -> None:
+    """salt's writer puts ``<ckpt>__test_<sample>.h5`` in the checkpoint's folder (``<run>/ckpts/``)."""
+
+    class Trainer:
+        ckpt_path = str(tmp_path / "run" / "ckpts" / "epoch=001.ckpt")
+        default_root_dir = str(tmp_path)
+
+    trainer: Any = Trainer()
+    assert (
+        PredictionWriter().target_path(trainer, "x/ttbar.h5")
+        == tmp_path / "run" / "predictions" / "epoch=001__test_ttbar.h5"
+    )
+    salt = PredictionWriter(beside_checkpoint=True)
+    assert salt.target_path(trainer, "x/ttbar.h5") == tmp_path / "run" / "ckpts" / "epoch=001__test_ttbar.h5"
+    trainer.ckpt_path = "s3://bucket/run/ckpts/last.ckpt"
+    assert salt.target_path(trainer, "ttbar.h5") == "s3://bucket/run/ckpts/last__test_ttbar.h5"
