@@ -105,9 +105,6 @@ class Model(AssembledModel):
             raise ValueError(msg)
         self.variables = {k: list(v) for k, v in variables.items()}
         self.global_object = global_object
-        if not tasks:
-            msg = "Model needs at least one task (model.tasks)."
-            raise ValueError(msg)
         norm = dict(self._load_norm(norm_dict))
         backbone = self._backbone_for(
             init_nets, encoder, pool_net, edge_features, featurewise_nets, parameters, packed
@@ -130,7 +127,7 @@ class Model(AssembledModel):
             )
             raise ValueError(msg)
 
-        self.build_tasks(tasks, sizes, class_dict, label_names)
+        self.build_tasks(tasks or [], sizes, class_dict, label_names)
 
     @staticmethod
     def _backbone_for(
