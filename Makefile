@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e .[dev]
 	$(BIN)/python -m pip install -q --no-deps mup==1.0.0
+	# puma-hep (the plots of `halite evaluate`) pins numpy<2.4, matplotlib<3.11 and pulls tables, pydot,
+	# testfixtures, pyyaml-include that its plotting never imports; what it does import is in pyproject.toml
+	$(BIN)/python -m pip install -q --no-deps puma-hep==0.5.6 atlas-ftag-tools==0.3.6
 	@if $(BIN)/python -m pip show torchvision >/dev/null 2>&1; then \
 		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
 	touch $(STAMP)

@@ -16,16 +16,30 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--fc", type=float, default=0.2, help="c fraction in the b-tagging discriminant")
     ap.add_argument("--fb", type=float, default=0.2, help="b fraction in the c-tagging discriminant")
     ap.add_argument("--out", type=Path, default=None, help="report folder (default: <first file>_report/)")
+    ap.add_argument(
+        "--atlas-first-tag", default="Simulation Internal", help="text after 'ATLAS' on the plots"
+    )
+    ap.add_argument(
+        "--sample", default=None, help="first line under it, naming the jets (default: the file name)"
+    )
+    ap.add_argument("--pdf", action="store_true", help="write every flavour-tagging plot as PDF too")
     return ap
 
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite evaluate``; prints the b-tagging working points and the report path."""
     args = parser().parse_args(argv)
+    from halite.evaluate.ftag_plots import PlotLabels
     from halite.evaluate.report import evaluate
 
     out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
-    summary = evaluate(args.files, args.tagger, out, args.ref, args.fc, args.fb)
+    sample = args.sample if args.sample is not None else ", ".join(f.stem for f in args.files)
+    labels = PlotLabels(
+        first_tag=args.atlas_first_tag,
+        sample=sample,
+        formats=("png", "pdf") if args.pdf else ("png",),
+    )
+    summary = evaluate(args.files, args.tagger, out, args.ref, args.fc, args.fb, labels)
     wp = (
         summary.get("flavour_tagging", {}).get(args.tagger, {}).get("b_tagging", {}).get("working_points", {})
     )

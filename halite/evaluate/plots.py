@@ -1,4 +1,7 @@
-"""Matplotlib figures of the evaluation report (PNG, written atomically)."""
+"""Matplotlib figures of the evaluation report's task sections (PNG, written atomically).
+
+The flavour-tagging figures are drawn with puma: :mod:`halite.evaluate.ftag_plots`.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,6 @@ import numpy as np
 
 from halite.io import atomic_path
 
-COLOURS = {"b": "tab:blue", "c": "tab:orange", "light": "tab:green", "u": "tab:green"}
-
 
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save ``fig`` as PNG atomically and close it."""
@@ -21,62 +22,6 @@ def save(fig: plt.Figure, path: Path) -> Path:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
-
-
-def discriminant(discs: dict[str, np.ndarray], xlabel: str, path: Path) -> Path:
-    """Normalised distributions of a discriminant per flavour."""
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    finite = np.concatenate([d[np.isfinite(d)] for d in discs.values() if len(d)])
-    lo, hi = np.percentile(finite, [0.1, 99.9]) if len(finite) else (0.0, 1.0)
-    bins: list[float] | int = np.linspace(float(lo), float(hi), 60).tolist() if len(finite) else 10
-    for name, d in discs.items():
-        ax.hist(
-            d, bins=bins, histtype="step", density=True, label=f"{name}-jets", color=COLOURS.get(name), lw=1.5
-        )
-    ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("Normalised number of jets")
-    ax.legend()
-    return save(fig, path)
-
-
-def rejection_curves(
-    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], sig: str, path: Path, ref: str | None = None
-) -> Path:
-    """Background rejection vs signal efficiency per tagger, with a ratio panel to ``ref``.
-
-    ``curves[tagger][background] = (signal_eff, rejection)``.
-    """
-    backgrounds = sorted({b for c in curves.values() for b in c})
-    fig, axes = plt.subplots(
-        1 + (ref is not None) * len(backgrounds),
-        1,
-        figsize=(6, 5 + 1.5 * (ref is not None) * len(backgrounds)),
-        sharex=True,
-        gridspec_kw={"height_ratios": [3] + [1] * ((ref is not None) * len(backgrounds))},
-        squeeze=False,
-    )
-    ax = axes[0, 0]
-    styles = ["-", "--", ":", "-."]
-    for ti, (tagger, per_bkg) in enumerate(curves.items()):
-        for bkg, (eff, rej) in per_bkg.items():
-            ax.plot(eff, rej, styles[ti % 4], color=COLOURS.get(bkg), label=f"{tagger}: {bkg}-jet rejection")
-    ax.set_yscale("log")
-    ax.set_ylabel("Background rejection")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    if ref is not None and ref in curves:
-        for i, bkg in enumerate(backgrounds):
-            rax = axes[1 + i, 0]
-            ref_eff, ref_rej = curves[ref][bkg]
-            for ti, per_bkg in enumerate(curves.values()):
-                eff, rej = per_bkg[bkg]
-                ratio = np.interp(ref_eff, eff, rej) / np.where(ref_rej > 0, ref_rej, np.nan)
-                rax.plot(ref_eff, ratio, styles[ti % 4], color=COLOURS.get(bkg))
-            rax.set_ylabel(f"{bkg} ratio")
-            rax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel(f"{sig}-jet efficiency")
-    return save(fig, path)
 
 
 def roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], title: str, path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from pathlib import Path
@@ -10,11 +11,14 @@ from typing import Any
 import h5py
 import numpy as np
 
-from halite.evaluate import plots
+from halite.evaluate import ftag_plots, plots
+from halite.evaluate.ftag_plots import PlotLabels
 from halite.evaluate.metrics import btag_discriminant, rejection_at, roc_auc
 from halite.io import atomic_path
 
 WORKING_POINTS = (0.60, 0.70, 0.77, 0.85)
+#: inclusive signal efficiency of the cut in the efficiency / rejection vs pt plots
+PT_WORKING_POINT = 0.70
 FLAVOURS = {"b": 0, "c": 1, "light": 2}
 
 
@@ -49,40 +53,64 @@ def rejection_curve(disc_sig: np.ndarray, disc_bkg: np.ndarray, effs: np.ndarray
 
 
 def flavour_section(
-    jets: np.ndarray, taggers: list[str], out: Path, fc: float, fb: float, label: str = "flavour_label"
+    jets: np.ndarray,
+    taggers: list[str],
+    out: Path,
+    fc: float,
+    fb: float,
+    label: str = "flavour_label",
+    labels: PlotLabels | None = None,
 ) -> tuple[dict, list[Path]]:
-    """b- and c-tagging discriminants, rejection curves and working-point tables."""
+    """b- and c-tagging discriminants, working-point tables and puma plots.
+
+    The plots: discriminant per flavour (``disc_<sig>_<tagger>``), rejection vs efficiency with
+    uncertainty bands and ratios to the reference (``rejection_<sig>``), and at the 70% working point
+    the signal efficiency and each background's rejection vs pt (``eff_vs_pt_<sig>``,
+    ``rej_vs_pt_<sig>_<bkg>``), when the jets have a pt.
+    """
     y = jets[label]
-    effs = np.linspace(0.5, 0.95, 60)
+    pt, eta = ftag_plots.jet_kinematics(jets)
+    labels = labels or ftag_plots.PlotLabels()
+    if labels.cuts is None:
+        labels = dataclasses.replace(labels, cuts=ftag_plots.cuts_text(pt, eta))
+    ref = taggers[1] if len(taggers) > 1 else None
     summary: dict[str, Any] = {}
     figs: list[Path] = []
-    for sig, bkgs, other_frac in (("b", ("c", "light"), fc), ("c", ("b", "light"), fb)):
-        curves = {}
+    for sig, bkgs, other, other_frac in (("b", ("c", "light"), "c", fc), ("c", ("b", "light"), "b", fb)):
+        frac = f"$f_{{{other}}}$ = {other_frac:g}"
+        discs: dict[str, dict[str, np.ndarray]] = {}
         for tagger in taggers:
             pb, pc, pu = (jets[f"{tagger}_p{c}"].astype(np.float64) for c in "bcu")
             if sig == "b":
                 disc = btag_discriminant(pb, pc, pu, other_frac)
             else:
                 disc = btag_discriminant(pc, pb, pu, other_frac)
-            discs = {f: disc[y == i] for f, i in FLAVOURS.items()}
-            if tagger == taggers[0]:
-                figs.append(
-                    plots.discriminant(discs, f"$D_{sig}$ ({tagger})", out / f"disc_{sig}_{tagger}.png")
-                )
-            curves[tagger] = {b: (effs, rejection_curve(discs[sig], discs[b], effs)) for b in bkgs}
+            discs[tagger] = {f: disc[y == i] for f, i in FLAVOURS.items()}
             table = {}
             for wp in WORKING_POINTS:
                 entry = {}
                 for b in bkgs:
-                    rej, err = rejection_at(discs[sig], discs[b], wp)
+                    rej, err = rejection_at(discs[tagger][sig], discs[tagger][b], wp)
                     entry[f"{b}_rejection"], entry[f"{b}_rejection_err"] = rej, err
                 table[f"{round(wp * 100)}"] = entry
             summary.setdefault(tagger, {})[f"{sig}_tagging"] = {
                 "other_fraction": other_frac,
                 "working_points": table,
             }
-        ref = taggers[1] if len(taggers) > 1 else None
-        figs.append(plots.rejection_curves(curves, sig, out / f"rejection_{sig}.png", ref=ref))
+        first = discs[taggers[0]]
+        cuts = (
+            {wp: float(np.quantile(first[sig], 1.0 - wp)) for wp in WORKING_POINTS} if len(first[sig]) else {}
+        )
+        plot = ftag_plots.discriminant_plot(first, sig, taggers[0], labels, cuts, frac)
+        figs.append(ftag_plots.write_figure(plot, out / f"disc_{sig}_{taggers[0]}.png", labels.formats))
+        plot = ftag_plots.rejection_plot(discs, sig, bkgs, labels, ref, extra_tag=frac)
+        figs.append(ftag_plots.write_figure(plot, out / f"rejection_{sig}.png", labels.formats))
+        if pt is not None and all(len(first[f]) for f in FLAVOURS):
+            pts = {t: {f: pt[y == i] for f, i in FLAVOURS.items()} for t in taggers}
+            bins = ftag_plots.pt_bins(pt[np.isin(y, list(FLAVOURS.values()))])
+            for bkg, name in ((None, f"eff_vs_pt_{sig}"), *((b, f"rej_vs_pt_{sig}_{b}") for b in bkgs)):
+                plot = ftag_plots.vs_pt_plot(pts, discs, sig, bkg, PT_WORKING_POINT, labels, bins, ref, frac)
+                figs.append(ftag_plots.write_figure(plot, out / f"{name}.png", labels.formats))
     return summary, figs
 
 
@@ -234,16 +262,47 @@ def vertexing_section(tracks: np.ndarray, out: Path) -> dict:
     }
 
 
+def format_rejection(value: float, err: float) -> str:
+    """A rejection and its uncertainty for the working-point table."""
+    return f"{value:.1f} ± {err:.1f}"
+
+
+def working_point_table(flavour: dict) -> str:
+    """HTML table of the rejections at each working point, one row per tagger, tagging and efficiency."""
+    rows = []
+    for tagger, per_sig in flavour.items():
+        for tagging, entry in per_sig.items():
+            sig = tagging.split("_")[0]
+            for eff, wp in entry["working_points"].items():
+                bkgs = [k[: -len("_rejection")] for k in wp if k.endswith("_rejection")]
+                cells = "".join(
+                    f"<td>{html.escape(b)}: {html.escape(format_rejection(wp[f'{b}_rejection'], wp[f'{b}_rejection_err']))}</td>"
+                    for b in bkgs
+                )
+                rows.append(f"<tr><td>{html.escape(tagger)}</td><td>{sig}</td><td>{eff}%</td>{cells}</tr>")
+    return (
+        "<table><tr><th>tagger</th><th>signal</th><th>signal efficiency</th>"
+        "<th colspan='2'>background rejection</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
 def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
-    """A self-contained index.html listing the plots and the summary."""
+    """A self-contained index.html: the working-point table, the plots and the summary."""
     imgs = "\n".join(
-        f'<figure><img src="{f.name}" width="520"><figcaption>{html.escape(f.stem)}</figcaption></figure>'
+        f'<figure><a href="{f.name}"><img src="{f.name}" width="460"></a>'
+        f"<figcaption>{html.escape(f.stem)}</figcaption></figure>"
         for f in figs
+    )
+    table = (
+        f"<h2>Working points</h2>{working_point_table(summary['flavour_tagging'])}"
+        if summary.get("flavour_tagging")
+        else ""
     )
     body = (
         f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif} figure{display:inline-block;margin:8px}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>{imgs}<h2>Summary</h2>"
+        "<style>body{font-family:sans-serif} figure{display:inline-block;margin:8px;vertical-align:top}"
+        "table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 8px}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{table}<h2>Plots</h2>{imgs}<h2>Summary</h2>"
         f"<pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>"
     )
     path = out / "index.html"
@@ -253,9 +312,19 @@ def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
 
 
 def evaluate(
-    paths: list[Path], tagger: str, out: Path, ref: str | None = None, fc: float = 0.2, fb: float = 0.2
+    paths: list[Path],
+    tagger: str,
+    out: Path,
+    ref: str | None = None,
+    fc: float = 0.2,
+    fb: float = 0.2,
+    labels: PlotLabels | None = None,
 ) -> dict:
-    """Write the report for ``tagger`` (and ``ref``) into ``out``; return the summary."""
+    """Write the report for ``tagger`` (and ``ref``) into ``out``; return the summary.
+
+    ``labels`` sets the ATLAS-style tag of the flavour-tagging plots (default: "Simulation Internal",
+    the jets' pt / eta range).
+    """
     jets, tracks, tasks = load_predictions(paths)
     names = jets.dtype.names or ()
     taggers = [tagger] + ([ref] if ref else [])
@@ -273,7 +342,7 @@ def evaluate(
     }
     figs: list[Path] = []
     if "flavour_label" in names and all(f"{t}_p{c}" in names for t in taggers for c in "bcu"):
-        flav, f = flavour_section(jets, taggers, out, fc, fb)
+        flav, f = flavour_section(jets, taggers, out, fc, fb, labels=labels)
         summary["flavour_tagging"] = flav
         figs += f
     for task in tasks:

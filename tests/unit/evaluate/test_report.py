@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -97,17 +99,40 @@ def test_rejection_and_auc_by_hand() -> None:
     assert roc_auc(np.r_[sig, bkg], np.r_[np.ones(5, bool), np.zeros(8, bool)]) == pytest.approx(pairs)
 
 
-def test_report_writes_every_plot_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+PUMA_PLOTS = (
+    "disc_b_m.png",
+    "disc_c_m.png",
+    "rejection_b.png",
+    "rejection_c.png",
+    "eff_vs_pt_b.png",
+    "eff_vs_pt_c.png",
+    "rej_vs_pt_b_c.png",
+    "rej_vs_pt_b_light.png",
+    "rej_vs_pt_c_b.png",
+    "rej_vs_pt_c_light.png",
+)
+
+
+def test_report_writes_every_plot_and_summary(tmp_path: Path) -> None:
+    """Through the command line, as a user runs it: puma plots, the report's table, the summary."""
     pred = tmp_path / "pred.h5"
     jets = write_predictions(pred)
     out = tmp_path / "report"
-    assert main(["evaluate", str(pred), "--tagger", "m", "--ref", "ref", "--out", str(out)]) == 0
-    assert "Report written" in capsys.readouterr().out
+    cmd = [sys.executable, "-m", "halite", "evaluate", str(pred), "--tagger", "m", "--ref", "ref"]
+    cmd += ["--out", str(out), "--sample", "tiny sample", "--pdf"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Report written" in done.stdout
+    assert "Traceback" not in done.stderr and "WARNING:puma" not in done.stdout + done.stderr
+    for name in PUMA_PLOTS:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert (out / name).with_suffix(".pdf").read_bytes()[:4] == b"%PDF", name
+    page = (out / "index.html").read_text()
+    for name in PUMA_PLOTS:
+        assert f'src="{name}"' in page, name
+    assert "<h2>Working points</h2>" in page
+    assert page.count("<tr><td>m</td><td>b</td>") == 4 and page.count("<tr><td>ref</td><td>c</td>") == 4
     for name in (
-        "disc_b_m.png",
-        "disc_c_m.png",
-        "rejection_b.png",
-        "rejection_c.png",
         "roc_jets_classification.png",
         "confusion_jets_classification.png",
         "roc_track_origin.png",
@@ -126,6 +151,8 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path, capsys: pytest.Cap
     disc = np.log(jets["m_pb"] / (0.2 * jets["m_pc"] + 0.8 * jets["m_pu"]))
     cut = np.quantile(disc[y == 0], 0.3)
     assert wp["70"]["light_rejection"] == pytest.approx(1 / np.mean(disc[y == 2] > cut), rel=1e-3)
+    row = page.split("<tr><td>m</td><td>b</td><td>70%</td>")[1].split("</tr>")[0]
+    assert f"light: {wp['70']['light_rejection']:.1f} ± {wp['70']['light_rejection_err']:.1f}" in row
     assert summary["flavour_tagging"]["ref"]["c_tagging"]["working_points"]["77"]["b_rejection"] > 0
     cls = summary["tasks"]["jets_classification"]
     assert cls["accuracy"] == pytest.approx(
