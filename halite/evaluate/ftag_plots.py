@@ -183,6 +183,10 @@ def rejection_plot(
     from ftag import Flavours
     from puma import Roc, RocPlot
 
+    empty = sorted({f"{t}: {f}" for t, d in discs.items() for f in (sig, *bkgs) if len(d[f]) == 0})
+    if empty:
+        msg = f"No jets of flavour(s) {empty} for the {sig}-tagging rejection plot; leave those backgrounds out."
+        raise ValueError(msg)
     effs = np.linspace(0.5, 0.95, 46) if effs is None else effs
     ratios = ref is not None and ref in discs
     plot = RocPlot(

@@ -103,8 +103,10 @@ def flavour_section(
         )
         plot = ftag_plots.discriminant_plot(first, sig, taggers[0], labels, cuts, frac)
         figs.append(ftag_plots.write_figure(plot, out / f"disc_{sig}_{taggers[0]}.png", labels.formats))
-        plot = ftag_plots.rejection_plot(discs, sig, bkgs, labels, ref, extra_tag=frac)
-        figs.append(ftag_plots.write_figure(plot, out / f"rejection_{sig}.png", labels.formats))
+        present = tuple(b for b in bkgs if len(first[b]))  # a background without jets has no curve
+        if len(first[sig]) and present:
+            plot = ftag_plots.rejection_plot(discs, sig, present, labels, ref, extra_tag=frac)
+            figs.append(ftag_plots.write_figure(plot, out / f"rejection_{sig}.png", labels.formats))
         if pt is not None and all(len(first[f]) for f in FLAVOURS):
             pts = {t: {f: pt[y == i] for f, i in FLAVOURS.items()} for t in taggers}
             bins = ftag_plots.pt_bins(pt[np.isin(y, list(FLAVOURS.values()))])

@@ -111,3 +111,9 @@ def test_missing_puma_names_the_install_command(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "puma", None)
     with pytest.raises(ModuleNotFoundError, match=r"pip install --no-deps puma-hep==0\.5\.6"):
         ftag_plots.rejection_plot({"m": scores(6, 2.0)}, "b", ("c",), PlotLabels())
+
+
+def test_rejection_plot_refuses_a_flavour_without_jets() -> None:
+    discs = {"m": {**scores(7, 2.0), "c": np.zeros(0)}}
+    with pytest.raises(ValueError, match=r"No jets of flavour\(s\) \['m: c'\]"):
+        ftag_plots.rejection_plot(discs, "b", ("c", "light"), PlotLabels())

@@ -168,6 +168,19 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path) -> None:
     assert summary["vertexing"]["pair_purity"] == pytest.approx(1.0)
 
 
+def test_report_without_c_jets_leaves_their_curves_out(tmp_path: Path) -> None:
+    pred = tmp_path / "pred.h5"
+    write_predictions(pred, n=300)
+    with h5py.File(pred, "r+") as f:
+        jets = f["jets"][:]
+        jets["flavour_label"][jets["flavour_label"] == 1] = 2
+        f["jets"][...] = jets
+    evaluate([pred], "m", tmp_path / "r")
+    written = {p.name for p in (tmp_path / "r").glob("*.png")}
+    assert {"disc_b_m.png", "disc_c_m.png", "rejection_b.png"} <= written
+    assert not written & {"rejection_c.png", "eff_vs_pt_b.png", "rej_vs_pt_b_c.png"}
+
+
 def test_report_errors(tmp_path: Path) -> None:
     pred = tmp_path / "pred.h5"
     write_predictions(pred)
