@@ -20,7 +20,7 @@ def parser() -> argparse.ArgumentParser:
         "--atlas-first-tag", default="Simulation Internal", help="text after 'ATLAS' on the plots"
     )
     ap.add_argument(
-        "--sample", default=None, help="first line under it, naming the jets (default: the file name)"
+        "--sample", default=None, help="first line under it, naming the jets (default: '<test file> jets')"
     )
     ap.add_argument("--pdf", action="store_true", help="write every flavour-tagging plot as PDF too")
     return ap
@@ -33,7 +33,9 @@ def main(argv: list[str]) -> int:
     from halite.evaluate.report import evaluate
 
     out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
-    sample = args.sample if args.sample is not None else ", ".join(f.stem for f in args.files)
+    # `halite test` names its files <checkpoint>__test_<test file>: the test file names the jets
+    stems = dict.fromkeys(f.stem.split("__test_")[-1] for f in args.files)
+    sample = args.sample if args.sample is not None else f"{', '.join(stems)} jets"
     labels = PlotLabels(
         first_tag=args.atlas_first_tag,
         sample=sample,

@@ -264,7 +264,7 @@ def discriminant_plot(
         atlas_first_tag=labels.first_tag,
         atlas_second_tag=labels.second_tag(extra_tag),
         figsize=(6.5, 4.8),
-        y_scale=1.6,
+        y_scale=2.0,  # on the log axis: the data fill the lower half, the cut labels sit above
         leg_fontsize=9,
         leg_ncol=1,
         dpi=DPI,
@@ -278,7 +278,7 @@ def discriminant_plot(
         plot.draw_vlines(
             xs=[c for _, c in cuts],
             labels=[f"{round(e * 100)}%" for e, _ in cuts],
-            ys=[0.62 - 0.06 * i for i in range(len(cuts))],
+            ys=[0.70 - 0.05 * i for i in range(len(cuts))],
             fontsize=8,
         )
     return plot
