@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 
 from halite.evaluate import plots
-from halite.evaluate.metrics import btag_discriminant, rejection_at, roc_auc
+from halite.evaluate.metrics import btag_discriminant, format_rejection_fields, rejection, roc_auc
 from halite.io import atomic_path
 
 WORKING_POINTS = (0.60, 0.70, 0.77, 0.85)
@@ -74,8 +74,7 @@ def flavour_section(
             for wp in WORKING_POINTS:
                 entry = {}
                 for b in bkgs:
-                    rej, err = rejection_at(discs[sig], discs[b], wp)
-                    entry[f"{b}_rejection"], entry[f"{b}_rejection_err"] = rej, err
+                    entry.update(rejection(discs[sig], discs[b], wp).fields(b))
                 table[f"{round(wp * 100)}"] = entry
             summary.setdefault(tagger, {})[f"{sig}_tagging"] = {
                 "other_fraction": other_frac,
@@ -234,6 +233,33 @@ def vertexing_section(tracks: np.ndarray, out: Path) -> dict:
     }
 
 
+def working_point_table(flavour: dict) -> str:
+    """HTML tables of the rejections at each working point (``summary["flavour_tagging"]``).
+
+    A rejection where no background jet passes shows as a lower limit, ``> 198 (0 of 198 pass)``.
+    """
+    tables = []
+    for tagger, kinds in flavour.items():
+        for kind, section in kinds.items():
+            points = section["working_points"]
+            bkgs = sorted(
+                {k[: -len("_rejection")] for v in points.values() for k in v if k.endswith("_rejection")}
+            )
+            head = "".join(f"<th>{html.escape(b)} rejection</th>" for b in bkgs)
+            rows = "".join(
+                f"<tr><td>{wp}%</td>"
+                + "".join(f"<td>{html.escape(format_rejection_fields(v, b, 2))}</td>" for b in bkgs)
+                + "</tr>"
+                for wp, v in points.items()
+            )
+            sig = kind.split("_")[0]
+            tables.append(
+                f"<h3>{html.escape(tagger)}: {html.escape(sig)}-tagging working points</h3>"
+                f"<table><tr><th>{html.escape(sig)}-eff</th>{head}</tr>{rows}</table>"
+            )
+    return "".join(tables)
+
+
 def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
     """A self-contained index.html listing the plots and the summary."""
     imgs = "\n".join(
@@ -242,8 +268,10 @@ def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
     )
     body = (
         f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif} figure{display:inline-block;margin:8px}</style></head><body>"
+        "<style>body{font-family:sans-serif} figure{display:inline-block;margin:8px} "
+        "td,th{padding:2px 10px;text-align:right}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{imgs}<h2>Summary</h2>"
+        f"{working_point_table(summary.get('flavour_tagging', {}))}"
         f"<pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>"
     )
     path = out / "index.html"
