@@ -77,6 +77,7 @@ def one_cycle(
             final_div_factor=initial / end,
         )
     for group, lr in zip(opt.param_groups, max_lrs):
-        group["lr"] = lr
+        # the peak and final LR per group, under OneCycleLR's keys
+        group["lr"], group["max_lr"], group["min_lr"] = lr, lr, lr * end / peak
         group.pop("initial_lr", None)
     return LambdaLR(opt, cosine_decay(total, end / peak))

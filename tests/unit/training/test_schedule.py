@@ -70,8 +70,11 @@ def test_long_runs_keep_onecycle_and_group_scales() -> None:
 
 
 def test_short_runs_keep_group_scales() -> None:
-    _, seen = lrs(2, 0.1, groups=2)
+    sched, seen = lrs(2, 0.1, groups=2)
     assert seen[0] == pytest.approx([PEAK, PEAK * 0.1])
+    groups = sched.optimizer.param_groups  # type: ignore[attr-defined]
+    assert [g["max_lr"] for g in groups] == pytest.approx([PEAK, PEAK * 0.1])  # as OneCycleLR keeps them
+    assert [g["min_lr"] for g in groups] == pytest.approx([END, END * 0.1])
 
 
 def test_cosine_decay_factor() -> None:
