@@ -37,7 +37,9 @@ def parser() -> argparse.ArgumentParser:
         help="HDF5 file(s) of jets for the parity check (default: the run's data.test_file, else "
         "data.val_file, else data.train_file, whichever exists; else jets sampled from the norm dict)",
     )
-    ap.add_argument("--parity-jets", type=int, default=1000, help="real jets used in the parity check")
+    ap.add_argument(
+        "--parity-jets", type=int, default=1000, help="jets (real or sampled) used in the parity check"
+    )
     ap.add_argument("--tolerance", type=float, default=1e-5, help="max abs difference allowed")
     ap.add_argument("--opset", type=int, default=18)
     return ap
