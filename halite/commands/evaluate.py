@@ -30,6 +30,7 @@ def main(argv: list[str]) -> int:
     """Entry point of ``halite evaluate``; prints the b-tagging working points and the report path."""
     args = parser().parse_args(argv)
     from halite.evaluate.ftag_plots import PlotLabels
+    from halite.evaluate.metrics import format_rejection_fields
     from halite.evaluate.report import evaluate
 
     out = args.out or args.files[0].with_name(args.files[0].stem + "_report")
@@ -46,8 +47,7 @@ def main(argv: list[str]) -> int:
         summary.get("flavour_tagging", {}).get(args.tagger, {}).get("b_tagging", {}).get("working_points", {})
     )
     for eff, v in wp.items():
-        print(
-            f"  b-eff {eff}%: light rejection {v['light_rejection']:.1f} ± {v['light_rejection_err']:.1f}, c rejection {v['c_rejection']:.2f} ± {v['c_rejection_err']:.2f}"
-        )
+        light, c = format_rejection_fields(v, "light", 1), format_rejection_fields(v, "c", 2)
+        print(f"  b-eff {eff}%: light rejection {light}, c rejection {c}")
     print(f"Report written to {out / 'index.html'}")
     return 0

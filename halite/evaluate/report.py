@@ -13,7 +13,7 @@ import numpy as np
 
 from halite.evaluate import ftag_plots, plots
 from halite.evaluate.ftag_plots import PlotLabels
-from halite.evaluate.metrics import btag_discriminant, rejection_at, roc_auc
+from halite.evaluate.metrics import btag_discriminant, format_rejection_fields, rejection, roc_auc
 from halite.io import atomic_path
 
 WORKING_POINTS = (0.60, 0.70, 0.77, 0.85)
@@ -90,8 +90,7 @@ def flavour_section(
             for wp in WORKING_POINTS:
                 entry = {}
                 for b in bkgs:
-                    rej, err = rejection_at(discs[tagger][sig], discs[tagger][b], wp)
-                    entry[f"{b}_rejection"], entry[f"{b}_rejection_err"] = rej, err
+                    entry.update(rejection(discs[tagger][sig], discs[tagger][b], wp).fields(b))
                 table[f"{round(wp * 100)}"] = entry
             summary.setdefault(tagger, {})[f"{sig}_tagging"] = {
                 "other_fraction": other_frac,
@@ -264,28 +263,31 @@ def vertexing_section(tracks: np.ndarray, out: Path) -> dict:
     }
 
 
-def format_rejection(value: float, err: float) -> str:
-    """A rejection and its uncertainty for the working-point table."""
-    return f"{value:.1f} ± {err:.1f}"
-
-
 def working_point_table(flavour: dict) -> str:
-    """HTML table of the rejections at each working point, one row per tagger, tagging and efficiency."""
-    rows = []
-    for tagger, per_sig in flavour.items():
-        for tagging, entry in per_sig.items():
-            sig = tagging.split("_")[0]
-            for eff, wp in entry["working_points"].items():
-                bkgs = [k[: -len("_rejection")] for k in wp if k.endswith("_rejection")]
-                cells = "".join(
-                    f"<td>{html.escape(b)}: {html.escape(format_rejection(wp[f'{b}_rejection'], wp[f'{b}_rejection_err']))}</td>"
-                    for b in bkgs
-                )
-                rows.append(f"<tr><td>{html.escape(tagger)}</td><td>{sig}</td><td>{eff}%</td>{cells}</tr>")
-    return (
-        "<table><tr><th>tagger</th><th>signal</th><th>signal efficiency</th>"
-        "<th colspan='2'>background rejection</th></tr>" + "".join(rows) + "</table>"
-    )
+    """HTML tables of the rejections at each working point (``summary["flavour_tagging"]``).
+
+    A rejection where no background jet passes shows as a lower limit, ``> 198 (0 of 198 pass)``.
+    """
+    tables = []
+    for tagger, kinds in flavour.items():
+        for kind, section in kinds.items():
+            points = section["working_points"]
+            bkgs = sorted(
+                {k[: -len("_rejection")] for v in points.values() for k in v if k.endswith("_rejection")}
+            )
+            head = "".join(f"<th>{html.escape(b)} rejection</th>" for b in bkgs)
+            rows = "".join(
+                f"<tr><td>{wp}%</td>"
+                + "".join(f"<td>{html.escape(format_rejection_fields(v, b, 2))}</td>" for b in bkgs)
+                + "</tr>"
+                for wp, v in points.items()
+            )
+            sig = kind.split("_")[0]
+            tables.append(
+                f"<h3>{html.escape(tagger)}: {html.escape(sig)}-tagging working points</h3>"
+                f"<table><tr><th>{html.escape(sig)}-eff</th>{head}</tr>{rows}</table>"
+            )
+    return "".join(tables)
 
 
 def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
@@ -303,7 +305,7 @@ def write_html(out: Path, title: str, summary: dict, figs: list[Path]) -> Path:
     body = (
         f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif} figure{display:inline-block;margin:8px;vertical-align:top}"
-        "table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 8px}</style></head><body>"
+        "table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{table}<h2>Plots</h2>{imgs}<h2>Summary</h2>"
         f"<pre>{html.escape(json.dumps(summary, indent=2))}</pre></body></html>"
     )

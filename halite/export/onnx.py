@@ -128,6 +128,10 @@ def export_onnx(wrapper: OnnxWrapper, path: Path, opset: int = 18) -> tuple[list
     return in_names, out_names
 
 
+class ParityError(ValueError):
+    """The exported graph disagrees with PyTorch (or gives non-finite outputs)."""
+
+
 @dataclass
 class ParityResult:
     """Outcome of a parity check."""
@@ -140,6 +144,11 @@ class ParityResult:
     @property
     def worst(self) -> float:
         return max(self.max_abs_diff.values()) if self.max_abs_diff else 0.0
+
+    @property
+    def worst_output(self) -> str | None:
+        """Name of the output with the largest difference."""
+        return max(self.max_abs_diff, key=self.max_abs_diff.__getitem__) if self.max_abs_diff else None
 
 
 def _compare(
@@ -156,7 +165,7 @@ def _compare(
     for name, a, b in zip(out_names, ort_out, torch_out):
         if not np.isfinite(a).all():
             msg = f"ONNX output '{name}' is not finite for inputs of shapes {[f.shape for f in feats]}."
-            raise ValueError(msg)
+            raise ParityError(msg)
         ref = b.numpy()
         # absolute difference for probabilities (|x| <= 1), relative for outputs in physical units
         d = float(np.max(np.abs(a - ref) / np.maximum(1.0, np.abs(ref)))) if a.size else 0.0

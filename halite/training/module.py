@@ -17,6 +17,7 @@ from halite.training.mup import MupConfig, check_flags
 from halite.training.mup import apply as apply_mup
 from halite.training.mup_widths import resolve as resolve_mup
 from halite.training.pretrained import backbone_parameters, load_backbone
+from halite.training.schedule import one_cycle
 from halite.typing import Batch, Labels, Masks
 
 
@@ -33,7 +34,8 @@ class LRSConfig:
     end
         Final learning rate.
     pct_start
-        Fraction of the steps spent warming up.
+        Fraction of the steps spent warming up. Runs too short for a warm-up of at least one step
+        (``pct_start x steps < 2``) start at ``max`` and anneal to ``end`` (``halite.training.schedule``).
     weight_decay
         Weight decay of the optimiser (AdamW, or Lion's decoupled ``lr * weight_decay`` shrink).
     """
@@ -326,13 +328,13 @@ class LitModel(L.LightningModule):
             opt = Lion(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         else:
             opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
-        total = int(self.trainer.estimated_stepping_batches)
-        sched = torch.optim.lr_scheduler.OneCycleLR(
+        sched = one_cycle(
             opt,
-            max_lr=[g["lr"] * g["lr_scale"] for g in opt.param_groups],
-            total_steps=max(total, 2),
+            int(self.trainer.estimated_stepping_batches),
+            [g["lr"] * g["lr_scale"] for g in opt.param_groups],
+            initial=cfg.initial,
+            end=cfg.end,
             pct_start=cfg.pct_start,
-            div_factor=cfg.max / cfg.initial,
-            final_div_factor=cfg.initial / cfg.end,
+            peak=cfg.max,
         )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +132,73 @@ def test_export_tracks_and_electrons(
     assert "Parity check passed" in out
     meta = read_metadata(run / "network.onnx")
     assert set(meta["inputs"]) == {"jet_features", "track_features", "electron_features"}
+
+
+def without_data(run: Path, tmp_path: Path, splits: tuple[str, ...]) -> Path:
+    """A copy of the run's config whose ``data.<split>_file`` are not on this machine."""
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    for split in splits:
+        cfg["data"][f"{split}_file"] = str(tmp_path / f"gone_{split}.h5")
+    path = tmp_path / f"config_without_{'_'.join(splits)}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def halite_export(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "halite", "export", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.parametrize("missing", [("test",), ("test", "val", "train")])
+def test_export_from_a_checkpoint_alone_through_the_command_line(
+    missing: tuple[str, ...], gn2_run: Path, tmp_path: Path
+) -> None:
+    """The run's data files are gone: the parity check uses the val file, else jets sampled from the norm dict."""
+    cfg = without_data(gn2_run, tmp_path, missing)
+    out = tmp_path / "net.onnx"
+    done = halite_export(
+        "--ckpt_path", str(gn2_run / "ckpts" / "last.ckpt"), "--config", str(cfg), "-o", str(out),
+        "--parity-jets", "200",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = done.stdout + done.stderr
+    assert "Traceback" not in text
+    assert f"data.test_file {tmp_path / 'gone_test.h5'} not found" in done.stdout
+    if missing == ("test",):
+        assert "Parity check on real jets from data.val_file" in done.stdout
+        assert "Parity check (200 real jets from data.val_file" in done.stdout
+    else:
+        assert "data.train_file" in done.stdout.split("Parity data:")[1].splitlines()[0]
+        assert "Parity check on 200 jets sampled from the norm dict" in done.stdout
+        assert "tracks Poisson mean 13 of 40" in done.stdout
+        assert "Parity check (200 sampled jets from the norm dict" in done.stdout
+    assert "Parity check passed" in done.stdout
+    assert read_metadata(out)["model_name"] == "GN2"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".yaml") == ["net.onnx"]
+
+
+def test_failed_parity_check_leaves_no_file(
+    gn2_run: Path, tiny_data: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = without_data(gn2_run, tmp_path, ("test", "val", "train"))
+    out = tmp_path / "net.onnx"
+    args = [
+        "export",
+        "--ckpt_path",
+        str(gn2_run / "ckpts" / "last.ckpt"),
+        "--config",
+        str(cfg),
+        "-o",
+        str(out),
+    ]
+    assert main([*args, "--data", str(tiny_data["test"]), "--parity-jets", "50", "--tolerance", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "Parity check on real jets from --data" in captured.out
+    assert "parity check failed: max difference" in captured.err
+    assert f"> --tolerance 0e+00; nothing written to {out}" in captured.err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [cfg.name]  # no temporary file left either
+    with pytest.raises(FileNotFoundError, match="gone.h5"):
+        main([*args, "--data", str(tmp_path / "gone.h5")])
+    assert not out.exists()

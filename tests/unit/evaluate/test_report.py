@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -131,7 +132,7 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path) -> None:
     for name in PUMA_PLOTS:
         assert f'src="{name}"' in page, name
     assert "<h2>Working points</h2>" in page
-    assert page.count("<tr><td>m</td><td>b</td>") == 4 and page.count("<tr><td>ref</td><td>c</td>") == 4
+    assert page.count("-tagging working points</h3>") == 4  # taggers m and ref, b- and c-tagging
     for name in (
         "roc_jets_classification.png",
         "confusion_jets_classification.png",
@@ -151,8 +152,10 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path) -> None:
     disc = np.log(jets["m_pb"] / (0.2 * jets["m_pc"] + 0.8 * jets["m_pu"]))
     cut = np.quantile(disc[y == 0], 0.3)
     assert wp["70"]["light_rejection"] == pytest.approx(1 / np.mean(disc[y == 2] > cut), rel=1e-3)
-    row = page.split("<tr><td>m</td><td>b</td><td>70%</td>")[1].split("</tr>")[0]
-    assert f"light: {wp['70']['light_rejection']:.1f} ± {wp['70']['light_rejection_err']:.1f}" in row
+    table = page.split("<h3>m: b-tagging working points</h3>")[1].split("</table>")[0]
+    assert table.count("<tr><td>") == 4  # one row per working point
+    row = table.split("<tr><td>70%</td>")[1].split("</tr>")[0]
+    assert f"{wp['70']['light_rejection']:.2f} ± {wp['70']['light_rejection_err']:.2f}" in row
     assert summary["flavour_tagging"]["ref"]["c_tagging"]["working_points"]["77"]["b_rejection"] > 0
     cls = summary["tasks"]["jets_classification"]
     assert cls["accuracy"] == pytest.approx(
@@ -166,6 +169,36 @@ def test_report_writes_every_plot_and_summary(tmp_path: Path) -> None:
     # truth pairs (0,1),(2,3) in 4 valid tracks; predicted pairs (0,1) only -> eff 0.5, purity 1
     assert summary["vertexing"]["pair_efficiency"] == pytest.approx(0.5)
     assert summary["vertexing"]["pair_purity"] == pytest.approx(1.0)
+    page = (out / "index.html").read_text()
+    assert "m: b-tagging working points" in page and "ref: c-tagging working points" in page
+    assert f"<td>{wp['70']['light_rejection']:.2f} ± " in page
+
+
+def test_no_light_jet_passing_through_the_command_line(tmp_path: Path) -> None:
+    """`halite evaluate` where no light jet passes: a lower limit in the output, the JSON and the page."""
+    pred = tmp_path / "pred.h5"
+    jets = write_predictions(pred)
+    light = jets["flavour_label"] == 2
+    with h5py.File(pred, "r+") as f:
+        arr = f["jets"][:]
+        arr["m_pb"][light], arr["m_pc"][light], arr["m_pu"][light] = 1e-6, 1e-6, 1.0
+        f["jets"][...] = arr
+    n = int(light.sum())
+    out = tmp_path / "report"
+    done = subprocess.run(
+        [sys.executable, "-m", "halite", "evaluate", str(pred), "--tagger", "m", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    limit = f"> {n} (0 of {n} pass)"
+    assert f"b-eff 70%: light rejection {limit}, c rejection " in done.stdout
+    assert "inf" not in done.stdout and "nan" not in done.stdout
+    summary = json.loads((out / "summary.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    wp = summary["flavour_tagging"]["m"]["b_tagging"]["working_points"]["70"]
+    assert wp["light_rejection"] == n and wp["light_rejection_err"] is None
+    assert wp["light_rejection_is_lower_limit"] is True and wp["light_num_pass"] == 0
+    assert wp["c_rejection_is_lower_limit"] is False
+    assert f"<td>{html.escape(limit)}</td>" in (out / "index.html").read_text()
 
 
 def test_report_without_c_jets_leaves_their_curves_out(tmp_path: Path) -> None:
