@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/limits.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/vs_salt.py
 
 lint: $(STAMP)

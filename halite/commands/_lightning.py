@@ -13,11 +13,9 @@ _SALT_SECTIONS = ("data.", "model.", "trainer.", "name=", "seed_everything=")
 
 def run(subcommand: str, argv: list[str]) -> int:
     """Run ``halite <subcommand> <argv>`` through halite's LightningCLI."""
-    from lightning.pytorch.utilities.exceptions import SIGTERMException
-
-    from halite.cli import HaliteCLI, RunDirSaveConfig, check_config_files, quiet_lightning
-    from halite.data.datamodule import JetDataModule
-    from halite.training.module import LitModel
+    # Lightning, torch and the model classes are imported after the config-file checks and the salt
+    # translation, so that a missing or unreadable config fails in a fraction of a second
+    from halite.cli.checks import check_config_files, quiet_lightning
 
     quiet_lightning()
     args = [subcommand, *argv]
@@ -32,6 +30,12 @@ def run(subcommand: str, argv: list[str]) -> int:
     if translated is not None:
         argv = translated
         args = [subcommand, *argv]
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from halite.cli import HaliteCLI, RunDirSaveConfig
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
+
     if subcommand == "fit":
         from halite.continual.run import config_is_continual
 

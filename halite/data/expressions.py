@@ -21,8 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import awkward as ak
 import numpy as np
+
+
+def _where(condition: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``condition`` else ``b``, element-wise (awkward is imported on first use)."""
+    import awkward as ak
+
+    return ak.where(condition, a, b)
+
 
 #: function name -> implementation (element-wise on numpy and awkward arrays)
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -43,7 +50,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "arcsinh": np.arcsinh,
     "minimum": np.minimum,
     "maximum": np.maximum,
-    "where": lambda c, a, b: ak.where(c, a, b),
+    "where": lambda c, a, b: _where(c, a, b),
 }
 
 _CONSTANTS: dict[str, Any] = {"pi": np.pi, "True": True, "False": False}

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("script", ["vs_salt.py", "limits.py", "memory.py"])
+@pytest.mark.parametrize("script", ["vs_salt.py", "limits.py", "memory.py", "startup.py"])
 def test_bench_script_help(script: str) -> None:
     res = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--help"], capture_output=True, text=True, cwd=ROOT
@@ -23,5 +23,5 @@ def test_bench_script_help(script: str) -> None:
 
 def test_makefile_bench_runs_every_script() -> None:
     bench = (ROOT / "Makefile").read_text().split("\nbench:")[1].split("\n\n")[0]
-    for script in ("vs_salt.py", "limits.py", "memory.py"):
+    for script in ("vs_salt.py", "limits.py", "memory.py", "startup.py"):
         assert f"bench/{script}" in bench

@@ -7,10 +7,12 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import awkward as ak
 import numpy as np
+
+if TYPE_CHECKING:  # awkward (and pyarrow) are imported when a file is read
+    import awkward as ak
 
 #: file suffixes read through this package instead of h5py
 COLUMNAR_SUFFIXES = (".root", ".parquet")
@@ -127,6 +129,8 @@ class ColumnarSource:
             return {n: arrays[n] for n in names}
         first = int(np.searchsorted(self._group_starts, start, side="right") - 1)
         last = int(np.searchsorted(self._group_starts, max(stop - 1, start), side="right") - 1)
+        import awkward as ak
+
         table = ak.from_parquet(self.path, columns=names, row_groups=range(first, last + 1))
         offset = int(self._group_starts[first])
         table = table[start - offset : stop - offset]
