@@ -24,6 +24,8 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from halite.errors import DataError
+
 #: function name -> implementation (element-wise on numpy and awkward arrays)
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
@@ -79,7 +81,7 @@ Namespace = Mapping[str, Any]
 _Fn = Callable[[Namespace], Any]
 
 
-class ExpressionError(ValueError):
+class ExpressionError(DataError):
     """An expression that cannot be parsed, uses a forbidden construct, or names an unknown variable."""
 
 
