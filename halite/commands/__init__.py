@@ -120,15 +120,11 @@ def user_error(err: BaseException) -> str | None:
     from halite.errors import HaliteError
 
     chain = _chain(err)
-    found = next((e for e in chain if isinstance(e, HaliteError)), None)
+    found: BaseException | None = next((e for e in chain if isinstance(e, HaliteError)), None)
     found = found or next((e for e in chain if _raised_by_halite(e)), None)
     if found is None:
-        found = next((e for e in chain if isinstance(e, OSError) and e.filename and e.strerror), None)
-        if found is not None:
-            assert isinstance(found, OSError)
-            return f"{found.strerror}: {found.filename}"
-    if found is None:
-        return None
+        room = [e for e in chain if isinstance(e, OSError) and e.filename and e.strerror]
+        return f"{room[0].strerror}: {room[0].filename}" if room else None
     if isinstance(found, KeyError) and len(found.args) == 1:
         return str(found.args[0])  # KeyError's str() quotes the message
     return str(found)
@@ -151,8 +147,6 @@ def main(argv: list[str] | None = None, *, catch: bool | None = None) -> int:
     """
     # no list(...) in this module: importing the tool halite.commands.list rebinds the name here
     debug, args = debug_requested([*(sys.argv[1:] if argv is None else argv)])
-    if debug:
-        os.environ["HALITE_DEBUG"] = "1"  # the argument parser and DDP's relaunched ranks see it
     if argv is None:
         sys.argv[1:] = args  # LightningCLI and DDP's launcher read sys.argv
     catch = argv is None if catch is None else catch
@@ -169,6 +163,9 @@ def main(argv: list[str] | None = None, *, catch: bool | None = None) -> int:
         return 2
     console_logging()
     tool = args[0]
+    before = os.environ.get("HALITE_DEBUG")
+    if debug:
+        os.environ["HALITE_DEBUG"] = "1"  # the argument parser and DDP's relaunched ranks see it
     try:
         module = importlib.import_module(table[tool])
         return int(module.main(args[1:]) or 0)
@@ -187,3 +184,9 @@ def main(argv: list[str] | None = None, *, catch: bool | None = None) -> int:
             return BUG
         print(f"halite {tool}: error: {message}", file=sys.stderr)
         return USER_ERROR
+    finally:
+        if debug:  # an in-process call leaves the environment as it found it
+            if before is None:
+                os.environ.pop("HALITE_DEBUG", None)
+            else:
+                os.environ["HALITE_DEBUG"] = before

@@ -436,9 +436,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
     data = make_dataset(out / "data", num_train=400, num_eval=100)
     run_cfg = small_config(data, out, ckpt_every_n_steps=0)
     cfg = tiny_config("demo.yaml", data, out, num_train=100, num_val=100, num_test=100)
-    run_cfg = bad_configs.edit_config(
-        run_cfg, lambda c: (c["trainer"].update(max_epochs=1), c["data"].update(num_train=100)), "run.yaml"
-    )
+
+    def one_short_epoch(c: dict) -> None:
+        c["trainer"].update(max_epochs=1)
+        c["data"].update(num_train=100)
+
+    run_cfg = bad_configs.edit_config(run_cfg, one_short_epoch, "run.yaml")
     main(["fit", "--config", str(run_cfg)])
     run = the_run(out / "logs")
     return Env(data, cfg, run / "config.yaml", run / "ckpts" / "last.ckpt", out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -98,7 +99,7 @@ def test_user_error_is_one_block_with_status_2(
 ) -> None:
     from halite.errors import DataKeyError
 
-    monkeypatch.delenv("HALITE_DEBUG", raising=False)
+    monkeypatch.setenv("HALITE_DEBUG", "0")
     _failing_synth(monkeypatch, DataKeyError("f.h5: variable 'd0' not found in dataset 'tracks'."))
     assert main(["synth"], catch=True) == 2
     err = capsys.readouterr().err
@@ -107,12 +108,13 @@ def test_user_error_is_one_block_with_status_2(
         main(["synth"])
     with pytest.raises(RuntimeError):
         main(["synth", "--debug"], catch=True)
+    assert os.environ["HALITE_DEBUG"] == "0"  # --debug of an in-process call does not leak
 
 
 def test_bug_prints_traceback_and_status_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv("HALITE_DEBUG", raising=False)
+    monkeypatch.setenv("HALITE_DEBUG", "0")
     _failing_synth(monkeypatch, ZeroDivisionError("division by zero"))
     assert main(["synth"], catch=True) == 1
     err = capsys.readouterr().err
