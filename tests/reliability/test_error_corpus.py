@@ -192,6 +192,16 @@ CASES: list[Case] = [
         r"Task 'track_origin' reads stream 'muons'",
     ),
     (
+        "misspelled stream of a task (did-you-mean)",
+        lambda e: fit(e, lambda c: _model(c)["tasks"][1]["init_args"].update(input_name="trakcs"), *FIT0),
+        r"Task 'track_origin' reads stream 'trakcs'.* Did you mean 'tracks'\?",
+    ),
+    (
+        "misspelled variable (did-you-mean)",
+        lambda e: fit(e, lambda c: c["data"]["variables"]["tracks"].__setitem__(0, "d00"), *FIT0),
+        r"no mean/std for variable 'd00' of stream 'tracks'\. Did you mean 'd0'",
+    ),
+    (
         "task label not in the data",
         lambda e: fit(e, lambda c: _model(c)["tasks"][0]["init_args"].update(label="flavour_lable"), *FIT1),
         r"flavour_lable",
