@@ -12,6 +12,8 @@ from typing import IO, Any
 
 import yaml
 
+from halite.errors import ConfigError, ConfigFileNotFound
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -31,15 +33,30 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, final)
-    except OSError as err:
+    except BaseException as err:
         tmp_path.unlink(missing_ok=True)
-        if err.errno == errno.ENOSPC:
-            msg = f"No space left on device while writing {final}; the previous file (if any) is unchanged. Free disk space and retry."
-            raise OSError(errno.ENOSPC, msg) from err
+        full = _disk_full(err)
+        if full is not None:  # also when a library (h5py) failed again while closing the file
+            reason = "No space left on device" if full == errno.ENOSPC else os.strerror(full)
+            msg = f"{reason} while writing {final}; the previous file (if any) is unchanged. Free disk space (or raise the quota / file size limit) and retry."
+            raise OSError(full, msg) from err
         raise
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+
+
+#: errno values of a write that failed for lack of room: full disk, file size limit, quota
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def _disk_full(err: BaseException) -> int | None:
+    """The errno of the first out-of-room ``OSError`` in ``err``'s chain of exceptions, else ``None``."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_ROOM:
+            return current.errno
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @contextlib.contextmanager
@@ -71,14 +88,14 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
                 return yaml.safe_load(f)
         except FileNotFoundError as err:
             msg = f"YAML file not found: {path}. Check the URL in your config and the credentials / endpoint."
-            raise FileNotFoundError(msg) from err
+            raise ConfigFileNotFound(msg) from err
     p = Path(path)
     if not p.is_file():
         msg = f"YAML file not found: {p}. Check the path in your config."
-        raise FileNotFoundError(msg)
+        raise ConfigFileNotFound(msg)
     with p.open() as f:
         try:
             return yaml.safe_load(f)
         except yaml.YAMLError as err:
             msg = f"{p} is not valid YAML ({err}). Fix the syntax at the line and column named above."
-            raise ValueError(msg) from err
+            raise ConfigError(msg) from err

@@ -6,6 +6,7 @@ import logging
 import warnings
 from pathlib import Path
 
+from halite.errors import ConfigFileNotFound
 from halite.io import read_yaml
 
 
@@ -19,7 +20,7 @@ def check_config_files(args: list[str]) -> None:
             continue
         if not Path(path).is_file():
             msg = f"Config file not found: {path}. Check the path passed with --config."
-            raise FileNotFoundError(msg)
+            raise ConfigFileNotFound(msg)
         read_yaml(path)  # raises ValueError naming the file, line and column
 
 

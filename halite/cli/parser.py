@@ -6,11 +6,15 @@ import argparse
 import difflib
 import importlib
 import inspect
+import os
 import re
+import sys
 from collections.abc import Iterator
 from typing import NoReturn
 
 from lightning.pytorch.cli import LightningArgumentParser
+
+from halite.errors import ConfigError
 
 #: jsonargparse / argparse phrasings of "this key does not exist"
 _UNKNOWN = [
@@ -22,6 +26,9 @@ _UNKNOWN = [
 ]
 _CLASS_PATH = re.compile(r"class_path '([\w.]+)'")
 _NO_ATTR = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
+#: lines of jsonargparse messages that give the value's type or list the ``None`` alternative
+_NOISE = re.compile(r"^\s*(Given value type: |- Expected a <class 'NoneType'>)")
+_LONG = 160  # a "Given value: ..." line (the whole value of a section) is cut to this many characters
 
 
 def parser_keys(parser: argparse.ArgumentParser, prefix: str = "") -> Iterator[str]:
@@ -93,4 +100,14 @@ class HaliteArgumentParser(LightningArgumentParser):
         extra = [line for line in suggestions(message, sorted(set(parser_keys(self)))) if line not in message]
         if extra:
             message = message.rstrip() + "\n" + "\n".join(extra)
-        super().error(message, ex)
+        if not self.exit_on_error:
+            super().error(message, ex)  # raises: a nested parser, whose caller handles it
+        if os.environ.get("HALITE_DEBUG", "") not in ("", "0"):
+            raise ConfigError(message) from ex  # --debug: the traceback
+        # one block, as every halite tool prints a user error: no 80-line usage first
+        parser = getattr(ex, "subcommand_parser", None) or self
+        prog = parser.prog.replace(" [options]", "")
+        lines = [line for line in message.splitlines() if not _NOISE.match(line)]
+        message = "\n".join(line if len(line) <= _LONG else line[: _LONG - 4] + " ..." for line in lines)
+        sys.stderr.write(f"{prog}: error: {message}\n(`{prog} --help` lists the options)\n")
+        self.exit(2)

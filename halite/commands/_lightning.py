@@ -20,13 +20,7 @@ def run(subcommand: str, argv: list[str]) -> int:
     quiet_lightning()
     args = [subcommand, *argv]
     check_config_files(args)
-    from halite.compat import SaltConfigError
-
-    try:
-        translated = translate_salt_args(subcommand, argv)
-    except SaltConfigError as err:
-        print(f"halite {subcommand}: error: {err}", file=sys.stderr)
-        return 2
+    translated = translate_salt_args(subcommand, argv)  # a SaltConfigError is a user error (status 2)
     if translated is not None:
         argv = translated
         args = [subcommand, *argv]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -26,19 +25,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point of ``halite convert``; 0 on success, 1 on a user error (printed to stderr)."""
+    """Entry point of ``halite convert``; 0 on success (a user error raises: ``halite.commands.main`` prints it, status 2)."""
     args = parser().parse_args(argv)
     from halite.data.convert import convert, load_columnar
     from halite.data.readers import expand_files
 
-    try:
-        config, global_object = load_columnar(args.config)
-        inputs = expand_files(args.inputs)
-        t0 = time.perf_counter()
-        n = convert(inputs, Path(args.to), config, global_object, progress=not args.no_progress)
-    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
-        print(f"halite convert: error: {err}", file=sys.stderr)
-        return 1
+    config, global_object = load_columnar(args.config)
+    inputs = expand_files(args.inputs)
+    t0 = time.perf_counter()
+    n = convert(inputs, Path(args.to), config, global_object, progress=not args.no_progress)
     dt = time.perf_counter() - t0
     print(f"wrote {n} jets to {args.to} in {dt:.1f} s ({n / max(dt, 1e-9):.0f} jets/s)")
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,20 +91,16 @@ def main(argv: list[str]) -> int:
     from halite.io import atomic_path
 
     args = parser().parse_args(argv)
-    try:
-        cfg = merged(args.config)
-        data = cfg.get("data")
-        if not isinstance(data, dict):
-            msg = f"{args.config} has no data: section."
-            raise ValueError(msg)
-        if isinstance(data.get("init_args"), dict):
-            data = data["init_args"]
-        key, config = s3_block(data)
-        activate(config)
-        local = fetch(config, data)
-    except (FileNotFoundError, ValueError, OSError) as err:
-        print(f"halite download-s3: error: {err}", file=sys.stderr)
-        return 1
+    cfg = merged(args.config)
+    data = cfg.get("data")
+    if not isinstance(data, dict):
+        msg = f"{args.config} has no data: section."
+        raise ValueError(msg)
+    if isinstance(data.get("init_args"), dict):
+        data = data["init_args"]
+    key, config = s3_block(data)
+    activate(config)
+    local = fetch(config, data)
     for name, path in local.items():
         print(f"data.{name}: {path}")
     out_cfg = copy.deepcopy(cfg)

@@ -8,7 +8,6 @@ prints what it wrote.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -186,11 +185,6 @@ def main(argv: list[str]) -> int:
     Returns
     -------
     int
-        0 on success, 1 on a user error (the message is printed to stderr).
+        0 on success; a user error raises (``halite.commands.main`` prints it and exits with 2).
     """
-    args = parser().parse_args(argv)
-    try:
-        return _run(args)
-    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
-        print(f"halite prep: error: {err}", file=sys.stderr)
-        return 1
+    return _run(parser().parse_args(argv))

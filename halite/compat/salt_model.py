@@ -11,8 +11,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from halite.errors import ConfigError
 
-class SaltConfigError(ValueError):
+
+class SaltConfigError(ConfigError):
     """A salt config key that halite cannot honour (the message names it and says what to do)."""
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from halite.data.columnar.sources import is_columnar
 from halite.data.specs import InputSpec
+from halite.errors import DataError
 
 if TYPE_CHECKING:
     from halite.data.columnar.config import ColumnarConfig
@@ -116,13 +117,13 @@ def reader_factory(
             f"Files {[str(p) for p in files]} mix HDF5 with ROOT/parquet; use one kind per split "
             f"(convert with `halite convert`)."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     if columnar is None:
         msg = (
             f"{files[0]} is a ROOT/parquet file: add a data.columnar section (streams with their branches, "
             f"layout, selection, labels) to say how jets are built from it."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     from halite.data.columnar.reader import ColumnarReaderFactory
 
     return ColumnarReaderFactory(columnar, tuple(specs), global_object)

@@ -31,6 +31,7 @@ from pathlib import Path
 from jsonargparse.typing import SecretStr
 
 from halite.data.remote import S3Config, configure_s3, download, remote_files
+from halite.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +80,16 @@ class ConfigS3:
                 f"data.config_s3.download_files names {unknown}, which are not data keys with files; "
                 f"valid entries are {list(DOWNLOADABLE)}."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         if self.download_S3 and not self.download_path:
             msg = "data.config_s3.download_S3 is true but download_path is not set; set the local folder."
-            raise ValueError(msg)
+            raise DataError(msg)
         if self.download_S3 and not self.download_files:
             msg = (
                 "data.config_s3.download_S3 is true but download_files is empty; list the data keys to "
                 f"download, e.g. [train_file, val_file, norm_dict, class_dict] (valid: {list(DOWNLOADABLE)})."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
 
     @property
     def active(self) -> bool:
@@ -111,7 +112,7 @@ class ConfigS3:
                 f"data.config_s3.bucket is not set, so the object key '{text}' has no bucket; set "
                 f"data.config_s3.bucket or write the path as s3://<bucket>/<key>."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         return f"s3://{self.bucket}/{text.lstrip('/')}"
 
 
@@ -119,7 +120,7 @@ def merge(config_s3: ConfigS3 | None, config_S3: ConfigS3 | None, bucket: str | 
     """One block from salt's spellings: ``config_s3``, ``config_S3`` (salt < 0.11.1), ``data.bucket``."""
     if config_s3 is not None and config_S3 is not None:
         msg = "data.config_s3 and data.config_S3 are both set; keep one (config_s3 is salt 0.13's spelling)."
-        raise ValueError(msg)
+        raise DataError(msg)
     config = config_s3 if config_s3 is not None else config_S3
     if bucket is None:
         return config
@@ -129,10 +130,10 @@ def merge(config_s3: ConfigS3 | None, config_S3: ConfigS3 | None, bucket: str | 
             f"data.config_s3 (use_S3, download_S3, pubKey, secKey, url, download_path, download_files). "
             f"Length-bucketed batches are data.length_buckets."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     if config.bucket not in (None, bucket):
         msg = f"data.bucket='{bucket}' and data.config_s3.bucket='{config.bucket}' differ; keep one."
-        raise ValueError(msg)
+        raise DataError(msg)
     config.bucket = bucket
     return config
 
@@ -155,7 +156,7 @@ def fetch(config: ConfigS3, data: Mapping[str, str | list[str] | None]) -> dict[
         value = data.get(key)
         if value is None:
             msg = f"data.config_s3.download_files lists '{key}' but data.{key} is not set; set it or drop the entry."
-            raise ValueError(msg)
+            raise DataError(msg)
         values = [value] if isinstance(value, str) else list(value)
         local: list[str] = []
         for item in values:

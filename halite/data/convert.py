@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from halite.data.columnar.config import ColumnarConfig, columnar_config
 from halite.data.columnar.reader import ColumnarReader, Columns, structured_dtype
+from halite.errors import DataError
 from halite.io import atomic_path, read_yaml
 
 
@@ -28,7 +29,7 @@ def load_columnar(path: str | Path) -> tuple[ColumnarConfig, str]:
     cfg = read_yaml(path)
     if not isinstance(cfg, Mapping):
         msg = f"Config {path} is not a YAML mapping."
-        raise ValueError(msg)
+        raise DataError(msg)
     data: Any = cfg.get("data", cfg)
     if isinstance(data, Mapping) and isinstance(data.get("init_args"), Mapping):
         data = {**data, **data["init_args"]}
@@ -40,7 +41,7 @@ def load_columnar(path: str | Path) -> tuple[ColumnarConfig, str]:
             f"Config {path} has no data.columnar section (streams, layout, selection, labels) describing "
             f"how jets are built from the ROOT/parquet branches."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     global_object = str(data.get("global_object") or "jets")
     config = columnar_config(section)
     config.check(global_object)
@@ -138,7 +139,7 @@ def convert(
             f.attrs["halite_source"] = [str(p) for p in inputs]
             if writer.num_jets == 0:
                 msg = f"The selection '{config.selection}' keeps no jets of {[str(p) for p in inputs]}."
-                raise ValueError(msg)
+                raise DataError(msg)
     finally:
         for r in readers:
             r.close()

@@ -20,6 +20,7 @@ from halite.data.parameters import ParameterConfig, check_parameters
 from halite.data.readers import expand_files, read_label_names
 from halite.data.remote import download, is_remote
 from halite.data.specs import GLOBAL, InputSpec, LabelSpec
+from halite.errors import DataError
 
 
 def default_num_workers() -> int:
@@ -138,17 +139,17 @@ class JetDataModule(L.LightningDataModule):
         )
         if PARAMETERS and not has_params:
             msg = "data.PARAMETERS is set but data.variables has no PARAMETERS entry; list the parameters there."
-            raise ValueError(msg)
+            raise DataError(msg)
         if global_object not in variables:
             msg = (
                 f"data.global_object '{global_object}' has no entry in data.variables "
                 f"(streams: {sorted(variables)}). Add its variables (may be an empty list)."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         unknown = set(input_map or {}) - set(variables)
         if unknown:
             msg = f"data.input_map names streams {sorted(unknown)} that are not in data.variables {sorted(variables)}."
-            raise ValueError(msg)
+            raise DataError(msg)
         self.train_file = train_file
         self.val_file = val_file
         self.test_file = test_file
@@ -188,7 +189,7 @@ class JetDataModule(L.LightningDataModule):
         unknown = set(labels) - set(self.variables)
         if unknown:
             msg = f"Tasks need labels from streams {sorted(unknown)} that are not in data.variables."
-            raise ValueError(msg)
+            raise DataError(msg)
         self.labels = read_specs(labels, self.multi_target)
 
     @property
@@ -236,7 +237,7 @@ class JetDataModule(L.LightningDataModule):
         files = {"train": self.train_file, "val": self.val_file, "test": self.test_file}[split]
         if files is None:
             msg = f"data.{split}_file is not set; pass --data.{split}_file PATH."
-            raise ValueError(msg)
+            raise DataError(msg)
         num = {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
         paths = expand_files(files)
         if self.download_s3:

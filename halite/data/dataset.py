@@ -20,6 +20,7 @@ from halite.data.readers import H5ReaderFactory
 from halite.data.sharding import Chunk
 from halite.data.specs import InputSpec
 from halite.data.transforms import check_finite, map_labels, trim_length
+from halite.errors import DataError
 from halite.typing import Batch
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class JetDataset(IterableDataset):
         super().__init__()
         if batch_size < 1:
             msg = f"batch_size must be >= 1, got {batch_size}."
-            raise ValueError(msg)
+            raise DataError(msg)
         self.files = list(files)
         self.specs = list(specs)
         self.readers = H5ReaderFactory(tuple(self.specs)) if readers is None else readers
@@ -122,11 +123,11 @@ class JetDataset(IterableDataset):
         total = sum(self.lengths)
         if num_jets is not None and num_jets > total:
             msg = f"Requested {num_jets} jets but {[str(p) for p in self.files]} hold only {total}."
-            raise ValueError(msg)
+            raise DataError(msg)
         self.num_jets = total if num_jets is None or num_jets < 0 else num_jets
         if self.num_jets == 0:
             msg = f"No jets to read in {[str(p) for p in self.files]}."
-            raise ValueError(msg)
+            raise DataError(msg)
         self._epoch = mp.Value("q", 0)
         self._skip = mp.Value("q", 0)
 
@@ -161,7 +162,7 @@ class JetDataset(IterableDataset):
                 f"batches. The checkpoint was made with different data settings (files, num_train, "
                 f"batch_size); resume with the settings saved in the run's config.yaml."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         self._epoch.value = epoch
         self._skip.value = batches_done
 

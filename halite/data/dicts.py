@@ -20,6 +20,7 @@ import numpy as np
 
 from halite.data.remote import join
 from halite.data.specs import GLOBAL
+from halite.errors import DataError, did_you_mean
 from halite.io import read_yaml
 
 #: ``{stream: {variable: {"mean": m, "std": s}}}``
@@ -35,7 +36,7 @@ def run_copy(run_dir: str | os.PathLike[str], key: str) -> str | Path:
     """Where a run directory keeps its copy of dict ``key`` (one of :data:`RUN_DICTS`)."""
     if key not in RUN_DICTS:
         msg = f"'{key}' is not a dict a run directory keeps; valid keys are {list(RUN_DICTS)}."
-        raise ValueError(msg)
+        raise DataError(msg)
     return join(run_dir, f"{key}.yaml")
 
 
@@ -104,12 +105,12 @@ def load_norm_dict(
 def _check_whole_norm_dict(data: Any, name: str) -> NormDict:
     if not isinstance(data, Mapping) or not data:
         msg = f"Norm dict {name} must be a non-empty mapping stream -> variable -> {{mean, std}}."
-        raise ValueError(msg)
+        raise DataError(msg)
     out: NormDict = {}
     for stream, entries in data.items():
         if not isinstance(entries, Mapping):
             msg = f"Norm dict {name}: stream '{stream}' must map variables to {{mean, std}}, got {entries!r}."
-            raise ValueError(msg)
+            raise DataError(msg)
         out[stream] = {}
         for var, entry in entries.items():
             if isinstance(entry, Mapping):
@@ -119,7 +120,7 @@ def _check_whole_norm_dict(data: Any, name: str) -> NormDict:
                     f"Norm dict {name}: variable '{var}' of stream '{stream}' needs numeric 'mean' and "
                     f"'std', got {entry!r}. Fix the entry or re-run `halite prep`."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             out[stream][var] = dict(entry)
     return out
 
@@ -134,22 +135,23 @@ def check_norm_dict(norm: Any, variables: Mapping[str, Sequence[str]], source: s
             f"Norm dict {source} must map stream -> variable -> {{mean, std}}; it holds a "
             f"{type(norm).__name__}. Re-create it with `halite prep`."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     for stream, names in variables.items():
         if stream not in norm:
             msg = (
-                f"Norm dict {source} has no entry for stream '{stream}' (has {sorted(norm)}). "
+                f"Norm dict {source} has no entry for stream '{stream}' (has {sorted(norm)}).{did_you_mean(stream, norm)} "
                 f"Re-run `halite prep` or add it."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         for var in names:
             entry = norm[stream].get(var) if isinstance(norm[stream], Mapping) else None
             if entry is None or "mean" not in entry or "std" not in entry:
                 msg = (
-                    f"Norm dict {source} has no mean/std for variable '{var}' of stream '{stream}'. "
+                    f"Norm dict {source} has no mean/std for variable '{var}' of stream '{stream}'."
+                    f"{did_you_mean(var, norm[stream] if isinstance(norm[stream], Mapping) else ())} "
                     f"Re-run `halite prep` with this variable or remove it from data.variables."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             std = float(entry["std"])
             if not np.isfinite(std) or std <= 0 or not np.isfinite(float(entry["mean"])):
                 msg = (
@@ -157,7 +159,7 @@ def check_norm_dict(norm: Any, variables: Mapping[str, Sequence[str]], source: s
                     f"and mean={entry['mean']}; std must be finite and > 0. Fix the entry or re-run "
                     f"`halite prep`."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
 
 
 def load_class_dict(source: str | os.PathLike[str] | Mapping) -> ClassDict:
@@ -186,12 +188,12 @@ def load_class_dict(source: str | os.PathLike[str] | Mapping) -> ClassDict:
     data, name = _read(source)
     if not isinstance(data, Mapping) or not data:
         msg = f"Class dict {name} must be a non-empty mapping stream -> label -> [weights]."
-        raise ValueError(msg)
+        raise DataError(msg)
     out: ClassDict = {}
     for stream, entries in data.items():
         if not isinstance(entries, Mapping):
             msg = f"Class dict {name}: stream '{stream}' must map labels to weight lists, got {entries!r}."
-            raise ValueError(msg)
+            raise DataError(msg)
         out[stream] = {}
         for label, weights in entries.items():
             if isinstance(weights, list):
@@ -201,6 +203,6 @@ def load_class_dict(source: str | os.PathLike[str] | Mapping) -> ClassDict:
                     f"Class dict {name}: label '{label}' of stream '{stream}' needs a non-empty list of "
                     f"numeric weights, got {weights!r}. Fix the entry or re-run `halite prep`."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             out[stream][label] = weights
     return out

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from halite.errors import DataError
+
 
 def _where(condition: Any, a: Any, b: Any) -> Any:
     """``a`` where ``condition`` else ``b``, element-wise (awkward is imported on first use)."""
@@ -86,7 +88,7 @@ Namespace = Mapping[str, Any]
 _Fn = Callable[[Namespace], Any]
 
 
-class ExpressionError(ValueError):
+class ExpressionError(DataError):
     """An expression that cannot be parsed, uses a forbidden construct, or names an unknown variable."""
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from halite.data.specs import LabelSpec
+from halite.errors import DataError
 
 #: salt's operators (``salt.data.datasets.OPERATORS``)
 OPERATORS: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
@@ -69,10 +70,10 @@ class MultiTarget:
                 f"multi_target entry {self}: give exactly one of `target` (replace an existing label) or "
                 f"`custom_target` (create a new one)."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         if self.opp not in OPERATORS:
             msg = f"multi_target entry {self}: opp '{self.opp}' is unknown; use one of {list(OPERATORS)}."
-            raise ValueError(msg)
+            raise DataError(msg)
 
     @property
     def label(self) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from halite.errors import DataError
+
 PARAMETERS = "PARAMETERS"
 
 
@@ -40,7 +42,7 @@ class ParameterConfig:
     def __post_init__(self) -> None:
         if not self.train:
             msg = "data.PARAMETERS: `train` needs at least one value."
-            raise ValueError(msg)
+            raise DataError(msg)
         if self.prob is not None:
             p = np.asarray(self.prob, dtype=np.float64)
             if len(p) != len(self.train) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
@@ -48,7 +50,7 @@ class ParameterConfig:
                     f"data.PARAMETERS: prob={self.prob} must have one non-negative entry per train value "
                     f"{self.train} and sum to 1."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
 
     def norm(self) -> dict[str, float]:
         """Mean and std of the ``train`` values (std 1 for a single value), for input normalisation."""
@@ -67,7 +69,7 @@ def check_parameters(names: list[str], configs: dict[str, ParameterConfig] | Non
             f"data.variables.PARAMETERS lists {names} but data.PARAMETERS configures {sorted(configs)}: "
             f"add train/test values for {missing} and/or remove {extra}."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     return [configs[n] for n in names]
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from halite.errors import DataError, DataFileNotFound
+
 __all__ = [
     "DEFAULT_LABELS",
     "DEFAULT_VARIABLES",
@@ -76,7 +78,7 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
             f"Training file not found: {p}. Check --file / data.train_file "
             f"(run `halite synth` for demo data)."
         )
-        raise FileNotFoundError(msg)
+        raise DataFileNotFound(msg)
     try:
         return h5py.File(p, "r")
     except OSError as err:
@@ -84,7 +86,7 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
             f"Cannot open {p} as an HDF5 file ({err}). Pass an HDF5 file written by the "
             f"training-dataset-dumper, UPP or `halite synth`."
         )
-        raise ValueError(msg) from err
+        raise DataError(msg) from err
 
 
 def _dataset(f: h5py.File, stream: str, ds_name: str) -> h5py.Dataset:
@@ -96,7 +98,7 @@ def _dataset(f: h5py.File, stream: str, ds_name: str) -> h5py.Dataset:
             f"File {f.filename} has no dataset '{ds_name}' for stream '{stream}'{mapped}. "
             f"Available datasets: {available}. Fix data.variables / data.input_map."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     ds = f[ds_name]
     if ds.dtype.names is None or ds.ndim not in (1, 2):
         msg = (
@@ -104,7 +106,7 @@ def _dataset(f: h5py.File, stream: str, ds_name: str) -> h5py.Dataset:
             f"(shape {ds.shape}, dtype {ds.dtype}); salt-layout files store one structured "
             f"dataset per stream."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     return ds
 
 
@@ -116,13 +118,13 @@ def _check_fields(ds: h5py.Dataset, stream: str, names: list[str], what: str) ->
             f"Dataset '{ds.name.lstrip('/')}' (stream '{stream}') in {ds.file.filename} has no "
             f"{what} {missing}. Available fields: {fields}. Remove or rename it in your config."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     if ds.ndim == 2 and _VALID not in fields:
         msg = (
             f"Constituent dataset '{ds.name.lstrip('/')}' (stream '{stream}') in {ds.file.filename} has "
             f"no '{_VALID}' field to mask padding. Available fields: {fields}."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
 
 
 def _num_rows(ds: h5py.Dataset, num_jets: int | None) -> int:
@@ -139,7 +141,7 @@ def _num_rows(ds: h5py.Dataset, num_jets: int | None) -> int:
 def _blocks(n: int, block_size: int) -> range:
     if int(block_size) < 1:
         msg = f"block_size must be >= 1, got {block_size}."
-        raise ValueError(msg)
+        raise DataError(msg)
     return range(0, n, int(block_size))
 
 
@@ -235,7 +237,7 @@ def compute_norm_dict(
                     f"(stream '{stream}'): {offenders}. Fix the file or drop these variables from "
                     f"data.variables."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             stats: dict[str, dict[str, float]] = {}
             for i, var in enumerate(names):
                 if count[i] == 0:
@@ -243,7 +245,7 @@ def compute_norm_dict(
                         f"No valid entries for variable '{var}' of stream '{stream}' in {Path(path)} "
                         f"(first {n_rows} jets). Use more jets (--num-jets) or check the '{_VALID}' field."
                     )
-                    raise ValueError(msg)
+                    raise DataError(msg)
                 std = float(np.sqrt(m2[i] / count[i]))
                 if std == 0.0:
                     _warn(f"variable '{var}' of stream '{stream}' is constant in {Path(path)}; using std=1.")
@@ -324,7 +326,7 @@ def compute_class_dict(
                             f"Label '{name}' of stream '{stream}' in {Path(path)} has non-integer or "
                             f"non-finite values; class labels must be integers 0..K-1."
                         )
-                        raise ValueError(msg)
+                        raise DataError(msg)
                     x = x.astype(np.int64)
                     x = x[x >= 0]
                     c = np.bincount(x)
@@ -343,14 +345,14 @@ def compute_class_dict(
                             f"Label '{name}' of stream '{stream}' in {Path(path)} has values up to "
                             f"{c.size - 1} but {k} classes are expected; fix num_classes or the file."
                         )
-                        raise ValueError(msg)
+                        raise DataError(msg)
                     c = np.concatenate([c, np.zeros(k - c.size, dtype=np.int64)])
                 if c.sum() == 0:
                     msg = (
                         f"Label '{name}' of stream '{stream}' in {Path(path)} has no valid, non-negative "
                         f"entries in the first {n_rows} jets; cannot compute class weights."
                     )
-                    raise ValueError(msg)
+                    raise DataError(msg)
                 present = c > 0
                 w = np.zeros(c.size, dtype=np.float64)
                 w[present] = c.sum() / c[present]

@@ -20,6 +20,14 @@ import numpy as np
 from halite.data.block_reader import Block
 from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
+from halite.errors import (
+    DataError,
+    DataFileError,
+    DataFileNotFound,
+    DataKeyError,
+    DataTypeError,
+    did_you_mean,
+)
 
 
 def expand_files(pattern: str | Sequence[str]) -> list[Path | str]:
@@ -36,13 +44,13 @@ def expand_files(pattern: str | Sequence[str]) -> list[Path | str]:
             matches = sorted(globmod.glob(str(pat)))
             if not matches:
                 msg = f"No files match the glob '{pat}'. Check the path in data.*_file."
-                raise FileNotFoundError(msg)
+                raise DataFileNotFound(msg)
             files.extend(Path(m) for m in matches)
         else:
             p = Path(pat)
             if not p.is_file():
                 msg = f"Input file not found: {p}. Check the path in data.*_file (or run `halite synth`)."
-                raise FileNotFoundError(msg)
+                raise DataFileNotFound(msg)
             files.append(p)
     return files
 
@@ -61,7 +69,7 @@ def open_h5(path: Path | str) -> h5py.File:
             f"Cannot open {path} as HDF5 ({err}). The file may be truncated or not an HDF5 file; "
             f"re-create or re-copy it."
         )
-        raise OSError(msg) from err
+        raise DataFileError(msg) from err
 
 
 def read_label_names(path: Path | str, datasets: dict[str, str]) -> dict[str, dict[str, list[str]]]:
@@ -105,9 +113,9 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
     if spec.dataset not in f:
         msg = (
             f"{path}: dataset '{spec.dataset}' (stream '{spec.name}') not found; the file has "
-            f"{sorted(f.keys())}. Fix data.input_map or data.variables."
+            f"{sorted(f.keys())}.{did_you_mean(spec.dataset, f.keys())} Fix data.input_map or data.variables."
         )
-        raise KeyError(msg)
+        raise DataKeyError(msg)
     ds = f[spec.dataset]
     names = ds.dtype.names or ()
     fields = tuple(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
@@ -115,31 +123,31 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
         if field not in names:
             msg = (
                 f"{path}: variable '{field}' not found in dataset '{spec.dataset}' (stream '{spec.name}'). "
-                f"Available fields: {sorted(names)}."
+                f"Available fields: {sorted(names)}.{did_you_mean(field, names)}"
             )
-            raise KeyError(msg)
+            raise DataKeyError(msg)
         kind = ds.dtype[field].kind
         if kind not in "biuf":
             msg = (
                 f"{path}: variable '{field}' of dataset '{spec.dataset}' has dtype {ds.dtype[field]}, "
                 f"not a number. Use numeric fields only."
             )
-            raise TypeError(msg)
+            raise DataTypeError(msg)
     has_valid = not spec.is_global
     if has_valid and "valid" not in names:
         msg = (
             f"{path}: constituent dataset '{spec.dataset}' has no boolean 'valid' field marking real "
             f"entries. Salt-format files need one."
         )
-        raise KeyError(msg)
+        raise DataKeyError(msg)
     if has_valid and ds.ndim != 2:
         msg = (
             f"{path}: constituent dataset '{spec.dataset}' must be 2D (jets, slots); it has shape {ds.shape}."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     if not has_valid and ds.ndim != 1:
         msg = f"{path}: global dataset '{spec.dataset}' must be 1D (jets,); it has shape {ds.shape}."
-        raise ValueError(msg)
+        raise DataError(msg)
     slots = 0
     if has_valid:
         slots = ds.shape[1] if spec.max_length is None else min(spec.max_length, ds.shape[1])
@@ -168,7 +176,7 @@ class H5Reader:
         lengths = {s.dataset: len(self.file[s.dataset]) for s in specs}
         if len(set(lengths.values())) > 1:
             msg = f"{path}: datasets have different numbers of jets {lengths}; they must be aligned."
-            raise ValueError(msg)
+            raise DataError(msg)
         self.num_jets = next(iter(lengths.values()))
         self._buffers: dict[str, np.ndarray] = {}
 
@@ -196,7 +204,7 @@ class H5Reader:
                     f"{self.path}: failed to read jets {start}:{stop} of dataset '{lay.spec.dataset}' "
                     f"({err}). The file may be truncated or corrupted."
                 )
-                raise OSError(msg) from err
+                raise DataFileError(msg) from err
             if lay.has_valid:
                 valid[name] = raw["valid"].astype(bool)
             if lay.has_valid and self.packed:

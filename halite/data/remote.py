@@ -17,6 +17,7 @@ from typing import Any
 import fsspec
 from jsonargparse.typing import SecretStr
 
+from halite.errors import DataFileNotFound
 from halite.io import atomic_path, remote_writer
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,11 @@ def remote_files(pattern: str) -> list[str]:
             msg = (
                 f"No files match the glob '{pattern}'. Check the URL in data.*_file and the bucket contents."
             )
-            raise FileNotFoundError(msg)
+            raise DataFileNotFound(msg)
         return [f"{protocol}://{m}" for m in matches]
     if not fs.isfile(path):
         msg = f"Input file not found: {pattern}. Check the URL in data.*_file and the credentials / endpoint."
-        raise FileNotFoundError(msg)
+        raise DataFileNotFound(msg)
     return [pattern]
 
 

@@ -23,6 +23,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from halite.errors import DataError
+
 T = TypeVar("T")
 
 
@@ -44,7 +46,7 @@ def rank_share(num_jets: int, rank: int, world: int) -> tuple[int, int]:
     """Global jet range ``[lo, hi)`` of ``rank`` among ``world`` ranks (contiguous, near-equal)."""
     if world < 1 or not 0 <= rank < world:
         msg = f"rank {rank} is not in [0, world={world}); world must be >= 1."
-        raise ValueError(msg)
+        raise DataError(msg)
     return num_jets * rank // world, num_jets * (rank + 1) // world
 
 
@@ -52,7 +54,7 @@ def split_chunks(lengths: Sequence[int], lo: int, hi: int, chunk_size: int) -> l
     """Cut the global jet range ``[lo, hi)`` over files of ``lengths`` into chunks within files."""
     if chunk_size < 1:
         msg = f"chunk_size must be >= 1, got {chunk_size}."
-        raise ValueError(msg)
+        raise DataError(msg)
     chunks = []
     offset = 0
     for fi, n in enumerate(lengths):
@@ -99,7 +101,7 @@ def rank_plan(
                 f"Cannot give each of the {world} ranks {target} batches: rank {rank} holds only "
                 f"{sum(c.size for c in chunks)} jets. Use fewer devices or more jets."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         counts[i] += 1
     return list(zip(chunks, counts))
 
@@ -108,7 +110,7 @@ def deal(items: Sequence[T], worker: int, num_workers: int) -> list[T]:
     """The items of ``worker`` when ``items`` are dealt round-robin to ``num_workers`` workers."""
     if num_workers < 1 or not 0 <= worker < num_workers:
         msg = f"worker {worker} is not in [0, num_workers={num_workers}); num_workers must be >= 1."
-        raise ValueError(msg)
+        raise DataError(msg)
     return list(items[worker::num_workers])
 
 
@@ -125,10 +127,10 @@ def resume_role(counts: Sequence[int], worker: int, skip: int) -> tuple[int, int
     workers = len(counts)
     if not 0 <= worker < workers:
         msg = f"worker {worker} is not in [0, {workers}) (one batch count per worker)."
-        raise ValueError(msg)
+        raise DataError(msg)
     if not 0 <= skip <= sum(counts):
         msg = f"Cannot skip {skip} batches: the workers hold {sum(counts)} ({list(counts)})."
-        raise ValueError(msg)
+        raise DataError(msg)
     if skip == 0:
         return worker, 0
     taken = [0] * workers

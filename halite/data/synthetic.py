@@ -39,6 +39,7 @@ import h5py
 import numpy as np
 
 from halite.data import synthetic_extras as extras
+from halite.errors import DataError
 from halite.io import atomic_path
 
 __all__ = [
@@ -361,10 +362,10 @@ def _generate_chunk(
 def _check_sizes(num_jets: int, num_tracks: int) -> None:
     if int(num_jets) < 0:
         msg = f"num_jets must be >= 0, got {num_jets}. Pass a non-negative number of jets."
-        raise ValueError(msg)
+        raise DataError(msg)
     if int(num_tracks) < 1:
         msg = f"num_tracks must be >= 1, got {num_tracks}. Pass the number of track slots per jet (e.g. 40)."
-        raise ValueError(msg)
+        raise DataError(msg)
 
 
 def _generate_with_extras(
@@ -476,7 +477,7 @@ def write_file(
     _check_sizes(num_jets, num_tracks)
     if int(chunk_size) < 1:
         msg = f"chunk_size must be >= 1, got {chunk_size}."
-        raise ValueError(msg)
+        raise DataError(msg)
     num_jets, num_tracks, chunk_size = int(num_jets), int(num_tracks), int(chunk_size)
     out = Path(path)
     offset = _event_offset(seed)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from halite.data.specs import LabelSpec
+from halite.errors import DataError
 
 
 def trim_length(valid: np.ndarray) -> int:
@@ -36,7 +37,7 @@ def check_finite(
             f"the variable, or set data.non_finite: replace (with data.non_finite_value) to replace "
             f"them and report the counts."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     np.copyto(x, fill, where=~finite)
     return which
 
@@ -68,12 +69,12 @@ def map_labels(
             f"{path}: label '{spec.name}' of stream '{stream}' has values {values} outside the classes "
             f"0..{(spec.num_classes or 0) - 1} of the task. Add a label_map with class_names to the task."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     if unknown.any():
         values = sorted({int(v) for v in raw[unknown].ravel()[:1000]})
         msg = (
             f"{path}: label '{spec.name}' of stream '{stream}' has values {values} that are not in the "
             f"label map {dict(spec.label_map or {})}. Add them to the task's label_map or select those jets out."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     return labels

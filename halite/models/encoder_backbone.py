@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from halite.data.parameters import PARAMETERS, ParameterConfig, check_parameters
 from halite.data.specs import GLOBAL
+from halite.errors import ConfigError, did_you_mean
 from halite.nn.backbone import Backbone, InputInfo
 from halite.nn.layers.edges import EdgeFeatures, EdgeFeaturesConfig
 from halite.nn.layers.featurewise import FeaturewiseConfig, FeaturewiseTransformation
@@ -109,9 +110,10 @@ class EncoderBackbone(Backbone):
             if cfg.input_name not in self.variables:
                 msg = (
                     f"Init net for '{cfg.input_name}' but data.variables has no such stream "
-                    f"(has {sorted(self.variables)}). Add its variables or remove the init net."
+                    f"(has {sorted(self.variables)}).{did_you_mean(cfg.input_name, self.variables)} Add its "
+                    "variables or remove the init net."
                 )
-                raise ValueError(msg)
+                raise ConfigError(msg)
             self.init_nets[cfg.input_name] = InitNet(
                 cfg, len(self.variables[cfg.input_name]), global_size, embed_dim
             )

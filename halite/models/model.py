@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from halite.data.dicts import load_norm_dict
 from halite.data.parameters import PARAMETERS, ParameterConfig
 from halite.data.specs import GLOBAL
+from halite.errors import ConfigError, did_you_mean
 from halite.models.assembled import AssembledModel
 from halite.models.encoder_backbone import EncoderBackbone
 from halite.models.global_backbone import GlobalBackbone
@@ -124,8 +125,9 @@ class Model(AssembledModel):
             msg = (
                 f"Task '{task.name}' reads stream '{task.input_name}', which is neither the global "
                 f"object '{global_object}' nor an encoded stream {encoded}."
+                f"{did_you_mean(task.input_name, [global_object, *encoded])}"
             )
-            raise ValueError(msg)
+            raise ConfigError(msg)
 
         self.build_tasks(tasks or [], sizes, class_dict, label_names)
 

@@ -18,6 +18,7 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from halite.data.remote import is_remote
+from halite.errors import CheckpointError, CheckpointNotFound
 from halite.io import atomic_path
 
 #: Classes (besides tensors and builtins) that may appear in a halite checkpoint.
@@ -54,10 +55,10 @@ def safe_load(path: str | Path, map_location: Any = "cpu", lightning: bool = Tru
         fs, fs_path = fsspec.core.url_to_fs(p)
         if not fs.isfile(fs_path):
             msg = f"Checkpoint not found: {p}. Check --ckpt_path (runs keep theirs in <run>/ckpts/)."
-            raise FileNotFoundError(msg)
+            raise CheckpointNotFound(msg)
     elif not p.is_file():
         msg = f"Checkpoint not found: {p}. Check --ckpt_path (runs keep theirs in <run>/ckpts/)."
-        raise FileNotFoundError(msg)
+        raise CheckpointNotFound(msg)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             if is_remote(p):
@@ -72,21 +73,21 @@ def safe_load(path: str | Path, map_location: Any = "cpu", lightning: bool = Tru
             f"types ({first}). Checkpoints are loaded with torch.load(weights_only=True) so that a file "
             f"cannot run code. Use a checkpoint written by halite, or re-save only its state_dict."
         )
-        raise ValueError(msg) from err
+        raise CheckpointError(msg) from err
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
         msg = (
             f"Cannot read checkpoint {p}: the file is truncated or corrupted ({type(err).__name__}: "
             f"{str(err).strip()[:200]}). Use an earlier checkpoint from the same folder."
         )
-        raise ValueError(msg) from err
+        raise CheckpointError(msg) from err
     if lightning and (not isinstance(ckpt, dict) or "state_dict" not in ckpt):
         msg = f"{p} is not a Lightning checkpoint (no 'state_dict' entry). Pass a .ckpt written by `halite fit`."
-        raise ValueError(msg)
+        raise CheckpointError(msg)
     if not isinstance(ckpt, dict):
         msg = (
             f"{p} holds a {type(ckpt).__name__}, not a checkpoint dict. Pass a .ckpt written by `halite fit`."
         )
-        raise ValueError(msg)
+        raise CheckpointError(msg)
     return ckpt
 
 
@@ -123,5 +124,5 @@ class AtomicCheckpointIO(TorchCheckpointIO):
                 "halite loads checkpoints with weights_only=True only (unpickling arbitrary objects can run "
                 "code); remove --weights_only false."
             )
-            raise ValueError(msg)
+            raise CheckpointError(msg)
         return safe_load(path, map_location=map_location if map_location is not None else "cpu")

@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 
+from halite.errors import CheckpointError
+
 #: Key under which halite stores the model's identity in a checkpoint.
 META_KEY = "halite"
 
@@ -64,4 +66,4 @@ def check_compatible(
             + ". Use the config.yaml saved next to the checkpoint's ckpts/ folder, or start a new run "
             "without --ckpt_path."
         )
-        raise ValueError(msg)
+        raise CheckpointError(msg)

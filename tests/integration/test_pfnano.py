@@ -99,8 +99,10 @@ def test_prep_fit_test_from_root(tmp_path: Path) -> None:
 def test_convert_and_prep_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"data": {"variables": {"jets": []}}}))
-    assert main(["convert", str(PFNANO), "--to", str(tmp_path / "x.h5"), "--config", str(bad)]) == 1
+    assert (
+        main(["convert", str(PFNANO), "--to", str(tmp_path / "x.h5"), "--config", str(bad)], catch=True) == 2
+    )
     assert "no data.columnar section" in capsys.readouterr().err
     assert not (tmp_path / "x.h5").exists()
-    assert main(["prep", "--file", str(PFNANO), "--norm-dict", str(tmp_path / "n.yaml")]) == 1
+    assert main(["prep", "--file", str(PFNANO), "--norm-dict", str(tmp_path / "n.yaml")], catch=True) == 2
     assert "pass --config with a data.columnar section" in capsys.readouterr().err

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from halite.data.expressions import Expression, compile_expression
+from halite.errors import DataError
 
 
 @dataclass
@@ -152,22 +153,22 @@ class ColumnarConfig:
         self.labels = {k: _build(LabelConfig, v, f"columnar.labels.{k}") for k, v in self.labels.items()}
         if self.step_size < 1:
             msg = f"data.columnar.step_size must be >= 1, got {self.step_size}."
-            raise ValueError(msg)
+            raise DataError(msg)
         for name, label in self.labels.items():
             if (label.branch is None) == (label.one_hot is None):
                 msg = f"data.columnar.labels.{name}: give exactly one of 'branch' or 'one_hot'."
-                raise ValueError(msg)
+                raise DataError(msg)
             if label.one_hot is not None and label.label_map is not None:
                 msg = f"data.columnar.labels.{name}: label_map applies to 'branch' labels only."
-                raise ValueError(msg)
+                raise DataError(msg)
         clash = set(self.new_variables) & set(self.labels)
         if clash:
             msg = f"data.columnar: {sorted(clash)} are defined both in new_variables and labels; rename one."
-            raise ValueError(msg)
+            raise DataError(msg)
         for name, stream in self.streams.items():
             if stream.max_length is not None and stream.max_length < 1:
                 msg = f"data.columnar.streams.{name}.max_length must be >= 1, got {stream.max_length}."
-                raise ValueError(msg)
+                raise DataError(msg)
         # parse every expression now so that a bad one fails before any file is opened
         self._check_cycles(self.expressions())
         self.selection_expression()
@@ -179,7 +180,7 @@ class ColumnarConfig:
         def visit(name: str, path: list[str]) -> None:
             if name in path:
                 msg = f"data.columnar.new_variables: circular definition {' -> '.join([*path, name])}."
-                raise ValueError(msg)
+                raise DataError(msg)
             for dep in expressions[name].names if name in expressions else ():
                 visit(dep, [*path, name])
 
@@ -200,13 +201,13 @@ class ColumnarConfig:
                 f"data.columnar.streams has no entry for the global object '{global_object}' "
                 f"(streams: {sorted(self.streams)}). Add `{global_object}: {{branches: [...]}}`."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         for name, stream in self.streams.items():
             if name == global_object:
                 continue
             if stream.max_length is None:
                 msg = f"data.columnar.streams.{name}: constituent streams need max_length (slots per jet)."
-                raise ValueError(msg)
+                raise DataError(msg)
             if self.layout == "event" and None in (
                 stream.collection,
                 stream.jet_index,
@@ -216,12 +217,12 @@ class ColumnarConfig:
                     f"data.columnar.streams.{name}: the event layout needs collection, jet_index and "
                     f"constituent_index (e.g. PFCands, JetPFCands_jetIdx, JetPFCands_pFCandsIdx)."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
         for label, cfg in self.labels.items():
             owner = cfg.stream or global_object
             if owner not in self.streams:
                 msg = f"data.columnar.labels.{label}.stream '{owner}' is not one of {sorted(self.streams)}."
-                raise ValueError(msg)
+                raise DataError(msg)
 
     def fields(self, stream: str, global_object: str) -> list[str]:
         """All fields of ``stream``: its branches, then the labels assigned to it."""
@@ -235,12 +236,12 @@ def _build(cls: type, value: Any, where: str) -> Any:
         return value
     if not isinstance(value, Mapping):
         msg = f"data.{where} must be a mapping of options, got {value!r}."
-        raise ValueError(msg)
+        raise DataError(msg)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(value) - names)
     if unknown:
         msg = f"data.{where}: unknown option(s) {unknown}; valid options are {sorted(names)}."
-        raise ValueError(msg)
+        raise DataError(msg)
     return cls(**value)
 
 

@@ -24,6 +24,7 @@ import awkward as ak
 import numpy as np
 
 from halite.data.columnar.config import ColumnarConfig, LabelConfig
+from halite.errors import DataError, DataKeyError
 
 
 def _is_jagged(x: Any) -> bool:
@@ -43,7 +44,7 @@ def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
 def _check_depth(x: ak.Array, name: str, path: Path) -> ak.Array:
     if x.ndim > 2:
         msg = f"{path}: branch '{name}' is nested {x.ndim - 1} levels deep; only flat or jagged (one level) branches are supported."
-        raise ValueError(msg)
+        raise DataError(msg)
     return x
 
 
@@ -118,7 +119,7 @@ class Namespace(Mapping[str, Any]):
         if counter in self.arrays:
             return _numpy(self.arrays[counter]).astype(np.int64)
         msg = f"{self.path}: no jagged '{prefix}*' branch read to count the jets per event."
-        raise KeyError(msg)
+        raise DataKeyError(msg)
 
     def _stream_of(self, name: str) -> tuple[str, str] | None:
         """``(stream, "link" | "constituent")`` when ``name`` belongs to a constituent collection."""
@@ -147,7 +148,7 @@ class Namespace(Mapping[str, Any]):
                 f"{self.path}: '{cfg.jet_index}' has {int(bad.sum())} indices beyond the number of "
                 f"'{self.config.jet_collection}' jets of their event; check jet_collection / jet_index."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         link_event, jet, cons = link_event[keep], jet[keep], cons[keep]
         global_jet = _exclusive_cumsum(self.jet_counts)[link_event] + jet
         order = np.argsort(global_jet, kind="stable")
@@ -163,12 +164,12 @@ class Namespace(Mapping[str, Any]):
         if name.startswith(f"{self.config.jet_collection}_") and self._stream_of(name) is None:
             if not _is_jagged(arr):
                 msg = f"{self.path}: jet branch '{name}' is not jagged per event; check jet_collection / layout."
-                raise ValueError(msg)
+                raise DataError(msg)
             if not np.array_equal(_numpy(ak.num(arr, axis=1)), self.jet_counts):
                 msg = (
                     f"{self.path}: branch '{name}' has a different number of jets per event than the others."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             return _numpy(ak.flatten(arr))
         owner = self._stream_of(name)
         if owner is None:
@@ -178,7 +179,7 @@ class Namespace(Mapping[str, Any]):
                     f"'{self.config.jet_collection}' nor a stream's collection or link; add its collection to "
                     f"a stream (collection / jet_index) or use a per-event branch."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             return np.repeat(_numpy(arr), self.jet_counts)
         stream, kind = owner
         link = self._link(stream)
@@ -193,7 +194,7 @@ class Namespace(Mapping[str, Any]):
                     f"{self.path}: '{cfg.constituent_index}' points outside '{name}' for "
                     f"{int(bad.sum())} links; check collection / constituent_index of stream '{stream}'."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             flat = _numpy(ak.flatten(arr))
             values = flat[(_exclusive_cumsum(sizes)[link.link_event] + link.constituent)[link.order]]
         return ak.unflatten(values, link.counts)
@@ -242,11 +243,11 @@ def selection_mask(ns: Namespace, config: ColumnarConfig) -> np.ndarray:
             f"data.columnar.selection '{config.selection}' gives a value per constituent, not per jet; "
             f"reduce it or select on jet-level branches."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     mask = np.broadcast_to(_numpy(mask), (ns.num_jets,))
     if mask.dtype != bool:
         msg = f"data.columnar.selection '{config.selection}' is not boolean (dtype {mask.dtype}); use a comparison."
-        raise ValueError(msg)
+        raise DataError(msg)
     return mask
 
 
@@ -260,7 +261,7 @@ def build_label(ns: Namespace, name: str, cfg: LabelConfig, mask: np.ndarray) ->
                 f"{ns.path}: label '{name}': {int(bad.sum())} jets have not exactly one of {cfg.one_hot} true. "
                 f"Select them out with data.columnar.selection."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         return np.argmax(onehot, axis=1).astype(np.int64)
     assert cfg.branch is not None
     raw = ns[cfg.branch][mask]
@@ -277,7 +278,7 @@ def build_label(ns: Namespace, name: str, cfg: LabelConfig, mask: np.ndarray) ->
             f"{ns.path}: label '{name}' has values {sorted(set(flat[unknown].tolist()))[:20]} that are not in its "
             f"label_map {cfg.label_map}. Add them or select those jets out (data.columnar.selection)."
         )
-        raise ValueError(msg)
+        raise DataError(msg)
     mapped = values[pos]
     return ak.unflatten(mapped, ak.num(raw, axis=1)) if _is_jagged(raw) else mapped
 
@@ -303,7 +304,7 @@ def stream_columns(
             f"{ns.path}: variable(s) {unknown} of stream '{stream}' are not among its fields {available}. "
             f"Add them to data.columnar.streams.{stream}.branches (or labels)."
         )
-        raise KeyError(msg)
+        raise DataKeyError(msg)
     values: dict[str, Any] = {}
     for name in fields:
         if name in config.labels:
@@ -318,17 +319,17 @@ def stream_columns(
                     f"{ns.path}: field '{name}' of the global stream '{stream}' has a value per constituent; "
                     f"global fields need one value per jet."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             out[name] = np.ascontiguousarray(np.broadcast_to(_numpy(v), (int(mask.sum()),)))
         return out, None
     ref_name = cfg.sort_by or next((n for n, v in values.items() if _is_jagged(v)), None)
     if ref_name is None:
         msg = f"data.columnar.streams.{stream}: no field has a value per constituent; add one (or sort_by)."
-        raise ValueError(msg)
+        raise DataError(msg)
     ref = values[ref_name] if ref_name in values else ns[ref_name][mask]
     if not _is_jagged(ref):
         msg = f"data.columnar.streams.{stream}.sort_by '{ref_name}' is not a per-constituent variable."
-        raise ValueError(msg)
+        raise DataError(msg)
     counts = _numpy(ak.num(ref, axis=1)).astype(np.int64)
     length = int(cfg.max_length or 0)
     # one scatter plan for all fields: constituent (sorted) rank r of jet i -> slot (i, r) if r < length
@@ -350,7 +351,7 @@ def stream_columns(
                     f"{ns.path}: field '{name}' of stream '{stream}' has different constituent counts than "
                     f"'{ref_name}'; all per-constituent fields of a stream must belong to one collection."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             flat = _numpy(ak.flatten(v))[src]
         else:
             flat = _numpy(v)[dest[0]]  # a jet-level value repeated for each constituent

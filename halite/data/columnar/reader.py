@@ -18,6 +18,7 @@ from halite.data.columnar.config import ColumnarConfig
 from halite.data.columnar.examples import Namespace, base_branches, selection_mask, stream_columns
 from halite.data.columnar.sources import ColumnarSource
 from halite.data.specs import InputSpec
+from halite.errors import DataError, DataKeyError
 
 #: per stream: field -> ``(n,)`` or ``(n, max_length)`` array, and ``valid`` (``None`` for the global object)
 Columns = dict[str, tuple[dict[str, np.ndarray], np.ndarray | None]]
@@ -65,7 +66,7 @@ class ColumnarReader:
                 f"Streams {unknown} have no entry in data.columnar.streams ({sorted(config.streams)}); "
                 f"add their branches there."
             )
-            raise ValueError(msg)
+            raise DataError(msg)
         self.fields = {s: list(f) for s, f in fields.items()}
         for stream, names in self.fields.items():
             available = config.fields(stream, global_object)
@@ -75,7 +76,7 @@ class ColumnarReader:
                     f"{self.path}: variable(s) {missing} of stream '{stream}' are not among its fields "
                     f"{available}. Add them to data.columnar.streams.{stream}.branches (or labels)."
                 )
-                raise KeyError(msg)
+                raise DataKeyError(msg)
         self.source = ColumnarSource(self.path, config.tree)
         selection = config.selection_expression()
         self.count_branches = self._with_jet_counter(
@@ -102,7 +103,7 @@ class ColumnarReader:
         jet_branches = sorted(b for b in self.source.names if b.startswith(prefix))
         if not jet_branches:
             msg = f"{self.path}: no '{prefix}*' branches; set data.columnar.jet_collection."
-            raise KeyError(msg)
+            raise DataKeyError(msg)
         return [*branches, jet_branches[0]]
 
     def count(self) -> np.ndarray:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from halite.errors import DataFileError, DataFileNotFound, DataKeyError
+
 if TYPE_CHECKING:  # awkward (and pyarrow) are imported when a file is read
     import awkward as ak
 
@@ -31,7 +33,7 @@ def _missing(path: Path, names: Sequence[str], available: set[str], what: str) -
             f"{path}: {what} {missing} not found (closest names: {hints}). "
             f"Fix the branch names in data.columnar."
         )
-        raise KeyError(msg)
+        raise DataKeyError(msg)
 
 
 #: per-process cache of open ROOT trees: loading the metadata of a NanoAOD tree (~2,000 branches)
@@ -52,14 +54,14 @@ def _open_tree(path: Path, tree: str) -> tuple[Any, set[str]]:
         file = uproot.open(path)
     except Exception as err:
         msg = f"Cannot open {path} as a ROOT file ({err}). It may be truncated or not ROOT."
-        raise OSError(msg) from err
+        raise DataFileError(msg) from err
     trees = [
         k.split(";")[0] for k, c in file.classnames().items() if c.startswith("TTree") or c == "ROOT::RNTuple"
     ]
     if tree not in trees:
         file.close()
         msg = f"{path}: no TTree/RNTuple '{tree}' (trees: {sorted(set(trees))}). Set data.columnar.tree."
-        raise KeyError(msg)
+        raise DataKeyError(msg)
     obj = file[tree]
     _OPEN_TREES[key] = (file, obj, set(obj.keys()))
     while len(_OPEN_TREES) > _MAX_OPEN_TREES:
@@ -82,7 +84,7 @@ class ColumnarSource:
         self.path = Path(path)
         if not self.path.is_file():
             msg = f"Input file not found: {self.path}. Check the path in data.*_file."
-            raise FileNotFoundError(msg)
+            raise DataFileNotFound(msg)
         self.kind = "parquet" if self.path.suffix.lower() == ".parquet" else "root"
         if self.kind == "root":
             self._tree, self.names = _open_tree(self.path, tree)
@@ -96,7 +98,7 @@ class ColumnarSource:
                 msg = (
                     f"Cannot open {self.path} as a parquet file ({err}). It may be truncated or not parquet."
                 )
-                raise OSError(msg) from err
+                raise DataFileError(msg) from err
             meta = self._pq.metadata
             self.num_entries = int(meta.num_rows)
             self.names = set(self._pq.schema_arrow.names)
@@ -125,7 +127,7 @@ class ColumnarSource:
                 msg = (
                     f"{self.path}: failed to read entries {start}:{stop} ({err}). The file may be corrupted."
                 )
-                raise OSError(msg) from err
+                raise DataFileError(msg) from err
             return {n: arrays[n] for n in names}
         first = int(np.searchsorted(self._group_starts, start, side="right") - 1)
         last = int(np.searchsorted(self._group_starts, max(stop - 1, start), side="right") - 1)

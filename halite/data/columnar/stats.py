@@ -10,6 +10,7 @@ import numpy as np
 
 from halite.data.columnar.config import ColumnarConfig, columnar_config
 from halite.data.columnar.reader import ColumnarReader
+from halite.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +120,10 @@ def columnar_dicts(
                     f"Non-finite (NaN/inf) values in {path}, stream '{stream}': '{var}' ({acc.bad} values). "
                     f"Fix the new_variables expression or drop the variable from data.variables."
                 )
-                raise ValueError(msg)
+                raise DataError(msg)
             if acc.count == 0:
                 msg = f"No valid entries for variable '{var}' of stream '{stream}' in {path}; check the selection."
-                raise ValueError(msg)
+                raise DataError(msg)
             std = float(np.sqrt(acc.m2 / acc.count))
             if std == 0.0:
                 log.warning(f"variable '{var}' of stream '{stream}' is constant in {path}; using std=1.")
@@ -141,11 +142,11 @@ def columnar_dicts(
             if k is not None:
                 if hist.size > k:
                     msg = f"Label '{lab}' of stream '{stream}' in {path} has values up to {hist.size - 1} but {k} classes."
-                    raise ValueError(msg)
+                    raise DataError(msg)
                 hist = np.pad(hist, (0, k - hist.size))
             if hist.sum() == 0:
                 msg = f"Label '{lab}' of stream '{stream}' in {path} has no valid entries; cannot compute class weights."
-                raise ValueError(msg)
+                raise DataError(msg)
             classes[stream][lab] = _class_weights(hist)
     return norm, classes
 
@@ -163,7 +164,7 @@ def prep_columnar(
     """
     if not isinstance(data.get("columnar"), Mapping):
         msg = f"{file} is a ROOT/parquet file: pass --config with a data.columnar section describing its branches."
-        raise ValueError(msg)
+        raise DataError(msg)
     config = columnar_config(data["columnar"])
     global_object = str(data.get("global_object") or "jets")
     config.check(global_object)

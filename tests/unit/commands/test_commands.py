@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -76,3 +77,66 @@ def test_library_messages_reach_the_console_of_a_command() -> None:
         "app halite.data.prep note: using all",
         "app halite.data.prep never occur",
     ]
+
+
+# ---- errors: one block and status 2 for the user's mistakes, a traceback and status 1 for bugs ----------
+
+
+def _failing_synth(monkeypatch: pytest.MonkeyPatch, err: BaseException) -> None:
+    import halite.commands.synth as synth
+
+    def fail(argv: list[str]) -> int:
+        try:
+            raise err
+        except BaseException as inner:  # wrapped, as jsonargparse wraps errors of __init__s
+            raise RuntimeError("Problem with given class_path 'x'") from inner
+
+    monkeypatch.setattr(synth, "main", fail)
+
+
+def test_user_error_is_one_block_with_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from halite.errors import DataKeyError
+
+    monkeypatch.setenv("HALITE_DEBUG", "0")
+    _failing_synth(monkeypatch, DataKeyError("f.h5: variable 'd0' not found in dataset 'tracks'."))
+    assert main(["synth"], catch=True) == 2
+    err = capsys.readouterr().err
+    assert err == "halite synth: error: f.h5: variable 'd0' not found in dataset 'tracks'.\n"
+    with pytest.raises(RuntimeError):  # a call with explicit argv (tests, scripts) gets the exception
+        main(["synth"])
+    with pytest.raises(RuntimeError):
+        main(["synth", "--debug"], catch=True)
+    assert os.environ["HALITE_DEBUG"] == "0"  # --debug of an in-process call does not leak
+
+
+def test_bug_prints_traceback_and_status_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HALITE_DEBUG", "0")
+    _failing_synth(monkeypatch, ZeroDivisionError("division by zero"))
+    assert main(["synth"], catch=True) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError" in err
+    assert "halite synth: internal error: RuntimeError" in err and "please report it" in err
+
+
+def test_user_error_finds_halite_messages_in_the_chain() -> None:
+    from halite.commands import user_error
+    from halite.io import read_yaml
+
+    try:
+        try:
+            read_yaml("/nonexistent/n.yaml")  # a builtin-compatible halite error, raised by halite
+        except FileNotFoundError as inner:
+            raise ValueError("Does not validate against any of the Union subtypes") from inner
+    except ValueError as err:
+        assert user_error(err) == "YAML file not found: /nonexistent/n.yaml. Check the path in your config."
+    try:
+        {}["key"]
+    except KeyError as err:
+        assert user_error(err) is None
+    full = OSError(28, "No space left on device")
+    full.filename = "/out/pred.h5"
+    assert user_error(full) == "No space left on device: /out/pred.h5"

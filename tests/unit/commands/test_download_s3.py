@@ -46,4 +46,4 @@ def test_download_s3_command(s3_server: str, tiny_data: dict[str, Path], tmp_pat
         env=env,
         timeout=300,
     )
-    assert run.returncode == 1 and "valid entries are ['train_file'" in run.stderr
+    assert run.returncode == 2 and "valid entries are ['train_file'" in run.stderr

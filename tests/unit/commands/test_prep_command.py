@@ -80,7 +80,7 @@ def test_prep_config(tmp_path: Path, nested: bool) -> None:
 
 
 def test_prep_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["prep", "--file", str(tmp_path / "absent.h5")]) == 1
+    assert main(["prep", "--file", str(tmp_path / "absent.h5")], catch=True) == 2
     assert "absent.h5" in capsys.readouterr().err
-    assert main(["prep"]) == 1
+    assert main(["prep"], catch=True) == 2
     assert "--file" in capsys.readouterr().err
