@@ -1,10 +1,15 @@
 """The bad-input corpus through the command line: what a person sees.
 
-Every case runs ``python -m halite ...`` as a subprocess and must exit with status 2, print no
-traceback, and name the file / key / variable at fault in one ``halite <tool>: error:`` block. The
-in-process corpus (test_bad_files.py, test_bad_configs.py) checks the messages; this one checks
-that they reach the terminal unwrapped. The subprocesses run concurrently (one module fixture), so
-the corpus costs about (cases x start-up / workers).
+Every case runs ``halite ...`` as its own process and must exit with status 2, print no traceback,
+and name the file / key / variable at fault in one ``halite <tool>: error:`` block. The in-process
+corpus (test_bad_files.py, test_bad_configs.py) checks the messages; this one checks that they
+reach the terminal unwrapped.
+
+The cases in ``SUBPROCESS`` (one per kind of tool) run as ``python -m halite`` subprocesses; the
+others run as forked children of a fork server that imported the CLI once (``forkserver.py``: the
+console entry point with the case's ``sys.argv``, environment and files, only the ~7 s of imports
+shared), two at a time. ``test_the_fork_server_shows_what_a_subprocess_shows`` checks that both
+give the same status and output for those cases.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import resource
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +30,10 @@ from halite.commands import main
 from tests.conftest import ROOT, make_dataset, tiny_config
 from tests.reliability import test_bad_configs as bad_configs
 from tests.reliability import test_bad_files as bad_files
+from tests.reliability.forkserver import Zygote
 from tests.reliability.runs import small_config, the_run
 
-WORKERS = 3
+WORKERS = 2
 
 
 @dataclass
@@ -419,14 +425,30 @@ CASES: list[Case] = [
 
 #: cases run with a limit on the size of files they may write (a full disk)
 SMALL_DISK = {"synth: full disk"}
+FILE_SIZE_LIMIT = 256 * 1024
+#: cases run as real ``python -m halite`` subprocesses (one per kind of tool); the rest are forked
+SUBPROCESS = {
+    "unknown tool",
+    "typo in a data key",
+    "norm dict without a variable",
+    "checkpoint from another model",
+    "prep: truncated file",
+    "evaluate: tagger not in the file",
+    "synth: full disk",
+    "import-salt: bad salt key",
+}
 
 
 def _limit_file_size() -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def case_env(debug: bool = False) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HALITE_DEBUG": "1" if debug else ""}
 
 
 def run_halite(args: list[str], small_disk: bool = False, debug: bool = False) -> tuple[int, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HALITE_DEBUG": "1" if debug else ""}
+    env = case_env(debug)
     proc = subprocess.run(
         [sys.executable, "-m", "halite", *args],
         capture_output=True,
@@ -458,23 +480,55 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
 
 
 @pytest.fixture(scope="module")
-def results(env: Env, request: pytest.FixtureRequest) -> dict[str, tuple[list[str], int, str]]:
-    """Every selected case's (command line, exit status, stdout + stderr), run concurrently."""
+def commands(env: Env, request: pytest.FixtureRequest) -> dict[str, list[str]]:
+    """Every selected case's command line (``-k`` runs a few cases only)."""
     selected = {
         item.callspec.params["case"]
         for item in request.session.items
         if hasattr(item, "callspec") and "case" in item.callspec.params
     }
-    commands = {}
+    out = {}
     for i, (case, build, _) in enumerate(CASES):
-        if case not in selected:  # `-k` runs a few cases only
-            continue
-        tmp = env.tmp / f"case{i:02d}"
-        tmp.mkdir()
-        commands[case] = build(Env(env.data, env.cfg, env.run_cfg, env.ckpt, tmp))
+        if case in selected:
+            tmp = env.tmp / f"case{i:02d}"
+            tmp.mkdir()
+            out[case] = build(Env(env.data, env.cfg, env.run_cfg, env.ckpt, tmp))
+    return out
+
+
+@pytest.fixture(scope="module")
+def zygotes() -> Iterator[list[Zygote]]:
+    """One fork server per worker thread."""
     with ThreadPoolExecutor(WORKERS) as pool:
-        futures = {c: pool.submit(run_halite, a, c in SMALL_DISK) for c, a in commands.items()}
-        return {c: (commands[c], *f.result()) for c, f in futures.items()}
+        servers = list(pool.map(lambda _: Zygote(ROOT, case_env()), range(WORKERS)))
+    yield servers
+    for z in servers:
+        z.close()
+
+
+def run_forked(
+    zygote: Zygote, args: list[str], small_disk: bool = False, debug: bool = False
+) -> tuple[int, str]:
+    return zygote.run(args, case_env(debug), FILE_SIZE_LIMIT if small_disk else 0)
+
+
+@pytest.fixture(scope="module")
+def results(commands: dict[str, list[str]], zygotes: list[Zygote]) -> dict[str, tuple[list[str], int, str]]:
+    """Every selected case's (command line, exit status, stdout + stderr), two at a time."""
+    real = [c for c in commands if c in SUBPROCESS]
+    forked = [c for c in commands if c not in SUBPROCESS]
+    queues = [forked[i::WORKERS] for i in range(WORKERS)]
+
+    def drain(i: int) -> dict[str, tuple[int, str]]:
+        done = {c: run_forked(zygotes[i], commands[c], c in SMALL_DISK) for c in queues[i]}
+        done.update({c: run_halite(commands[c], c in SMALL_DISK) for c in real[i::WORKERS]})
+        return done
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        out: dict[str, tuple[int, str]] = {}
+        for part in pool.map(drain, range(WORKERS)):
+            out.update(part)
+    return {c: (commands[c], *out[c]) for c in commands}
 
 
 def test_corpus_size() -> None:
@@ -496,14 +550,28 @@ def test_error_on_the_command_line(
     assert "usage:" not in output, shown  # one block, not the 80-line usage of the Lightning tools
 
 
-def test_debug_shows_the_traceback(env: Env, tmp_path: Path) -> None:
+def test_the_fork_server_shows_what_a_subprocess_shows(
+    commands: dict[str, list[str]], results: dict[str, tuple[list[str], int, str]], zygotes: list[Zygote]
+) -> None:
+    """The forked cases are trusted because the real-subprocess cases give the same through the fork server."""
+    compared = 0
+    for case in sorted(SUBPROCESS & set(commands)):
+        _, status, output = results[case]
+        assert run_forked(zygotes[0], commands[case], case in SMALL_DISK) == (status, output), case
+        compared += 1
+    assert compared or not commands
+
+
+def test_debug_shows_the_traceback(env: Env, tmp_path: Path, zygotes: list[Zygote]) -> None:
     """``--debug`` anywhere on the command line, or ``HALITE_DEBUG=1``, shows the traceback."""
     missing = str(tmp_path / "none.yaml")
-    status, output = run_halite(
-        ["fit", "--debug", "--config", str(env.cfg), "--data.norm_dict", missing, *FIT0]
+    status, output = run_forked(
+        zygotes[0], ["fit", "--debug", "--config", str(env.cfg), "--data.norm_dict", missing, *FIT0]
     )
     assert status == 1 and "Traceback" in output and "none.yaml" in output, output
     status, output = run_halite(["prep", "--file", str(tmp_path / "absent.h5")], debug=True)
     assert status == 1 and "Traceback" in output and "absent.h5" in output, output
-    status, output = run_halite(["fit", "--config", str(env.cfg), "--data.batchsize", "3", "--debug"])
+    status, output = run_forked(
+        zygotes[0], ["fit", "--config", str(env.cfg), "--data.batchsize", "3", "--debug"]
+    )
     assert status == 1 and "Traceback" in output and "data.batchsize" in output, output
