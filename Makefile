@@ -29,13 +29,14 @@ demo: $(STAMP)
 	$(BIN)/halite prep --config configs/demo.yaml
 	$(BIN)/halite fit --config configs/demo.yaml
 	$(BIN)/halite test --config $$(ls -td logs/demo_* | head -1)/config.yaml
+	$(BIN)/halite evaluate $$(ls -td logs/demo_* | head -1)/predictions/*.h5 --tagger demo
 
 test: $(STAMP)
 	@if $(BIN)/python -m pip show torchvision >/dev/null 2>&1; then \
 		echo "ERROR: torchvision is installed in $(VENV); it breaks 'import lightning' here. Remove it: $(BIN)/pip uninstall -y torchvision"; exit 1; fi
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Benchmarks print numbers; never part of `make test`. vs_salt.py installs salt 0.13 into
 # bench/.venv-salt on first use.
