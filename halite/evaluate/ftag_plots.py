@@ -52,6 +52,22 @@ class PlotLabels:
         return "\n".join(line for line in (self.sample, self.cuts, *extra) if line)
 
 
+def _style(labels: PlotLabels, extra_tag: str) -> dict[str, Any]:
+    """The puma plot arguments every curve plot shares: ATLAS labels, headroom, legend, resolution."""
+    return {
+        "atlas_first_tag": labels.first_tag,
+        "atlas_second_tag": labels.second_tag(extra_tag),
+        "y_scale": 1.5,
+        "leg_fontsize": 9,
+        "dpi": DPI,
+    }
+
+
+def _reference_first(discs: Mapping[str, Any], ref: str | None) -> list[str]:
+    """The taggers in plotting order: the reference first (the ratio panels divide by it)."""
+    return [ref, *(t for t in discs if t != ref)] if ref is not None else list(discs)
+
+
 def jet_kinematics(jets: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The jets' pt in GeV and eta, from ``pt_btagJes`` / ``pt`` and ``eta_btagJes`` / ``eta``.
 
@@ -193,16 +209,10 @@ def rejection_plot(
         n_ratio_panels=len(bkgs) if ratios else 0,
         ylabel="Background rejection",
         xlabel=Flavours[FTAG_LABELS[sig]].eff_str,
-        atlas_first_tag=labels.first_tag,
-        atlas_second_tag=labels.second_tag(extra_tag),
         figsize=(6.5, 6.0 if ratios else 4.8),
-        y_scale=1.5,
-        leg_fontsize=9,
-        dpi=DPI,
+        **_style(labels, extra_tag),
     )
-    order = [ref] + [t for t in discs if t != ref] if ratios else list(discs)
-    for tagger in order:
-        assert tagger is not None
+    for tagger in _reference_first(discs, ref if ratios else None):
         rej = rejections(discs[tagger], sig, bkgs, effs)
         for b in bkgs:
             plot.add_roc(
@@ -326,18 +336,12 @@ def vs_pt_plot(
         xlabel="Jet $p_T$ [GeV]",
         logx=bool(bins[0] > 0 and bins[-1] / bins[0] > 8),
         logy=False,
-        atlas_first_tag=labels.first_tag,
-        atlas_second_tag=labels.second_tag(extra_tag),
         n_ratio_panels=1 if ratios else 0,
         ylabel_ratio=[f"Ratio to {ref}"] if ratios else None,
         figsize=(6.5, 5.5 if ratios else 4.8),
-        y_scale=1.5,
-        leg_fontsize=9,
-        dpi=DPI,
+        **_style(labels, extra_tag),
     )
-    order = [ref] + [t for t in discs if t != ref] if ratios else list(discs)
-    for tagger in order:
-        assert tagger is not None
+    for tagger in _reference_first(discs, ref if ratios else None):
         plot.add(
             VarVsEff(
                 x_var_sig=pt[tagger][sig],
