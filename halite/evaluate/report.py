@@ -11,6 +11,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from halite.errors import DataError, did_you_mean
 from halite.evaluate import ftag_plots, plots
 from halite.evaluate.ftag_plots import PlotLabels
 from halite.evaluate.metrics import btag_discriminant, format_rejection_fields, rejection, roc_auc
@@ -335,8 +336,8 @@ def evaluate(
     for t in taggers:
         if not any(n.startswith(f"{t}_") for n in names):
             cols = sorted({n.rsplit("_", 1)[0] for n in names if n.endswith(("_pb", "_pu"))})
-            msg = f"No outputs of tagger '{t}' in {[str(p) for p in paths]}; taggers found: {cols}."
-            raise ValueError(msg)
+            msg = f"No outputs of tagger '{t}' in {[str(p) for p in paths]}; taggers found: {cols}.{did_you_mean(t, cols)}"
+            raise DataError(msg)
     out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {
         "files": [str(p) for p in paths],

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from halite.data.parameters import PARAMETERS
 from halite.data.specs import GLOBAL
+from halite.errors import ConfigError, did_you_mean
 from halite.io import atomic_path
 from halite.models.protocol import HaliteModel, check_model
 from halite.nn.layers.norm import InputNorm
@@ -54,8 +55,9 @@ class OnnxWrapper(nn.Module):
             tasks = [t.name for t in model.task_heads() if t.input_name == model.global_object]
         unknown = [t for t in tasks if t not in available]
         if unknown:
-            msg = f"Unknown task(s) {unknown} for export; the model has {sorted(available)}."
-            raise ValueError(msg)
+            hints = "".join(did_you_mean(t, available) for t in unknown)
+            msg = f"Unknown task(s) {unknown} for export; the model has {sorted(available)}.{hints}"
+            raise ConfigError(msg)
         self.task_names = tasks
 
     def forward(self, *features: Tensor) -> tuple[Tensor, ...]:

@@ -86,6 +86,9 @@ def test_export_unknown_task_and_missing_checkpoint(gn2_run: Path, tmp_path: Pat
                 "nope",
             ]
         )
+    with pytest.raises(ValueError, match=r"Did you mean 'jets_classification'\?"):
+        args = ["export", "--ckpt_path", str(gn2_run / "ckpts" / "last.ckpt"), "-o", str(tmp_path / "x.onnx")]
+        main([*args, "--tasks", "jet_classification"])
     with pytest.raises(FileNotFoundError, match="No config.yaml found"):
         main(["export", "--ckpt_path", str(tmp_path / "missing.ckpt")])
 

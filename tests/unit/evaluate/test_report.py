@@ -219,6 +219,8 @@ def test_report_errors(tmp_path: Path) -> None:
     write_predictions(pred)
     with pytest.raises(ValueError, match="No outputs of tagger 'nope'"):
         evaluate([pred], "nope", tmp_path / "r")
+    with pytest.raises(ValueError, match=r"Did you mean 'm'\?"):
+        evaluate([pred], "mm", tmp_path / "r")
     with pytest.raises(FileNotFoundError, match="Prediction file not found"):
         evaluate([tmp_path / "missing.h5"], "m", tmp_path / "r")
 
