@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from halite.data.specs import KNOWN_CLASS_NAMES
+
 #: class names for ``jets/flavour_label`` (index = label value), salt convention
-FLAVOUR_NAMES: list[str] = ["bjets", "cjets", "ujets"]
+FLAVOUR_NAMES: list[str] = KNOWN_CLASS_NAMES["flavour_label"]
 #: class names for ``tracks/ftagTruthOriginLabel`` (index = label value), salt convention
-TRACK_ORIGIN_NAMES: list[str] = [
-    "Pileup",
-    "Fake",
-    "Primary",
-    "FromB",
-    "FromBC",
-    "FromC",
-    "FromTau",
-    "OtherSecondary",
-]
+TRACK_ORIGIN_NAMES: list[str] = KNOWN_CLASS_NAMES["ftagTruthOriginLabel"]
 
 JET_DTYPE = np.dtype(
     [
