@@ -9,7 +9,7 @@ from halite.models.model import Model
 from halite.models.multitask import global_only
 from halite.nn.backbone import Backbone, InputInfo
 from halite.nn.layers.norm import InputNorm
-from halite.nn.lumin.base import BodyBase, HeadBase
+from halite.nn.lumin_legacy.base import BodyBase, HeadBase
 from halite.tasks.base import TaskBase
 from halite.typing import Masks, Tensors
 

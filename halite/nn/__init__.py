@@ -16,15 +16,15 @@ from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing
 from halite.nn.layers.posenc import FourierPositionalEncoding
 from halite.nn.layers.prenorm import ClassAttentionBlock, PreNormBlock
-from halite.nn.lumin.base import BlockBase, BodyBase, Freezable, HeadBase
-from halite.nn.lumin.body import FullyConnected, MultiBlock
-from halite.nn.lumin.conv import Conv1DBlock, ConvHead, Res1DBlock, ResNeXt1DBlock
-from halite.nn.lumin.endcap import AbsEndcap, BTagDiscriminantEndcap
-from halite.nn.lumin.heads import CatEmbedder, CatEmbHead, MultiHead
-from halite.nn.lumin.interaction import InteractionNet
-from halite.nn.lumin.lorentz import AutoExtractLorentzBoostNet, LorentzBoostNet
-from halite.nn.lumin.matrix import MatrixHead, MatrixInput, MatrixInputConfig
-from halite.nn.lumin.tail import ClassRegMulti
+from halite.nn.lumin_legacy.base import BlockBase, BodyBase, Freezable, HeadBase
+from halite.nn.lumin_legacy.body import FullyConnected, MultiBlock
+from halite.nn.lumin_legacy.conv import Conv1DBlock, ConvHead, Res1DBlock, ResNeXt1DBlock
+from halite.nn.lumin_legacy.endcap import AbsEndcap, BTagDiscriminantEndcap
+from halite.nn.lumin_legacy.heads import CatEmbedder, CatEmbHead, MultiHead
+from halite.nn.lumin_legacy.interaction import InteractionNet
+from halite.nn.lumin_legacy.lorentz import AutoExtractLorentzBoostNet, LorentzBoostNet
+from halite.nn.lumin_legacy.matrix import MatrixHead, MatrixInput, MatrixInputConfig
+from halite.nn.lumin_legacy.tail import ClassRegMulti
 from halite.nn.point.base import Kinematics, PointBackbone
 from halite.nn.point.cond_mlp import CondOnlyMLP
 from halite.nn.point.part import ParticleTransformer

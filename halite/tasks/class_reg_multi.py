@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from halite.data.specs import KNOWN_CLASS_NAMES, LabelSpec
 from halite.nn.layers.dense import Dense, DenseConfig
-from halite.nn.lumin.tail import ClassRegMulti, Objective
+from halite.nn.lumin_legacy.tail import ClassRegMulti, Objective
 from halite.tasks.base import TaskBase
 from halite.tasks.classification import short_class_name
 from halite.typing import Labels

@@ -18,21 +18,21 @@ model:
   class_path: halite.models.block_model.BlockModel
   init_args:
     head:
-      class_path: halite.nn.lumin.heads.MultiHead
+      class_path: halite.nn.lumin_legacy.heads.MultiHead
       init_args:
         flat_head:
-          class_path: halite.nn.lumin.heads.CatEmbHead
+          class_path: halite.nn.lumin_legacy.heads.CatEmbHead
           init_args:
             cat_embedder:
-              class_path: halite.nn.lumin.heads.CatEmbedder
+              class_path: halite.nn.lumin_legacy.heads.CatEmbedder
               init_args: {cardinalities: {n_tracks: 41}, emb_sizes: {n_tracks: 3}}
         matrix_head: null  # filled in per test
     body:
-      class_path: halite.nn.lumin.body.MultiBlock
+      class_path: halite.nn.lumin_legacy.body.MultiBlock
       init_args:
         blocks:
-          - {class_path: halite.nn.lumin.body.FullyConnected, init_args: {depth: 2, width: 8, res: true}}
-          - {class_path: halite.nn.lumin.body.FullyConnected, init_args: {depth: 2, width: 4, dense: true}}
+          - {class_path: halite.nn.lumin_legacy.body.FullyConnected, init_args: {depth: 2, width: 8, res: true}}
+          - {class_path: halite.nn.lumin_legacy.body.FullyConnected, init_args: {depth: 2, width: 4, dense: true}}
         feats_per_block: [[pt, eta, n_tracks], [tracks]]
         bottleneck_sz: 1
         bottleneck_act: swish
@@ -59,7 +59,7 @@ def test_block_model_from_yaml(head: str) -> None:
     cfg_dict = yaml.safe_load(YAML)
     model_args = cfg_dict["model"]["init_args"]
     model_args["head"]["init_args"]["matrix_head"] = {
-        "class_path": f"halite.nn.lumin.{head}",
+        "class_path": f"halite.nn.lumin_legacy.{head}",
         "init_args": {**init_args, "matrix": {**matrix, "normalise": normalise}},
     }
     model_args.update({"variables": VARIABLES, "norm_dict": NORM})

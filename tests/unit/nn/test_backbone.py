@@ -10,8 +10,8 @@ import torch
 from halite.continual import data as continual_data
 from halite.continual.backbones import MLPBackbone
 from halite.nn.backbone import Backbone, InputInfo
-from halite.nn.lumin import base as blocks_base
-from halite.nn.lumin.heads import CatEmbHead
+from halite.nn.lumin_legacy import base as blocks_base
+from halite.nn.lumin_legacy.heads import CatEmbHead
 from halite.nn.point.cond_mlp import CondOnlyMLP
 
 VARIABLES = {"jets": ["pt", "eta"], "tracks": ["d0", "z0"]}

@@ -12,7 +12,7 @@ from torch import nn
 
 from halite.nn.layers.dense import Dense
 from halite.nn.layers.prenorm import ClassAttentionBlock, PreNormBlock
-from halite.nn.lumin.body import FullyConnected, dense_layer, stacked_mlp
+from halite.nn.lumin_legacy.body import FullyConnected, dense_layer, stacked_mlp
 from halite.nn.point.cond_mlp import CondOnlyMLP
 from halite.nn.point.part import _mlp
 from halite.nn.sets.transformer import TransformerEncoder

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from halite.nn.layers.activations import Activation, make_activation
-from halite.nn.lumin.base import Freezable
-from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.lumin_legacy.base import Freezable
+from halite.nn.lumin_legacy.matrix import MatrixHead, MatrixInputConfig
 
 
 def conv_padding(kernel_sz: int, padding: int | Literal["auto"]) -> int:

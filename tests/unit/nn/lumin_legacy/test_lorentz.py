@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from halite.nn.lumin.lorentz import (
+from halite.nn.lumin_legacy.lorentz import (
     AutoExtractLorentzBoostNet,
     LorentzBoostNet,
     boost_to_rest_frame,
     four_momenta,
     mass_squared,
 )
-from halite.nn.lumin.matrix import MatrixInputConfig
+from halite.nn.lumin_legacy.matrix import MatrixInputConfig
 
 
 def random_p4(n: int, seed: int = 0) -> torch.Tensor:
@@ -103,8 +103,8 @@ def test_lbn_block_model_exports_to_onnx(tmp_path: Path) -> None:
     import onnxruntime as ort
 
     from halite.models.block_model import BlockModel
-    from halite.nn.lumin.body import FullyConnected
-    from halite.nn.lumin.heads import CatEmbHead, MultiHead
+    from halite.nn.lumin_legacy.body import FullyConnected
+    from halite.nn.lumin_legacy.heads import CatEmbHead, MultiHead
     from halite.tasks.class_reg_multi import ClassRegMultiTask
 
     variables = {"jets": ["pt"], "tracks": ["pt", "eta", "phi"]}

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from halite.nn.backbone import InputInfo
 from halite.nn.layers.norm import InputNorm
-from halite.nn.lumin.base import Freezable, HeadBase
+from halite.nn.lumin_legacy.base import Freezable, HeadBase
 from halite.typing import Masks, Tensors
 
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from halite.models.block_model import BlockModel
-from halite.nn.lumin.body import FullyConnected
-from halite.nn.lumin.endcap import BTagDiscriminantEndcap
-from halite.nn.lumin.heads import CatEmbedder, CatEmbHead
-from halite.nn.lumin.tail import ClassRegMulti
+from halite.nn.lumin_legacy.body import FullyConnected
+from halite.nn.lumin_legacy.endcap import BTagDiscriminantEndcap
+from halite.nn.lumin_legacy.heads import CatEmbedder, CatEmbHead
+from halite.nn.lumin_legacy.tail import ClassRegMulti
 from halite.tasks.class_reg_multi import ClassRegMultiTask
 from halite.tasks.classification import ClassificationTask
 

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 
 from halite.nn.layers.activations import Activation
-from halite.nn.lumin.body import stacked_mlp
-from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.lumin_legacy.body import stacked_mlp
+from halite.nn.lumin_legacy.matrix import MatrixHead, MatrixInputConfig
 
 
 class InteractionNet(MatrixHead):

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from halite.nn.layers.activations import lookup_init, make_activation
-from halite.nn.lumin.body import FullyConnected, MultiBlock
+from halite.nn.lumin_legacy.body import FullyConnected, MultiBlock
 
 
 def linear_shapes(module: nn.Module) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from halite.nn.layers.activations import Activation
 from halite.nn.layers.dense import mlp
-from halite.nn.lumin.base import BodyBase
+from halite.nn.lumin_legacy.base import BodyBase
 
 
 def dense_layer(n_in: int, n_out: int, act: str, bn: bool = False, do: float = 0.0) -> nn.Sequential:

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from halite.nn.backbone import InputInfo
 from halite.nn.layers.norm import InputNorm
-from halite.nn.lumin.base import HeadBase
+from halite.nn.lumin_legacy.base import HeadBase
 from halite.typing import Masks, Tensors
 
 

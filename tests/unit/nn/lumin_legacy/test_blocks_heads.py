@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from halite.evaluate.embeddings import plot_embeds
-from halite.nn.lumin.base import InputInfo
-from halite.nn.lumin.heads import CatEmbedder, CatEmbHead, MultiHead, embedding_size
-from halite.nn.lumin.interaction import InteractionNet
-from halite.nn.lumin.matrix import MatrixInput, MatrixInputConfig
+from halite.nn.lumin_legacy.base import InputInfo
+from halite.nn.lumin_legacy.heads import CatEmbedder, CatEmbHead, MultiHead, embedding_size
+from halite.nn.lumin_legacy.interaction import InteractionNet
+from halite.nn.lumin_legacy.matrix import MatrixInput, MatrixInputConfig
 
 VARIABLES = {
     "jets": ["pt", "n_tracks", "eta", "flavour_code", "lep_pt", "lep_eta", "jet1_pt"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from halite.nn.lumin.conv import Conv1DBlock, ConvHead, Res1DBlock, ResNeXt1DBlock
-from halite.nn.lumin.interaction import InteractionNet
+from halite.nn.lumin_legacy.conv import Conv1DBlock, ConvHead, Res1DBlock, ResNeXt1DBlock
+from halite.nn.lumin_legacy.interaction import InteractionNet
 
 
 def objects(b: int = 3, n: int = 6, f: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
@@ -86,7 +86,7 @@ def test_conv_head_masks_padding(block: str) -> None:
 
 
 def _built_blocks() -> list[tuple[torch.nn.Module, torch.Tensor]]:
-    from halite.nn.lumin.lorentz import LorentzBoostNet
+    from halite.nn.lumin_legacy.lorentz import LorentzBoostNet
 
     x = torch.randn(3, 4, 9)
     inet = InteractionNet(1, 8, 4, 1, 8, 3)

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from halite.nn.layers.activations import Activation
-from halite.nn.lumin.body import stacked_mlp
-from halite.nn.lumin.matrix import MatrixHead, MatrixInputConfig
+from halite.nn.lumin_legacy.body import stacked_mlp
+from halite.nn.lumin_legacy.matrix import MatrixHead, MatrixInputConfig
 
 MomentumFormat = Literal["e_px_py_pz", "pt_eta_phi", "pt_eta_phi_m"]
 _N_FEATURES = {"e_px_py_pz": 4, "pt_eta_phi": 3, "pt_eta_phi_m": 4}

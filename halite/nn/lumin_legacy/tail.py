@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from halite.nn.layers.activations import init_linear
-from halite.nn.lumin.base import BlockBase
+from halite.nn.lumin_legacy.base import BlockBase
 
 Objective = Literal["classification", "multiclass", "regression"]
 

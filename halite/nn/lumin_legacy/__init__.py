@@ -1,0 +1,1 @@
+"""lumin-style head / body / tail blocks for columnar and small-set data."""
