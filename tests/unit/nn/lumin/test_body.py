@@ -176,3 +176,22 @@ def test_ident_body() -> None:
     body = IdentBody(n_in=4, feat_map={"a": [0, 1, 2, 3]})
     x = torch.randn(2, 4)
     assert body(x) is x and body.get_out_size() == 4 and body.bn_class is torch.nn.BatchNorm1d
+
+
+# lumin 0.9.1, these examples (no dropout), train mode after ``set_weights``, ``fixed_input(4, 32)``:
+# batch-norm on the batch statistics; rows 0-1, columns 0-2.
+LUMIN_TRAIN_ROWS = {
+    "fc_prelu_bn": [[-0.190613, 0.264817, 0.359774], [-0.027513, 0.323738, 0.460384]],
+    "fc_res_bn": [[-0.139708, 0.202425, 0.503559], [-0.139708, 0.202425, 0.510904]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LUMIN_TRAIN_ROWS))
+def test_train_mode_matches_lumin(name: str) -> None:
+    make, n_in = EXAMPLES[name]
+    block = make()
+    set_weights(block)
+    block.train()
+    with torch.no_grad():
+        out = block(fixed_input(4, n_in))
+    torch.testing.assert_close(out[:2, :3], torch.tensor(LUMIN_TRAIN_ROWS[name]), rtol=1e-5, atol=1e-5)
