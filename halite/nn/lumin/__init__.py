@@ -6,14 +6,26 @@ FullyConnected`` becomes ``from halite.nn.lumin import FullyConnected``.
 
 from halite.nn.lumin.abs_block import AbsBlock
 from halite.nn.lumin.activations import Mish, Swish, lookup_act
+from halite.nn.lumin.body import AbsBody, FullyConnected, IdentBody, MultiBlock
+from halite.nn.lumin.endcap import AbsEndcap, BTagDiscriminantEndcap
 from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
+from halite.nn.lumin.tail import AbsTail, ClassRegMulti, IdentTail
 
 __all__ = [
     "AbsBlock",
+    "AbsBody",
+    "AbsEndcap",
     "AbsHead",
     "AbsMatrixHead",
+    "AbsTail",
+    "BTagDiscriminantEndcap",
+    "ClassRegMulti",
+    "FullyConnected",
+    "IdentBody",
+    "IdentTail",
     "Mish",
+    "MultiBlock",
     "Swish",
     "lookup_act",
     "lookup_normal_init",
