@@ -211,3 +211,21 @@ def test_conv_head_pools(pool: str, out_size: int, last: type) -> None:
 def test_conv_head_bad_specs(blocks: list[dict[str, Any]], pool: str, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         ConvHead(**H, blocks=blocks, pool=pool)
+
+
+def test_conv_head_from_a_yaml_style_config() -> None:
+    """ConvHead builds from plain data (class_path / init_args, as a YAML model config gives it)."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser()
+    parser.add_argument("--head", type=nn.Module)
+    init_args = {
+        **H,
+        "blocks": [{"out_c": 8}, {"kind": "res", "out_c": 8, "stride": 2}],
+        "pool": "avgmax",
+        "bn": True,
+    }
+    cfg = parser.parse_object({"head": {"class_path": "halite.nn.lumin.ConvHead", "init_args": init_args}})
+    head = parser.instantiate_classes(cfg).head
+    assert isinstance(head, ConvHead) and head.get_out_size() == 16
+    assert head(fixed_input(2, N_FLAT)).shape == (2, 16)

@@ -116,3 +116,18 @@ def test_freeze() -> None:
     head.unfreeze_layers()
     set_weights(head)
     assert head.get_param_count() == LUMIN["rnn_a"]["params"]
+
+
+@pytest.mark.parametrize(("rnn", "cls"), [("lstm", nn.LSTM), ("torch.nn.GRU", nn.GRU)])
+def test_from_a_yaml_style_config(rnn: str, cls: type[nn.RNNBase]) -> None:
+    """RecurrentHead builds from plain data; ``rnn`` as a name or a class path."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser()
+    parser.add_argument("--head", type=nn.Module)
+    init_args = {**H, "depth": 1, "width": 4, "rnn": rnn, "bidirectional": True}
+    cfg = parser.parse_object(
+        {"head": {"class_path": "halite.nn.lumin.RecurrentHead", "init_args": init_args}}
+    )
+    head = parser.instantiate_classes(cfg).head
+    assert isinstance(head.rnn, cls) and head.get_out_size() == 8
