@@ -6,13 +6,17 @@ FullyConnected`` becomes ``from halite.nn.lumin import FullyConnected``.
 
 from halite.nn.lumin.abs_block import AbsBlock
 from halite.nn.lumin.activations import Mish, Swish, lookup_act
+from halite.nn.lumin.cat_emb_head import CatEmbHead
 from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead
+from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
 
 __all__ = [
     "AbsBlock",
     "AbsHead",
     "AbsMatrixHead",
+    "CatEmbHead",
+    "CatEmbedder",
     "Mish",
     "Swish",
     "lookup_act",
