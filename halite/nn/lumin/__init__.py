@@ -10,6 +10,7 @@ from halite.nn.lumin.cat_emb_head import CatEmbHead
 from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead
 from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
+from halite.nn.lumin.interaction import InteractionNet, LCBatchNorm1d, OldInteractionNet
 
 __all__ = [
     "AbsBlock",
@@ -17,7 +18,10 @@ __all__ = [
     "AbsMatrixHead",
     "CatEmbHead",
     "CatEmbedder",
+    "InteractionNet",
+    "LCBatchNorm1d",
     "Mish",
+    "OldInteractionNet",
     "Swish",
     "lookup_act",
     "lookup_normal_init",
