@@ -11,6 +11,7 @@ from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead
 from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
 from halite.nn.lumin.interaction import InteractionNet, LCBatchNorm1d, OldInteractionNet
+from halite.nn.lumin.multi_head import MultiHead
 
 __all__ = [
     "AbsBlock",
@@ -21,6 +22,7 @@ __all__ = [
     "InteractionNet",
     "LCBatchNorm1d",
     "Mish",
+    "MultiHead",
     "OldInteractionNet",
     "Swish",
     "lookup_act",
