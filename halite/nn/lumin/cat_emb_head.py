@@ -47,7 +47,9 @@ class CatEmbHead(AbsHead):
 
     Input ``(B, n_cont_in + n_cat_in)``: the ``cont_feats`` columns first, then the integer codes of the
     categorical features in ``cat_embedder`` order. Output ``(B, n_cont_in + sum(emb_szs))``: the continuous
-    inputs (after dropout ``do_cont``), then the embeddings (after dropout ``do_cat``).
+    inputs (after dropout ``do_cont``), then the embeddings (after dropout ``do_cat``). lumin 0.9.1's docstring
+    also speaks of a dense layer up to the body's width and of batch norm; its code has neither (and no argument
+    for them), and neither has this head: the body takes ``get_out_size()`` inputs.
 
     Parameters
     ----------
@@ -72,10 +74,13 @@ class CatEmbHead(AbsHead):
 
     Notes
     -----
-    Further lumin 0.9.1 faults fixed here: ``_load_embeds`` loads every file into the first embedding (it keys
-    them by ``str.index`` of the file name, always 0), here each goes to its feature; ``save_embeds`` needs a
-    ``Path``, here a ``str`` works too; ``plot_embeds`` saves every feature's plot under the same name (only the
-    last survives), here with several features each is saved as ``{savename}_{cat_name}``.
+    Further lumin 0.9.1 faults fixed here: ``_load_embeds`` keys the files by ``str.index`` of the file name
+    (always 0), so it loads one file only (the last ``glob`` returns) and into the first embedding (a shape error,
+    or silently the wrong feature's weights); here each ``{cat_name}.h5`` goes to its feature. ``save_embeds``
+    needs a ``Path`` (a ``str`` raises ``TypeError``), here a ``str`` works too. ``plot_embeds`` saves every
+    feature's plot under the same name (only the last survives), here with several features each is saved as
+    ``{savename}_{cat_name}``; figures are drawn with matplotlib alone (lumin uses seaborn's heatmap) and shown
+    only in interactive mode. ``get_out_size`` returns an ``int`` (lumin: ``numpy.int64``).
     """
 
     def __init__(

@@ -55,7 +55,8 @@ class InteractionNet(AbsMatrixHead):
 
     ``f_R`` and ``f_O`` are ``intfunc_depth`` / ``outfunc_depth`` layers, each
     ``Linear -> act (unless 'linear') -> LCBatchNorm1d (bn) -> Dropout (do; AlphaDropout for selu)``; the
-    activation also follows the last layer, as in lumin.
+    activation, batch norm and dropout also follow the last layer, as in lumin's code (its docstring says
+    "hidden layers").
 
     Parameters
     ----------

@@ -111,7 +111,7 @@ def test_get_save_load_embeds(tmp_path: Path) -> None:
         cont_feats=CONT_FEATS,
         cat_embedder=CatEmbedder.from_fy(FakeFoldYielder(), emb_load_path=tmp_path / "emb"),
     )
-    for name in ("k0", "k1"):  # each file into its own embedding (lumin 0.9.1 puts all into the first)
+    for name in ("k0", "k1"):  # each file into its own embedding (lumin 0.9.1 loads one file, into the first)
         assert torch.equal(loaded.get_embeds()[name]["weight"], embeds[name]["weight"])
 
 
