@@ -9,6 +9,7 @@ says what differs and which option gives lumin's behaviour.
 from halite.nn.lumin.abs_block import AbsBlock, LookupInit
 from halite.nn.lumin.activations import Mish, Swish, hard_identity, lookup_act
 from halite.nn.lumin.body import AbsBody, FullyConnected, IdentBody, MultiBlock
+from halite.nn.lumin.cat_emb_head import CatEmbHead
 from halite.nn.lumin.conv_blocks import Conv1DBlock, Res1DBlock, ResNeXt1DBlock
 from halite.nn.lumin.conv_head import AbsConv1dHead, ConvHead
 from halite.nn.lumin.conv_pooling import (
@@ -21,11 +22,15 @@ from halite.nn.lumin.conv_pooling import (
 )
 from halite.nn.lumin.endcap import AbsEndcap, BTagDiscriminantEndcap
 from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead, MatrixInput
+from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
+from halite.nn.lumin.interaction import EDGE_MODES, InteractionNet, LCBatchNorm1d, OldInteractionNet
+from halite.nn.lumin.multi_head import MultiHead
 from halite.nn.lumin.recurrent import RecurrentHead
 from halite.nn.lumin.tail import AbsTail, ClassRegMulti, IdentTail
 
 __all__ = [
+    "EDGE_MODES",
     "AbsBlock",
     "AbsBody",
     "AbsConv1dHead",
@@ -37,16 +42,22 @@ __all__ = [
     "AdaptiveAvgMaxConcatPool2d",
     "AdaptiveAvgMaxConcatPool3d",
     "BTagDiscriminantEndcap",
+    "CatEmbHead",
+    "CatEmbedder",
     "ClassRegMulti",
     "Conv1DBlock",
     "ConvHead",
     "FullyConnected",
     "IdentBody",
     "IdentTail",
+    "InteractionNet",
+    "LCBatchNorm1d",
     "LookupInit",
     "MatrixInput",
     "Mish",
     "MultiBlock",
+    "MultiHead",
+    "OldInteractionNet",
     "RecurrentHead",
     "Res1DBlock",
     "ResNeXt1DBlock",
