@@ -21,7 +21,7 @@ from halite.nn.lumin.conv_pooling import (
     SEBlock3d,
 )
 from halite.nn.lumin.endcap import AbsEndcap, BTagDiscriminantEndcap
-from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead, MatrixInput
+from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead, HeadInput
 from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
 from halite.nn.lumin.interaction import EDGE_MODES, InteractionNet, LCBatchNorm1d, OldInteractionNet
@@ -48,12 +48,12 @@ __all__ = [
     "Conv1DBlock",
     "ConvHead",
     "FullyConnected",
+    "HeadInput",
     "IdentBody",
     "IdentTail",
     "InteractionNet",
     "LCBatchNorm1d",
     "LookupInit",
-    "MatrixInput",
     "Mish",
     "MultiBlock",
     "MultiHead",

@@ -18,7 +18,7 @@ from halite.nn.lumin.abs_block import LookupInit
 from halite.nn.lumin.activations import lookup_act as default_lookup_act
 from halite.nn.lumin.conv_blocks import Conv1DBlock, Res1DBlock, ResNeXt1DBlock
 from halite.nn.lumin.conv_pooling import AdaptiveAvgMaxConcatPool1d
-from halite.nn.lumin.head_base import AbsMatrixHead, MatrixInput
+from halite.nn.lumin.head_base import AbsMatrixHead, HeadInput
 from halite.nn.lumin.initialisations import lookup_normal_init
 
 __all__ = ["AbsConv1dHead", "ConvHead"]
@@ -188,7 +188,7 @@ class AbsConv1dHead(AbsMatrixHead):
     def get_layers(self, in_c: int, act: str = "relu", bn: bool = False, **kargs: Any) -> nn.Module:
         """The network: one module taking ``(B, in_c, n_v)`` (``in_c = n_fpv``), to be defined by subclasses."""
 
-    def forward(self, x: MatrixInput) -> Tensor:
+    def forward(self, x: HeadInput) -> Tensor:
         """Flat ``(B, n_features)``, matrix ``(B, n_fpv, n_v)`` or ``(flat, matrix)`` -> ``(B, get_out_size())``."""
         mat = self._process_input(x)
         return self.layers(mat).view(mat.size(0), -1)  # type: ignore[no-any-return]

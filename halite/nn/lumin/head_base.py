@@ -20,9 +20,9 @@ from halite.nn.lumin.abs_block import AbsBlock, LookupInit
 from halite.nn.lumin.activations import lookup_act as default_lookup_act
 from halite.nn.lumin.initialisations import lookup_normal_init
 
-__all__ = ["AbsHead", "AbsMatrixHead", "MatrixInput"]
+__all__ = ["AbsHead", "AbsMatrixHead", "HeadInput"]
 
-MatrixInput = Tensor | tuple[Tensor, Tensor]
+HeadInput = Tensor | tuple[Tensor, Tensor]
 
 
 class AbsHead(AbsBlock):
@@ -129,12 +129,12 @@ class AbsMatrixHead(AbsHead):
         shape = (self.n_v, self.n_fpv) if self.row_wise else (self.n_fpv, self.n_v)
         return mat.reshape(x.size(0), *shape)
 
-    def _process_input(self, x: MatrixInput) -> Tensor:
+    def _process_input(self, x: HeadInput) -> Tensor:
         """The matrix: the tuple's second element, a 3-d tensor as given, or gathered from flat input."""
         if isinstance(x, tuple):
             x = x[1]
         return self._get_matrix(x) if x.dim() <= 2 else x
 
     @abstractmethod
-    def forward(self, x: MatrixInput) -> Tensor:  # type: ignore[override]
+    def forward(self, x: HeadInput) -> Tensor:  # type: ignore[override]
         """Flat input, a matrix, or ``(flat, matrix)`` -> ``(B, get_out_size())``."""

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from halite.nn.lumin.abs_block import LookupInit
 from halite.nn.lumin.activations import lookup_act as default_lookup_act
-from halite.nn.lumin.head_base import AbsMatrixHead, MatrixInput
+from halite.nn.lumin.head_base import AbsMatrixHead, HeadInput
 from halite.nn.lumin.initialisations import lookup_normal_init
 
 __all__ = ["EDGE_MODES", "InteractionNet", "LCBatchNorm1d", "OldInteractionNet"]
@@ -210,7 +210,7 @@ class InteractionNet(AbsMatrixHead):
                 mat_rs[s, e] = 1
         return mat_rr, mat_rs
 
-    def forward(self, x: MatrixInput) -> Tensor:
+    def forward(self, x: HeadInput) -> Tensor:
         """Flat ``(B, n_cont_in)``, matrix ``(B, n_fpv, n_v)`` or ``(flat, matrix)`` -> ``(B, get_out_size())``."""
         mat_i = self._process_input(x)
         mat_o = torch.cat((mat_i @ self.mat_rr, mat_i @ self.mat_rs), 1)  # (B, 2 n_fpv, n_e)

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from halite.nn.lumin.abs_block import LookupInit
 from halite.nn.lumin.cat_emb_head import CatEmbHead
-from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead, MatrixInput
+from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead, HeadInput
 from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init
 
@@ -130,7 +130,7 @@ class MultiHead(AbsHead):
             persistent=False,
         )
 
-    def forward(self, x: MatrixInput) -> Tensor:  # type: ignore[override]
+    def forward(self, x: HeadInput) -> Tensor:  # type: ignore[override]
         """Flat ``(B, n_features)`` or ``(flat, matrix)`` -> ``(B, get_out_size())``."""
         if isinstance(x, tuple):
             return torch.cat((self.flat_head(x[0]), self.matrix_head(x[1])), 1)

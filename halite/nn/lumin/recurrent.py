@@ -9,7 +9,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from halite.nn.lumin.head_base import AbsMatrixHead, MatrixInput
+from halite.nn.lumin.head_base import AbsMatrixHead, HeadInput
 
 __all__ = ["RecurrentHead"]
 
@@ -137,7 +137,7 @@ class RecurrentHead(AbsMatrixHead):
         n_out = math.prod(out) if isinstance(out, tuple) else out
         self.feat_map = {f: list(range(n_out)) for f in self.cont_feats}
 
-    def forward(self, x: MatrixInput) -> Tensor:
+    def forward(self, x: HeadInput) -> Tensor:
         """Flat input, matrix ``(B, n_v, n_fpv)`` or ``(flat, matrix)`` -> ``(B, out)`` or ``(B, n_v, out)``."""
         mat = self._process_input(x)
         out, h = self.rnn(mat)
