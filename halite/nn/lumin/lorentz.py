@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from halite.nn.lumin.abs_block import LookupInit
 from halite.nn.lumin.activations import lookup_act as default_lookup_act
+from halite.nn.lumin.four_momenta import MOMENTUM_FORMATS, MomentumFormat, to_four_momenta
 from halite.nn.lumin.head_base import AbsMatrixHead, MatrixInput
 from halite.nn.lumin.initialisations import lookup_normal_init
 
@@ -139,6 +140,10 @@ class LorentzBoostNet(AbsMatrixHead):
         ``"safe"`` (default) or ``"lumin"``: see above and ``boost_to_frames``.
     features
         Default feature extractor: ``"lumin"`` (default) or ``"paper"``; see above.
+    momentum_format, mass, scale
+        halite extras (``to_four_momenta``): objects given as ``"px_py_pz_e"`` (default, lumin's input, used
+        as given), ``"pt_eta_phi"`` (with ``mass`` for every object) or ``"pt_eta_phi_m"``, in the order of
+        ``feats_per_vec``, all multiplied by ``scale`` (e.g. 1e-3 for MeV -> GeV); all-zero objects are padding.
 
     Attributes
     ----------
@@ -174,6 +179,9 @@ class LorentzBoostNet(AbsMatrixHead):
         *,
         numerics: LBNNumerics = "safe",
         features: LBNFeatures = "lumin",
+        momentum_format: MomentumFormat = "px_py_pz_e",
+        mass: float = 0.0,
+        scale: float = 1.0,
         **kargs: Any,
     ) -> None:
         super().__init__(
@@ -186,15 +194,14 @@ class LorentzBoostNet(AbsMatrixHead):
             freeze=freeze,
             bn_class=bn_class,
         )
+        self.momentum_format, self.mass, self.scale = momentum_format, mass, scale
         self._check_args(n_particles, numerics, features)
         self.numerics, self.features = numerics, features
         self.n_particles = n_particles
         self.register_buffer("comb", torch.combinations(torch.arange(0, n_particles)), persistent=False)
         if feat_extractor is not None:
             self.feat_extractor = feat_extractor  # type: ignore[method-assign,assignment]
-            if isinstance(
-                feat_extractor, nn.Module
-            ):  # registered above (state dict); now also looked up first
+            if isinstance(feat_extractor, nn.Module):  # registered (state dict); now also found first
                 object.__setattr__(self, "feat_extractor", feat_extractor)
         self.part_wgts, self.rf_wgts = self._get_wgts(), self._get_wgts()
         self.bn = None
@@ -206,7 +213,7 @@ class LorentzBoostNet(AbsMatrixHead):
             self.freeze_layers()
 
     def _check_args(self, n_particles: int, numerics: str, features: str) -> None:
-        name = type(self).__name__
+        name, momentum_format = type(self).__name__, self.momentum_format
         if n_particles < 1:
             msg = f"{name}: n_particles must be >= 1, got {n_particles}."
             raise ValueError(msg)
@@ -216,17 +223,24 @@ class LorentzBoostNet(AbsMatrixHead):
         if features not in _FEATURES:
             msg = f"{name}: features must be one of {_FEATURES}, got {features!r}."
             raise ValueError(msg)
-        if self.n_fpv != 4:
+        if momentum_format not in MOMENTUM_FORMATS:
             msg = (
-                f"{name}: feats_per_vec must name the 4 components of a 4-momentum in the order "
-                f"(px, py, pz, E), got {self.fpv}."
+                f"{name}: momentum_format must be one of {tuple(MOMENTUM_FORMATS)}, got {momentum_format!r}."
+            )
+            raise ValueError(msg)
+        want = MOMENTUM_FORMATS[momentum_format]
+        if self.n_fpv != len(want):
+            msg = (
+                f"{name}: with momentum_format {momentum_format!r}, feats_per_vec must name the {len(want)} "
+                f"features {want} in that order, got {self.fpv}."
             )
             raise ValueError(msg)
         energy = [i for i, f in enumerate(self.fpv) if f.lower() in _ENERGY_NAMES]
-        if energy and energy != [3]:
+        if momentum_format == "px_py_pz_e" and energy and energy != [3]:
+            order = [f for f in self.fpv if f.lower() not in _ENERGY_NAMES] + [self.fpv[energy[0]]]
             msg = (
-                f"{name}: the energy must be the last of feats_per_vec (order (px, py, pz, E)), got {self.fpv}; "
-                f"reorder it, e.g. {[f for f in self.fpv if f.lower() not in _ENERGY_NAMES] + [self.fpv[energy[0]]]}."
+                f"{name}: the energy must be the last of feats_per_vec (lumin's order (px, py, pz, E)), "
+                f"got {self.fpv}; reorder it, e.g. {order}."
             )
             raise ValueError(msg)
 
@@ -276,7 +290,7 @@ class LorentzBoostNet(AbsMatrixHead):
 
     def forward(self, x: MatrixInput) -> Tensor:
         """Flat ``(B, n_features)``, a matrix ``(B, n_vecs, 4)`` or ``(flat, matrix)`` -> ``(B, out_sz)``."""
-        mat = self._process_input(x)
+        mat = to_four_momenta(self._process_input(x), self.momentum_format, self.mass, self.scale)
         out = self.feat_extractor(self._get_particles(mat))
         if out.dim() > 2:
             out = out.reshape(out.size(0), -1)

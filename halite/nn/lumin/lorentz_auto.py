@@ -13,6 +13,7 @@ from halite.nn.lumin.abs_block import LookupInit
 from halite.nn.lumin.activations import hard_identity
 from halite.nn.lumin.activations import lookup_act as default_lookup_act
 from halite.nn.lumin.batchnorms import LCBatchNorm1d
+from halite.nn.lumin.four_momenta import MomentumFormat
 from halite.nn.lumin.initialisations import lookup_normal_init
 from halite.nn.lumin.lorentz import LBNNumerics, LorentzBoostNet
 
@@ -66,6 +67,8 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
         Batch-norm class (``pre_bn`` and the networks' batch norms).
     numerics
         ``"safe"`` (default) or ``"lumin"``; see ``LorentzBoostNet``.
+    momentum_format, mass, scale
+        halite extras: the input conversion of ``LorentzBoostNet`` (default: lumin's ``(px, py, pz, E)``).
 
     Examples
     --------
@@ -94,6 +97,9 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
         bn_class: Callable[[int], nn.Module] = nn.BatchNorm1d,
         *,
         numerics: LBNNumerics = "safe",
+        momentum_format: MomentumFormat = "px_py_pz_e",
+        mass: float = 0.0,
+        scale: float = 1.0,
         **kargs: Any,
     ) -> None:
         if n_singles <= 0 and n_pairs <= 0:
@@ -119,6 +125,9 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
             freeze=False,
             bn_class=bn_class,
             numerics=numerics,
+            momentum_format=momentum_format,
+            mass=mass,
+            scale=scale,
         )
         self.freeze = freeze
         net = partial(

@@ -92,6 +92,9 @@ def test_signature_is_lumins() -> None:
         "bn_class",
         "numerics",
         "features",
+        "momentum_format",
+        "mass",
+        "scale",
         "kargs",
     ]
     defaults = {p.name: p.default for p in params}
@@ -101,6 +104,7 @@ def test_signature_is_lumins() -> None:
     # halite's options are keyword-only: lumin-style positional calls bind as in lumin
     assert params[names.index("numerics")].kind is inspect.Parameter.KEYWORD_ONLY
     assert defaults["numerics"] == "safe" and defaults["features"] == "lumin"
+    assert (defaults["momentum_format"], defaults["mass"], defaults["scale"]) == ("px_py_pz_e", 0.0, 1.0)
 
 
 def test_example_default_extractor_matches_lumin() -> None:
@@ -294,7 +298,9 @@ def test_freeze() -> None:
 @pytest.mark.parametrize(
     ("kw", "match"),
     [
-        ({"feats_per_vec": ["px", "py", "pz"]}, "4 components"),
+        ({"feats_per_vec": ["px", "py", "pz"]}, "4 features"),
+        ({"momentum_format": "pt_eta_phi"}, "3 features"),
+        ({"momentum_format": "e_px_py_pz"}, "momentum_format"),
         ({"feats_per_vec": ["E", "px", "py", "pz"]}, "energy must be the last"),
         ({"n_particles": 0}, "n_particles"),
         ({"numerics": "fast"}, "numerics"),
@@ -308,3 +314,30 @@ def test_bad_arguments_raise(kw: dict[str, object], match: str) -> None:
         args["cont_feats"] = [f"{v}_{f}" for v in VECS for f in kw["feats_per_vec"]]  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match=match):
         LorentzBoostNet(**args)  # type: ignore[arg-type]
+
+
+def test_pt_eta_phi_inputs_in_mev() -> None:
+    # halite extra: tracks as (pt, eta, phi) in MeV with the pion mass, scaled to GeV, give the same
+    # network as lumin's (px, py, pz, E) input in GeV; all-zero (padded) tracks stay zero 4-momenta
+    _, mat = physical()
+    mat = mat.clone()
+    mat[1, 3:] = 0  # rows padded with zeros
+    pt = mat[..., :2].norm(dim=-1)
+    eta = torch.asinh(mat[..., 2] / pt.clamp(min=1e-12))
+    phi = torch.atan2(mat[..., 1], mat[..., 0])
+    tracks = torch.stack((pt, eta, phi), -1) * torch.tensor([1e3, 1.0, 1.0])
+    tracks[1, 3:] = 0
+    m_pion = 0.13957
+    e = torch.sqrt((mat[..., :3] ** 2).sum(-1) + m_pion**2).masked_fill((mat == 0).all(-1), 0.0)
+    p4 = torch.cat((mat[..., :3], e[..., None]), -1)
+    fpv = ["pt", "eta", "phi"]
+    cont = [f"{v}_{f}" for v in VECS for f in fpv]
+    torch.manual_seed(1)
+    conv = LorentzBoostNet(cont, VECS, fpv, 6, momentum_format="pt_eta_phi", mass=139.57, scale=1e-3)
+    ref = lbn()
+    ref.load_state_dict(conv.state_dict(), strict=True)
+    conv.eval()
+    ref.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(conv(tracks), ref(p4), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(conv(tracks.reshape(B, 15)), conv(tracks))

@@ -73,6 +73,9 @@ def test_signature_is_lumins() -> None:
         "freeze",
         "bn_class",
         "numerics",
+        "momentum_format",
+        "mass",
+        "scale",
         "kargs",
     ]
     d = {k: p.default for k, p in params.items()}
