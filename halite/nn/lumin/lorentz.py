@@ -59,16 +59,18 @@ def boost_to_frames(parts: Tensor, frames: Tensor, numerics: LBNNumerics = "safe
     b = -(frames / (frames[..., 3:4] + _EPS))[..., :3]
     b2 = b.norm(dim=-1, keepdim=True) ** 2
     one_minus_b2 = 1 - b2
-    if numerics == "safe":  # sqrt of max(1 - b^2, 0), with zero gradient where 1 - b^2 <= 0
-        pos = one_minus_b2 > 0
-        root = torch.where(pos, torch.sqrt(torch.where(pos, one_minus_b2, 1)), 0)
-    else:
-        root = torch.sqrt(one_minus_b2)
+    root = _safe_sqrt(one_minus_b2) if numerics == "safe" else torch.sqrt(one_minus_b2)
     gamma = 1 / (root + _EPS)
     coef = (gamma - 1) / (b2 + _EPS)
     mom, energy = parts[..., :3], parts[..., 3:]
     bp = torch.sum(mom * b, dim=-1, keepdim=True)
     return torch.cat((mom + coef * bp * b + gamma * b * energy, (energy + bp) * gamma), dim=-1)
+
+
+def _safe_sqrt(x: Tensor) -> Tensor:
+    """``sqrt(max(x, 0))`` with zero gradient where ``x <= 0`` (``torch.sqrt``: NaN below 0, infinite slope at 0)."""
+    pos = x > 0
+    return torch.where(pos, torch.sqrt(torch.where(pos, x, torch.ones_like(x))), torch.zeros_like(x))
 
 
 def _safe_ratio(num: Tensor, den: Tensor, numerics: LBNNumerics) -> Tensor:
@@ -269,14 +271,19 @@ class LorentzBoostNet(AbsMatrixHead):
         return _safe_ratio(torch.sum(v0 * v1, dim=2), v0.norm(dim=2) * v1.norm(dim=2), self.numerics)
 
     def _paper_feats(self, x: Tensor) -> Tensor:
-        """``E, pT, eta, phi, m`` of each particle (feature-major) -> ``(B, 5 n_particles)``."""
+        """``E, pT, eta, phi, m`` of each particle (feature-major) -> ``(B, 5 n_particles)``.
+
+        Guarded whatever ``numerics`` says (the paper's reference implementation regularises them too):
+        ``m = sqrt(max(E^2 - p^2, 0))``, ``eta`` from ``pz / p`` clamped to 1 - 1e-6, ``phi = 0`` at ``pT = 0``.
+        """
         px, py, pz, e = x.unbind(-1)
-        pt = torch.sqrt(px**2 + py**2)
-        p = x[..., :3].norm(dim=-1)
-        cos_theta = (_safe_ratio(pz, p, self.numerics)).clamp(-1 + 1e-6, 1 - 1e-6)
-        eta = torch.atanh(cos_theta)
-        phi = torch.atan2(py, px)
-        m = torch.sqrt((e**2 - p**2).clamp(min=0))
+        pt2 = px**2 + py**2
+        p2 = pt2 + pz**2
+        pt, p = _safe_sqrt(pt2), _safe_sqrt(p2)
+        eta = torch.atanh(_safe_ratio(pz, p, "safe").clamp(-1 + 1e-6, 1 - 1e-6))
+        flat = pt2 == 0  # atan2(0, 0) has a NaN gradient: phi 0 there
+        phi = torch.where(flat, 0, torch.atan2(py, torch.where(flat, 1, px)))
+        m = _safe_sqrt(e**2 - p2)
         return torch.cat((e, pt, eta, phi, m), dim=-1)
 
     def feat_extractor(self, x: Tensor) -> Tensor:

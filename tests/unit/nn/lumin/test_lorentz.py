@@ -287,6 +287,10 @@ def test_paper_features_option() -> None:
         m, (p[..., 3] ** 2 - (p[..., :3] ** 2).sum(-1)).clamp(min=0).sqrt(), rtol=1e-3, atol=1e-3
     )
     torch.testing.assert_close(out[:, 30:], block._pair_cos(p))
+    # zero-padded samples: finite outputs and gradients
+    block.train()
+    block(edge()).sum().backward()
+    assert block.part_wgts.grad is not None and torch.isfinite(block.part_wgts.grad).all()
 
 
 def test_freeze() -> None:
