@@ -100,8 +100,9 @@ class LorentzBoostNet(AbsMatrixHead):
 
     - lumin 0.9.1 returns NaN for the cosine of a pair with a zero boosted 3-momentum (a sample whose
       objects are all zero-padded, or a combination equal to its frame) and for a rest frame with
-      ``|p| >= E``; here ``numerics="safe"`` (default) gives cosine 0 and a clamped gamma
-      (``boost_to_frames``), ``numerics="lumin"`` keeps lumin's arithmetic.
+      ``|p| > E`` (float32 rounding of a massless or light, energetic frame); here ``numerics="safe"``
+      (default) gives cosine 0 and gamma 1e10 (as lumin's at ``|p| = E``), with finite gradients
+      (``boost_to_frames``); ``numerics="lumin"`` keeps lumin's arithmetic.
     - lumin 0.9.1 takes the last axis of the ``feat_extractor`` output as the feature axis, so its own
       documented example (a mass extractor returning ``(B, n_particles, 1)``) gets ``out_sz`` 1 and fails
       in the batch norm; here an output with more than 2 axes is flattened to ``(B, F)`` (``out_sz`` 6 there).
@@ -111,9 +112,13 @@ class LorentzBoostNet(AbsMatrixHead):
     - lumin 0.9.1 silently misreads ``feats_per_vec`` that do not have 4 entries (or an energy column not
       last); here that raises ``ValueError``.
 
-    Difference from the paper: the reference implementation of arXiv:1812.09722 (riga/LBN) extracts
-    ``E, pT, eta, phi, m`` of each boosted particle (feature-major) and the pair cosines; lumin extracts
-    ``px, py, pz, E`` and the pair cosines. lumin's is the default, ``features="paper"`` gives the paper's
+    Against the paper (compared with its authors' reference implementation, riga/LBN): the combination
+    weights (``|W|``, ``W ~ N(0, 1 / n_particles)``), the pairing of particle ``k`` with frame ``k`` (the
+    "pairs" boost mode) and the Lorentz boost are the same; the guards differ (lumin adds 1e-10 outside
+    the square root of gamma, the reference 1e-5 inside: gamma differs by about 5e-6 gamma^2, relative).
+    The features differ: lumin extracts ``px, py, pz, E`` and the pair cosines; the paper's study (the
+    default of riga/LBN 1.2) extracts ``E, pT, eta, phi, m`` of each boosted particle (feature-major) and
+    the pair cosines. lumin's is the default, ``features="paper"`` gives the paper's
     (``5 n_particles + n_particles (n_particles - 1) / 2`` features).
 
     Parameters
