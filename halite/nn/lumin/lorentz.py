@@ -37,7 +37,7 @@ def boost_to_frames(parts: Tensor, frames: Tensor, numerics: LBNNumerics = "safe
 
     With ``b = -p_frame / (E_frame + 1e-10)``, ``gamma = 1 / (sqrt(1 - b^2) + 1e-10)``:
     ``p' = p + (gamma - 1) / (b^2 + 1e-10) (b.p) b + gamma E b`` and ``E' = gamma (E + b.p)``, lumin 0.9.1's
-    arithmetic. A frame with zero energy (every object zero-padded) leaves ``parts`` as they are.
+    arithmetic. A zero frame (every object zero-padded) leaves ``parts`` as they are.
 
     Parameters
     ----------
