@@ -8,6 +8,7 @@ says what differs and which option gives lumin's behaviour.
 
 from halite.nn.lumin.abs_block import AbsBlock, LookupInit
 from halite.nn.lumin.activations import Mish, Swish, hard_identity, lookup_act
+from halite.nn.lumin.batchnorms import LCBatchNorm1d
 from halite.nn.lumin.body import AbsBody, FullyConnected, IdentBody, MultiBlock
 from halite.nn.lumin.cat_emb_head import CatEmbHead
 from halite.nn.lumin.conv_blocks import Conv1DBlock, Res1DBlock, ResNeXt1DBlock
@@ -21,16 +22,20 @@ from halite.nn.lumin.conv_pooling import (
     SEBlock3d,
 )
 from halite.nn.lumin.endcap import AbsEndcap, BTagDiscriminantEndcap
+from halite.nn.lumin.four_momenta import MOMENTUM_FORMATS, MomentumFormat, to_four_momenta
 from halite.nn.lumin.head_base import AbsHead, AbsMatrixHead, HeadInput
 from halite.nn.lumin.helpers import CatEmbedder
 from halite.nn.lumin.initialisations import lookup_normal_init, lookup_uniform_init
-from halite.nn.lumin.interaction import EDGE_MODES, InteractionNet, LCBatchNorm1d, OldInteractionNet
+from halite.nn.lumin.interaction import EDGE_MODES, InteractionNet, OldInteractionNet
+from halite.nn.lumin.lorentz import LBNFeatures, LBNNumerics, LorentzBoostNet, boost_to_frames
+from halite.nn.lumin.lorentz_auto import AutoExtractLorentzBoostNet
 from halite.nn.lumin.multi_head import MultiHead
 from halite.nn.lumin.recurrent import RecurrentHead
 from halite.nn.lumin.tail import AbsTail, ClassRegMulti, IdentTail
 
 __all__ = [
     "EDGE_MODES",
+    "MOMENTUM_FORMATS",
     "AbsBlock",
     "AbsBody",
     "AbsConv1dHead",
@@ -41,6 +46,7 @@ __all__ = [
     "AdaptiveAvgMaxConcatPool1d",
     "AdaptiveAvgMaxConcatPool2d",
     "AdaptiveAvgMaxConcatPool3d",
+    "AutoExtractLorentzBoostNet",
     "BTagDiscriminantEndcap",
     "CatEmbHead",
     "CatEmbedder",
@@ -52,9 +58,13 @@ __all__ = [
     "IdentBody",
     "IdentTail",
     "InteractionNet",
+    "LBNFeatures",
+    "LBNNumerics",
     "LCBatchNorm1d",
     "LookupInit",
+    "LorentzBoostNet",
     "Mish",
+    "MomentumFormat",
     "MultiBlock",
     "MultiHead",
     "OldInteractionNet",
@@ -65,8 +75,10 @@ __all__ = [
     "SEBlock2d",
     "SEBlock3d",
     "Swish",
+    "boost_to_frames",
     "hard_identity",
     "lookup_act",
     "lookup_normal_init",
     "lookup_uniform_init",
+    "to_four_momenta",
 ]

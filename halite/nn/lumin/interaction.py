@@ -14,31 +14,14 @@ from torch import Tensor, nn
 
 from halite.nn.lumin.abs_block import LookupInit
 from halite.nn.lumin.activations import lookup_act as default_lookup_act
+from halite.nn.lumin.batchnorms import LCBatchNorm1d
 from halite.nn.lumin.head_base import AbsMatrixHead, HeadInput
 from halite.nn.lumin.initialisations import lookup_normal_init
 
-__all__ = ["EDGE_MODES", "InteractionNet", "LCBatchNorm1d", "OldInteractionNet"]
+__all__ = ["EDGE_MODES", "InteractionNet", "OldInteractionNet"]
 
 EDGE_MODES = ("lumin", "all_pairs")
 AGG_METHODS = ("sum", "flatten")
-
-
-class LCBatchNorm1d(nn.Module):
-    """A 1-d batch norm over ``(B, length, channels)`` (lumin's ``layers.batchnorms.LCBatchNorm1d``).
-
-    Parameters
-    ----------
-    bn
-        The batch norm over ``(B, channels, length)``; kept as ``bn`` (state-dict keys ``bn.*``).
-    """
-
-    def __init__(self, bn: nn.Module) -> None:
-        super().__init__()
-        self.bn = bn
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``(B, L, C)`` -> ``(B, L, C)``."""
-        return self.bn(x.transpose(-1, -2)).transpose(-1, -2)  # type: ignore[no-any-return]
 
 
 class InteractionNet(AbsMatrixHead):
