@@ -56,7 +56,7 @@ def _exports(package: str) -> dict[str, type]:
 
 
 #: bases that are re-exported for subclassing but are not blocks of their own
-ABSTRACT = {"MatrixHead"}
+ABSTRACT = {"AbsConv1dHead"}
 
 
 def _concrete(base_path: str) -> Callable[[type], bool]:
@@ -83,10 +83,11 @@ KINDS: dict[str, tuple[str, Callable[[type], bool]]] = {
     "pooling": ("halite.nn", _concrete("halite.nn.sets.pooling.Pooling")),
     "attention": ("halite.nn", _in("halite.nn.layers.attention", "halite.nn.layers.gatv2")),
     "point-backbones": ("halite.nn", _concrete("halite.nn.point.base.PointBackbone")),
-    "lumin-heads": ("halite.nn", _concrete("halite.nn.lumin_legacy.base.HeadBase")),
-    "lumin-bodies": ("halite.nn", _concrete("halite.nn.lumin_legacy.base.BodyBase")),
-    "lumin-tails": ("halite.nn", _in("halite.nn.lumin_legacy.tail")),
-    "lumin-endcaps": ("halite.nn", _concrete("halite.nn.lumin_legacy.endcap.AbsEndcap")),
+    "lumin-heads": ("halite.nn.lumin", _concrete("halite.nn.lumin.head_base.AbsHead")),
+    "lumin-bodies": ("halite.nn.lumin", _concrete("halite.nn.lumin.body.AbsBody")),
+    "lumin-tails": ("halite.nn.lumin", _concrete("halite.nn.lumin.tail.AbsTail")),
+    "lumin-endcaps": ("halite.nn.lumin", _concrete("halite.nn.lumin.endcap.AbsEndcap")),
+    "lumin-blocks": ("halite.nn.lumin", _in("halite.nn.lumin.conv_blocks", "halite.nn.lumin.conv_pooling")),
     "continual-heads": ("halite.continual", _in("halite.continual.heads")),
     "continual-algorithms": (
         "halite.continual",

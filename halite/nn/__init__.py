@@ -1,7 +1,7 @@
 """Model blocks (torch only; no Lightning, no readers), re-exported by family for short config paths.
 
 ``layers`` (generic layers), ``sets`` (set encoders, poolings, init nets), ``point`` (point-cloud
-backbones) and ``lumin`` (lumin-style head / body / tail blocks); configs name them as
+backbones) and ``lumin`` (lumin 0.9.1's head / body / tail blocks, also under ``halite.nn.lumin``); configs name them as
 ``halite.nn.<Class>``, e.g. ``halite.nn.TransformerEncoder``.
 """
 
@@ -16,15 +16,25 @@ from halite.nn.layers.norm import InputNorm
 from halite.nn.layers.packing import Packing
 from halite.nn.layers.posenc import FourierPositionalEncoding
 from halite.nn.layers.prenorm import ClassAttentionBlock, PreNormBlock
-from halite.nn.lumin_legacy.base import BlockBase, BodyBase, Freezable, HeadBase
-from halite.nn.lumin_legacy.body import FullyConnected, MultiBlock
-from halite.nn.lumin_legacy.conv import Conv1DBlock, ConvHead, Res1DBlock, ResNeXt1DBlock
-from halite.nn.lumin_legacy.endcap import AbsEndcap, BTagDiscriminantEndcap
-from halite.nn.lumin_legacy.heads import CatEmbedder, CatEmbHead, MultiHead
-from halite.nn.lumin_legacy.interaction import InteractionNet
-from halite.nn.lumin_legacy.lorentz import AutoExtractLorentzBoostNet, LorentzBoostNet
-from halite.nn.lumin_legacy.matrix import MatrixHead, MatrixInput, MatrixInputConfig
-from halite.nn.lumin_legacy.tail import ClassRegMulti
+from halite.nn.lumin import (
+    AbsConv1dHead,
+    AbsEndcap,
+    AutoExtractLorentzBoostNet,
+    BTagDiscriminantEndcap,
+    CatEmbedder,
+    CatEmbHead,
+    ClassRegMulti,
+    Conv1DBlock,
+    ConvHead,
+    FullyConnected,
+    InteractionNet,
+    LorentzBoostNet,
+    MultiBlock,
+    MultiHead,
+    RecurrentHead,
+    Res1DBlock,
+    ResNeXt1DBlock,
+)
 from halite.nn.point.base import Kinematics, PointBackbone
 from halite.nn.point.cond_mlp import CondOnlyMLP
 from halite.nn.point.part import ParticleTransformer
@@ -41,11 +51,10 @@ from halite.nn.sets.transformer import TransformerEncoder
 __all__ = [
     "PET2",
     "AbsEndcap",
+    "AbsConv1dHead",
     "Activation",
     "AutoExtractLorentzBoostNet",
     "BTagDiscriminantEndcap",
-    "BlockBase",
-    "BodyBase",
     "CatEmbHead",
     "CatEmbedder",
     "ClassAttentionBlock",
@@ -63,11 +72,9 @@ __all__ = [
     "FeaturewiseConfig",
     "FeaturewiseTransformation",
     "FourierPositionalEncoding",
-    "Freezable",
     "FullyConnected",
     "GATv2Attention",
     "GlobalAttentionPooling",
-    "HeadBase",
     "IdentityEncoder",
     "InitNet",
     "InitNetConfig",
@@ -75,9 +82,6 @@ __all__ = [
     "InteractionNet",
     "Kinematics",
     "LorentzBoostNet",
-    "MatrixHead",
-    "MatrixInput",
-    "MatrixInputConfig",
     "MeanPooling",
     "MultiBlock",
     "MultiHead",
@@ -86,6 +90,7 @@ __all__ = [
     "PointBackbone",
     "PointGlobalMixedViT",
     "Pooling",
+    "RecurrentHead",
     "PreNormBlock",
     "Res1DBlock",
     "ResNeXt1DBlock",
