@@ -39,9 +39,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.append(
-    str(ROOT / "bench")
-)  # lumin_examples, vs_lumin_worker; last: bench/memory.py etc. shadow nothing
+# lumin_examples and vs_lumin_worker; appended, so that bench/memory.py and the like shadow nothing
+sys.path.append(str(ROOT / "bench"))
 
 import lumin_examples  # noqa: E402
 from vs_lumin_worker import Namespace, run_example, try_documented  # noqa: E402
