@@ -20,7 +20,7 @@ from halite.nn.lumin import (
     AbsMatrixHead,
     CatEmbedder,
     CatEmbHead,
-    FullyConnected,
+    IdentBody,
     MultiHead,
     lookup_act,
     lookup_normal_init,
@@ -72,14 +72,18 @@ class BlockBackbone(Backbone):
         cat_feats = list(self.cat_embedder.cat_names) if self.cat_embedder is not None else []
         glob = info.global_object
         have = list(info.variables.get(glob, [])) if glob is not None else []
-        cont = self.cont_feats_arg if self.cont_feats_arg is not None else [v for v in have if v not in cat_feats]
+        cont = (
+            self.cont_feats_arg
+            if self.cont_feats_arg is not None
+            else [v for v in have if v not in cat_feats]
+        )
         stream_matrix = self.matrix is not None and self.matrix.objects is None
         self.flat_input = FlatInput(info, cont, cat_feats) if (cont or cat_feats) else None
         self.matrix_input = MatrixInput(self.matrix, info) if stream_matrix and self.matrix else None
         self.head = self._make_head(cont)
         matrix_head = self.head.matrix_head if isinstance(self.head, MultiHead) else self.head
         self.transpose = isinstance(matrix_head, AbsMatrixHead) and not matrix_head.row_wise
-        body_fn = self.body_fn if self.body_fn is not None else FullyConnected
+        body_fn = self.body_fn if self.body_fn is not None else IdentBody
         self.body = body_fn(  # type: ignore[call-arg]
             n_in=self.head.get_out_size(),
             feat_map=self.head.feat_map,
@@ -92,16 +96,19 @@ class BlockBackbone(Backbone):
 
     def _make_head(self, cont: list[str]) -> AbsHead:
         head_fn: Any = self.head_fn if self.head_fn is not None else CatEmbHead
-        common = {"lookup_init": self.lookup_init, "freeze": self.freeze_head}
+        common: dict[str, Any] = {"lookup_init": self.lookup_init, "freeze": self.freeze_head}
         if self.matrix_head_fn is None:
             return head_fn(cont_feats=cont, cat_embedder=self.cat_embedder, **common)  # type: ignore[no-any-return]
         assert self.matrix is not None
-        feats_per_vec = self.matrix_input.feats_per_vec if self.matrix_input is not None else self.matrix.features
+        feats_per_vec = (
+            self.matrix_input.feats_per_vec if self.matrix_input is not None else self.matrix.features
+        )
         if not feats_per_vec:
             msg = "BlockModel: matrix.features is needed for flat objects (matrix.objects)."
             raise ValueError(msg)
         vecs = self.matrix.vecs()
-        matrix_fn: Any = partial(self.matrix_head_fn, vecs=vecs, feats_per_vec=list(feats_per_vec))
+        matrix_head_fn: Any = self.matrix_head_fn
+        matrix_fn: Any = partial(matrix_head_fn, vecs=vecs, feats_per_vec=list(feats_per_vec))
         matrix_feats = [f"{v}_{f}" for v in vecs for f in feats_per_vec]
         if self.matrix_input is None:  # flat objects: the matrix features are global columns
             matrix_feats = [f for f in cont if f in set(matrix_feats)]
@@ -150,7 +157,7 @@ class BlockModel(AssembledModel):
     head
         The head (default lumin's ``CatEmbHead``); the flat head of the ``MultiHead`` with a matrix head.
     body
-        The body (default lumin's ``FullyConnected``).
+        The body, e.g. lumin's ``FullyConnected`` (default ``IdentBody``: the head output as it is).
     matrix_head
         A lumin matrix head (``InteractionNet``, ``RecurrentHead``, ``LorentzBoostNet``, a conv head ...).
     matrix
@@ -195,7 +202,16 @@ class BlockModel(AssembledModel):
         self.norm_dict = {s: dict(norm[s]) for s in self.variables}
         streams = [s for s in self.variables if s != global_object]
         backbone = BlockBackbone(
-            head, body, matrix_head, matrix, cont_feats, cat_embedder, lookup_init, lookup_act, freeze_head, freeze_body
+            head,
+            body,
+            matrix_head,
+            matrix,
+            cont_feats,
+            cat_embedder,
+            lookup_init,
+            lookup_act,
+            freeze_head,
+            freeze_body,
         )
         info = InputInfo(self.variables, norm, global_object, streams)
         out = self.attach_backbone(backbone, info, flat=True)

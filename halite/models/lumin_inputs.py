@@ -80,7 +80,9 @@ class FlatInput(nn.Module):
     cont_idx: Tensor
     cat_idx: Tensor
 
-    def __init__(self, info: InputInfo, cont_feats: list[str], cat_feats: list[str], normalise: bool = True) -> None:
+    def __init__(
+        self, info: InputInfo, cont_feats: list[str], cat_feats: list[str], normalise: bool = True
+    ) -> None:
         super().__init__()
         stream = info.global_object
         if stream is None:
@@ -94,7 +96,11 @@ class FlatInput(nn.Module):
         self.stream = stream
         self.register_buffer("cont_idx", torch.tensor([have.index(v) for v in cont_feats], dtype=torch.long))
         self.register_buffer("cat_idx", torch.tensor([have.index(v) for v in cat_feats], dtype=torch.long))
-        self.norm = InputNorm(cont_feats, info.stream_norm(stream, "The lumin head")) if normalise and cont_feats else None
+        self.norm = (
+            InputNorm(cont_feats, info.stream_norm(stream, "The lumin head"))
+            if normalise and cont_feats
+            else None
+        )
 
     def forward(self, inputs: Tensors) -> Tensor:
         """``(B, F)`` raw global features -> ``(B, n_cont + n_cat)``."""
@@ -142,7 +148,9 @@ class MatrixInput(nn.Module):
         self.register_buffer("cols", torch.tensor([have.index(f) for f in feats], dtype=torch.long))
         self.sort_col = have.index(config.sort_by) if config.sort_by is not None else None
         normalise = config.normalise and config.momentum is None
-        self.norm = InputNorm(feats, info.stream_norm(stream, "The lumin matrix input")) if normalise else None
+        self.norm = (
+            InputNorm(feats, info.stream_norm(stream, "The lumin matrix input")) if normalise else None
+        )
         self.feats_per_vec = list(FOUR_MOMENTUM) if config.momentum is not None else feats
 
     def forward(self, inputs: Tensors, pad_masks: Masks) -> Tensor:

@@ -50,8 +50,8 @@ from halite.nn.sets.transformer import TransformerEncoder
 
 __all__ = [
     "PET2",
-    "AbsEndcap",
     "AbsConv1dHead",
+    "AbsEndcap",
     "Activation",
     "AutoExtractLorentzBoostNet",
     "BTagDiscriminantEndcap",
@@ -90,8 +90,8 @@ __all__ = [
     "PointBackbone",
     "PointGlobalMixedViT",
     "Pooling",
-    "RecurrentHead",
     "PreNormBlock",
+    "RecurrentHead",
     "Res1DBlock",
     "ResNeXt1DBlock",
     "ScaledDotProductAttention",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -10,6 +11,7 @@ from torch import Tensor, nn
 
 from halite.data.specs import KNOWN_CLASS_NAMES, LabelSpec
 from halite.nn.layers.dense import Dense, DenseConfig
+from halite.nn.lumin.endcap import AbsEndcap
 from halite.nn.lumin.tail import ClassRegMulti
 from halite.tasks.base import TaskBase
 from halite.tasks.classification import short_class_name
@@ -54,7 +56,15 @@ class ClassRegMultiTask(TaskBase):
         Name of a per-sample weight field.
     use_class_dict
         ``multiclass`` only: weight classes with the class dict's weights.
+    endcap
+        A lumin ``AbsEndcap`` (given without its ``model``, e.g. ``BTagDiscriminantEndcap``) applied to this
+        task's output; its values are one more prediction column, ``<model>_<endcap_name>``, also in
+        exported graphs.
+    endcap_name
+        Name of the endcap's column.
     """
+
+    endcap: AbsEndcap | None
 
     def __init__(
         self,
@@ -72,6 +82,8 @@ class ClassRegMultiTask(TaskBase):
         dense_config: DenseConfig | None = None,
         weight: float = 1.0,
         n_out: int | None = None,
+        endcap: Callable[[nn.Module], AbsEndcap] | None = None,
+        endcap_name: str = "endcap",
     ) -> None:
         super().__init__(name, input_name, dense_config, None, weight)
         if objective not in OBJECTIVES:
@@ -134,6 +146,9 @@ class ClassRegMultiTask(TaskBase):
         self.tail: ClassRegMulti | None = None
         self.register_buffer("class_weights", None)
         self.register_load_state_dict_pre_hook(_drop_legacy_tail_buffers)
+        self.endcap_name = endcap_name
+        # the endcap holds the task as its `model`: kept outside the module tree (no cycle, no state-dict keys)
+        object.__setattr__(self, "endcap", endcap(self) if endcap is not None else None)
 
     @property
     def output_size(self) -> int:
@@ -237,11 +252,20 @@ class ClassRegMultiTask(TaskBase):
         pad_mask: Tensor | None = None,
     ) -> dict[str, Tensor]:
         out = output.float()
-        if self.objective == "multiclass":
-            out = out.exp()
-        return {c: out[..., i] for i, c in enumerate(self.output_columns(model_name))}
+        cols = self.output_columns(model_name)
+        if self.endcap is not None:
+            *cols, end_col = cols
+        probs = out.exp() if self.objective == "multiclass" else out
+        preds = {c: probs[..., i] for i, c in enumerate(cols)}
+        if self.endcap is not None:
+            preds[end_col] = self.endcap(out).float()
+        return preds
 
     def output_columns(self, model_name: str) -> list[str]:
+        end = [f"{model_name}_{self.endcap_name}"] if self.endcap is not None else []
+        return self._tail_columns(model_name) + end
+
+    def _tail_columns(self, model_name: str) -> list[str]:
         if self.objective == "multiclass":
             return [f"{model_name}_p{short_class_name(c)}" for c in self.class_names]
         if self.objective == "classification":
@@ -252,7 +276,7 @@ class ClassRegMultiTask(TaskBase):
 
 
 def _drop_legacy_tail_buffers(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
-    """Checkpoints of the old tail (``halite.nn.lumin_legacy``) hold ``y_mean``/``y_std`` buffers; the
+    """Checkpoints of the old tail (before lumin 0.9.1's ``ClassRegMulti``) hold ``y_mean``/``y_std`` buffers; the
     rescaling now comes from the task's arguments, so they are dropped on load."""
     for name in ("y_mean", "y_std"):
         state_dict.pop(f"{prefix}tail.{name}", None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 import torch
@@ -246,7 +245,7 @@ class MultiBlock(AbsBody):
         self,
         n_in: int,
         feat_map: FeatMap,
-        blocks: Sequence[partial[AbsBody] | Callable[..., AbsBody]],
+        blocks: Sequence[Callable[[int, dict[str, list[int]]], AbsBody]],
         feats_per_block: Sequence[Sequence[str]],
         bottleneck_sz: int = 0,
         bottleneck_act: str | None = None,
@@ -294,7 +293,7 @@ class MultiBlock(AbsBody):
         for make, fpb in zip(blocks, self.feats_per_block):
             sub_map = {f: cols for f, cols in self.feat_map.items() if f in fpb}
             self.masks.append([c for cols in sub_map.values() for c in cols])
-            block = make(
+            block = make(  # type: ignore[call-arg]
                 n_in=len(self.masks[-1]) + self.bottleneck_sz,
                 feat_map=sub_map,
                 lookup_init=self.lookup_init,

@@ -9,9 +9,9 @@ import torch
 
 from halite.continual import data as continual_data
 from halite.continual.backbones import MLPBackbone
+from halite.models import lumin_inputs
+from halite.models.block_model import BlockBackbone
 from halite.nn.backbone import Backbone, InputInfo
-from halite.nn.lumin_legacy import base as blocks_base
-from halite.nn.lumin_legacy.heads import CatEmbHead
 from halite.nn.point.cond_mlp import CondOnlyMLP
 
 VARIABLES = {"jets": ["pt", "eta"], "tracks": ["d0", "z0"]}
@@ -19,7 +19,7 @@ NORM = {s: {v: {"mean": 1.0, "std": 2.0} for v in vs} for s, vs in VARIABLES.ite
 
 
 def test_one_input_info_for_blocks_and_continual() -> None:
-    assert blocks_base.InputInfo is InputInfo and continual_data.InputInfo is InputInfo
+    assert lumin_inputs.InputInfo is InputInfo and continual_data.InputInfo is InputInfo
     info = InputInfo(VARIABLES, NORM, "jets", ["tracks"])
     assert (info.global_object, list(info.constituent_streams)) == ("jets", ["tracks"])
     assert InputInfo({"digits": ["a"]}).norm is None  # continual callers: variables only
@@ -40,7 +40,7 @@ def test_families_build_to_out_features_and_declare_per_constituent() -> None:
     info = InputInfo(VARIABLES, NORM, "jets", ["tracks"])
     inputs = {"jets": torch.randn(3, 2), "tracks": torch.randn(3, 4, 2)}
     masks = {"tracks": torch.zeros(3, 4, dtype=torch.bool)}
-    for backbone in (CatEmbHead("jets"), CondOnlyMLP(hidden_dim=8, num_layers=1), MLPBackbone("jets")):
+    for backbone in (BlockBackbone(), CondOnlyMLP(hidden_dim=8, num_layers=1), MLPBackbone("jets")):
         assert isinstance(backbone, Backbone) and not backbone.per_constituent
         width = backbone.build(info)
         assert backbone(inputs, masks).shape == (3, width)

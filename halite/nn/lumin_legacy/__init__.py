@@ -1,1 +1,0 @@
-"""lumin-style head / body / tail blocks for columnar and small-set data."""
