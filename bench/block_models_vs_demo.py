@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ("demo.yaml", "columnar_dnn.yaml", "lbn.yaml")
+CONFIGS = ("demo.yaml", "columnar_dnn.yaml", "lbn.yaml", "lumin.yaml")
 
 
 def cli(*args: str) -> None:

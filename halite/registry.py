@@ -55,17 +55,13 @@ def _exports(package: str) -> dict[str, type]:
     return {n: getattr(module, n) for n in names if inspect.isclass(getattr(module, n))}
 
 
-#: bases that are re-exported for subclassing but are not blocks of their own
-ABSTRACT = {"AbsConv1dHead"}
-
-
 def _concrete(base_path: str) -> Callable[[type], bool]:
-    """Predicate: a strict subclass of the class at ``base_path``, not ``*Base`` nor in ``ABSTRACT``."""
+    """Predicate: a strict subclass of the class at ``base_path``, neither ``*Base`` nor abstract."""
     module, name = base_path.rsplit(".", 1)
 
     def check(cls: type) -> bool:
         base = getattr(importlib.import_module(module), name)
-        abstract = cls.__name__.endswith("Base") or cls.__name__ in ABSTRACT
+        abstract = cls.__name__.endswith("Base") or inspect.isabstract(cls)
         return issubclass(cls, base) and cls is not base and not abstract
 
     return check

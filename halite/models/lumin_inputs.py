@@ -18,7 +18,7 @@ from halite.nn.backbone import InputInfo
 from halite.nn.layers.norm import InputNorm
 from halite.typing import Masks, Tensors
 
-__all__ = ["FlatInput", "MatrixInput", "MatrixInputConfig", "MomentumFormat"]
+__all__ = ["FlatInput", "MatrixInput", "MatrixInputConfig", "MomentumFormat", "descending_order"]
 
 MomentumFormat = Literal["pt_eta_phi", "pt_eta_phi_m", "pt_eta_phi_e"]
 _MOMENTUM_VARS = {"pt_eta_phi": 3, "pt_eta_phi_m": 4, "pt_eta_phi_e": 4}
@@ -72,6 +72,21 @@ class MatrixInputConfig:
         if self.objects is not None:
             return list(self.objects)
         return [f"{self.input_name}{i}" for i in range(self.n_objects)]
+
+
+def descending_order(key: Tensor) -> Tensor:
+    """Indices ``(B, N)`` that sort ``key`` ``(B, N)`` descending, ties in index order.
+
+    A stable sort that exports to ONNX (``torch.sort(stable=True)`` does not, and ``topk`` orders ties
+    arbitrarily: synthetic and real tracks share pt values, so the matrix, and the model's output, would
+    depend on the backend). Each element's rank counts the larger keys and the equal ones before it.
+    """
+    n = key.shape[1]
+    idx = torch.arange(n, device=key.device)
+    rows, cols = key.unsqueeze(2), key.unsqueeze(1)  # [b, i, j]: element i against element j
+    before = (cols > rows) | ((cols == rows) & (idx[None, None, :] < idx[None, :, None]))
+    rank = before.sum(-1)
+    return torch.zeros_like(rank).scatter(1, rank, idx.expand_as(rank))
 
 
 class FlatInput(nn.Module):
@@ -158,7 +173,7 @@ class MatrixInput(nn.Module):
         raw, mask = inputs[self.config.input_name], pad_masks[self.config.input_name]
         if self.sort_col is not None:
             key = raw[..., self.sort_col].masked_fill(mask, float("-inf"))
-            order = key.topk(key.shape[1], dim=1).indices  # TopK exports to ONNX, unlike a stable sort
+            order = descending_order(key)
             raw = raw.gather(1, order.unsqueeze(-1).expand_as(raw))
             mask = mask.gather(1, order)
         x = raw.index_select(-1, self.cols)

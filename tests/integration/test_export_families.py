@@ -26,12 +26,17 @@ def export(run: Path, capsys: pytest.CaptureFixture[str], tolerance: float = 1e-
     return out
 
 
-# LorentzBoostNet boosts into frames close to the speed of light: in PyTorch itself a relative
-# change of 1e-7 of its track inputs (float32 rounding) moves its outputs by ~4e-4, so the
-# ONNX graph (same ops, another summation order) can match it only to that conditioning.
+# LorentzBoostNet boosts into frames close to the speed of light: the boost is ill-conditioned, so
+# configs/lbn.yaml boosts in float64 (precision: float64; in float32 the ONNX graph, same ops in
+# another summation order, matches only to ~1e-1) and its leading-track sort breaks pt ties in index
+# order (topk orders them arbitrarily, differently in onnxruntime); what is left is ~1e-4.
 @pytest.mark.parametrize(
     ("config", "streams", "tolerance"),
-    [("columnar_dnn.yaml", ["jets"], 1e-5), ("lbn.yaml", ["jets", "tracks"], 1e-1)],
+    [
+        ("columnar_dnn.yaml", ["jets"], 1e-5),
+        ("lbn.yaml", ["jets", "tracks"], 1e-3),
+        ("lumin.yaml", ["jets", "tracks"], 1e-5),
+    ],
 )
 def test_block_model_exports_with_parity(
     config: str,

@@ -27,14 +27,18 @@ def test_known_blocks_are_registered_with_short_paths() -> None:
         "halite.nn.GlobalAttentionPooling",
         "halite.nn.GATv2Attention",
         "halite.nn.PET2",
-        "halite.nn.FullyConnected",
+        "halite.nn.lumin.FullyConnected",
+        "halite.nn.lumin.InteractionNet",
+        "halite.nn.lumin.ClassRegMulti",
         "halite.tasks.ClassificationTask",
         "halite.models.Model",
         "halite.continual.HeadsTIL",
         "halite.continual.EWC",
     }
     assert expected <= paths
-    assert "MatrixHead" not in {e.name for e in registry.entries("lumin-heads")}  # abstract base
+    heads = {e.name for e in registry.entries("lumin-heads")}
+    assert {"CatEmbHead", "MultiHead", "RecurrentHead", "ConvHead", "LorentzBoostNet"} <= heads
+    assert not heads & {"AbsHead", "AbsMatrixHead", "AbsConv1dHead"}  # abstract bases
 
 
 def test_unknown_names_list_the_choices_with_did_you_mean() -> None:

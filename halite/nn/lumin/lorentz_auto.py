@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -67,8 +67,9 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
         Batch-norm class (``pre_bn`` and the networks' batch norms).
     numerics
         ``"safe"`` (default) or ``"lumin"``; see ``LorentzBoostNet``.
-    momentum_format, mass, scale
-        halite extras: the input conversion of ``LorentzBoostNet`` (default: lumin's ``(px, py, pz, E)``).
+    momentum_format, mass, scale, precision
+        halite extras: the input conversion and boost precision of ``LorentzBoostNet`` (default: lumin's
+        ``(px, py, pz, E)`` in the input's dtype).
 
     Examples
     --------
@@ -100,6 +101,7 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
         momentum_format: MomentumFormat = "px_py_pz_e",
         mass: float = 0.0,
         scale: float = 1.0,
+        precision: Literal["float32", "float64"] = "float32",
         **kargs: Any,
     ) -> None:
         if n_singles <= 0 and n_pairs <= 0:
@@ -128,6 +130,7 @@ class AutoExtractLorentzBoostNet(LorentzBoostNet):
             momentum_format=momentum_format,
             mass=mass,
             scale=scale,
+            precision=precision,
         )
         self.freeze = freeze
         net = partial(

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from halite.models.lumin_inputs import FlatInput, MatrixInput, MatrixInputConfig
+from halite.models.lumin_inputs import FlatInput, MatrixInput, MatrixInputConfig, descending_order
 from halite.nn.backbone import InputInfo
 
 VARIABLES = {"jets": ["pt", "eta", "code"], "tracks": ["pt", "eta", "phi", "d0"]}
@@ -53,3 +53,11 @@ def test_matrix_input_errors_name_the_key() -> None:
         MatrixInput(MatrixInputConfig("tracks", sort_by="E"), INFO)
     with pytest.raises(ValueError, match=r"matrix.n_objects must be >= 1"):
         MatrixInput(MatrixInputConfig("tracks", n_objects=0), INFO)
+
+
+def test_descending_order_is_stable_for_ties_and_padding() -> None:
+    key = torch.tensor([[1.0, 3.0, 3.0, float("-inf"), 2.0, float("-inf")]])
+    assert descending_order(key).tolist() == [[1, 2, 4, 0, 3, 5]]
+    rnd = torch.randint(0, 4, (50, 12)).float()
+    expect = torch.sort(rnd, dim=1, descending=True, stable=True).indices
+    assert torch.equal(descending_order(rnd), expect)

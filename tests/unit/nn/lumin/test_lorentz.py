@@ -95,6 +95,7 @@ def test_signature_is_lumins() -> None:
         "momentum_format",
         "mass",
         "scale",
+        "precision",
         "kargs",
     ]
     defaults = {p.name: p.default for p in params}
@@ -345,3 +346,17 @@ def test_pt_eta_phi_inputs_in_mev() -> None:
     with torch.no_grad():
         torch.testing.assert_close(conv(tracks), ref(p4), rtol=1e-4, atol=1e-4)
         torch.testing.assert_close(conv(tracks.reshape(B, 15)), conv(tracks))
+
+
+def test_float64_boost_precision_is_an_option_and_agrees_on_physical_inputs() -> None:
+    """``precision="float64"`` (halite extra) boosts in double precision; physical inputs agree with float32."""
+    torch.manual_seed(0)
+    lbn32 = LorentzBoostNet(CONT, VECS, FPV, n_particles=3, bn=False)
+    lbn64 = LorentzBoostNet(CONT, VECS, FPV, n_particles=3, bn=False, precision="float64")
+    lbn64.load_state_dict(lbn32.state_dict())
+    x = physical()[1]
+    out32, out64 = lbn32(x), lbn64(x)
+    assert out64.dtype == torch.float32
+    torch.testing.assert_close(out64, out32, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="precision must be 'float32' or 'float64'"):
+        LorentzBoostNet(CONT, VECS, FPV, n_particles=3, precision="half")  # type: ignore[arg-type]

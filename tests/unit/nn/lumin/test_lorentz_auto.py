@@ -76,6 +76,7 @@ def test_signature_is_lumins() -> None:
         "momentum_format",
         "mass",
         "scale",
+        "precision",
         "kargs",
     ]
     d = {k: p.default for k, p in params.items()}
