@@ -258,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when examples fail")
     args = ap.parse_args(argv)
     if args.lumin_python is not None:
+        args.lumin_python = os.path.abspath(
+            args.lumin_python
+        )  # the worker runs elsewhere; no symlink resolving
         why = check_lumin(args.lumin_python)
         if why is not None:
             msg = f"--lumin-python {args.lumin_python} does not run lumin {LUMIN_VERSION}'s blocks:\n{why}"

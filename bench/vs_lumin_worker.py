@@ -29,6 +29,21 @@ if str(BENCH) not in sys.path:
 
 import lumin_examples  # noqa: E402  (bench/ is not a package in lumin's environment)
 
+
+def _load_weights_module() -> Any:
+    """tests/unit/nn/lumin/weights.py (torch only), loaded by path: the same weights as the unit tests."""
+    import importlib.util
+
+    path = BENCH.parent / "tests" / "unit" / "nn" / "lumin" / "weights.py"
+    spec = importlib.util.spec_from_file_location("lumin_test_weights", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+set_weights = _load_weights_module().set_weights
+
 #: the names ``lumin_examples`` reads from its namespace, and lumin 0.9.1's module holding each
 LUMIN_NAMES = {
     "FullyConnected": "lumin.nn.models.blocks.body",
@@ -91,17 +106,6 @@ def lumin_namespace() -> tuple[SimpleNamespace, list[str]]:
         else:
             names[name] = getattr(mod, name)
     return SimpleNamespace(**names), notes
-
-
-def set_weights(module: torch.nn.Module) -> None:
-    """Every float tensor of the state dict, in order, gets a fixed pattern (tests/unit/nn/lumin/weights.py's)."""
-    with torch.no_grad():
-        for k, (name, t) in enumerate(module.state_dict().items()):
-            if t.is_floating_point():
-                v = 0.5 * torch.sin(torch.arange(t.numel(), dtype=torch.float64) * 0.7 + k)
-                if name.endswith("running_var"):
-                    v = 1.0 + v.abs()
-                t.copy_(v.reshape(t.shape).to(t.dtype))
 
 
 def has_dropout(module: torch.nn.Module) -> bool:

@@ -108,6 +108,10 @@ class AbsConv1dHead(AbsMatrixHead):
             self.train()
         return int(out.size(-1))
 
+    def _block_lookups(self) -> dict[str, Any]:
+        """The head's lookups and batch-norm class, given to every block it builds."""
+        return {"lookup_act": self.lookup_act, "lookup_init": self.lookup_init, "bn_class": self.bn_class}
+
     def get_conv1d_block(
         self,
         in_c: int,
@@ -127,9 +131,7 @@ class AbsConv1dHead(AbsMatrixHead):
             stride=stride,
             act=act,
             bn=bn,
-            lookup_act=self.lookup_act,
-            lookup_init=self.lookup_init,
-            bn_class=self.bn_class,
+            **self._block_lookups(),
         )
 
     def get_conv1d_res_block(
@@ -151,9 +153,7 @@ class AbsConv1dHead(AbsMatrixHead):
             stride=stride,
             act=act,
             bn=bn,
-            lookup_act=self.lookup_act,
-            lookup_init=self.lookup_init,
-            bn_class=self.bn_class,
+            **self._block_lookups(),
         )
 
     def get_conv1d_resNeXt_block(
@@ -179,9 +179,7 @@ class AbsConv1dHead(AbsMatrixHead):
             stride=stride,
             act=act,
             bn=bn,
-            lookup_act=self.lookup_act,
-            lookup_init=self.lookup_init,
-            bn_class=self.bn_class,
+            **self._block_lookups(),
         )
 
     @abstractmethod
