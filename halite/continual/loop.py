@@ -91,7 +91,9 @@ def train_task(
                 raise FloatingPointError(msg)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            algorithm.after_backward(learner, task_id)
             opt.step()
+            algorithm.after_step(learner, task_id)
             total += float(loss.detach())
             steps += 1
         mean = total / max(steps, 1)
