@@ -19,9 +19,10 @@ PARADIGMS: tuple[str, ...] = Paradigm.__args__  # type: ignore[attr-defined]
 class Learner(nn.Module):
     """Backbone + paradigm heads.
 
-    Labels ``y`` of a task are local (``0..C_t-1``); ``targets`` turns them into the
-    columns of ``task_logits`` (in the class-incremental setting, shifted by the classes of
-    the earlier tasks).
+    Task ids count from 1 (CLArena's convention); they key the heads and are the
+    ``task_ids`` of the samples. Labels ``y`` of a task are local (``0..C_t-1``); ``targets``
+    turns them into the columns of ``task_logits`` (in the class-incremental setting, shifted
+    by the classes of the earlier tasks).
 
     Parameters
     ----------
@@ -29,9 +30,14 @@ class Learner(nn.Module):
         A built backbone exposing ``out_features``.
     paradigm
         ``til``, ``cil``, ``dil``, ``mtl`` or ``stl``.
+    keep_existing_heads
+        For ``til``, ``cil`` and ``dil``: passed to the heads; ``True`` keeps the head of a task
+        whose set-up runs again (halite's option), ``False`` replaces it with a fresh one
+        (CLArena, the default). The ``dil`` head is set up once either way (as CLArena's
+        algorithms do, on ``if_head_setup()``).
     """
 
-    def __init__(self, backbone: Backbone, paradigm: Paradigm) -> None:
+    def __init__(self, backbone: Backbone, paradigm: Paradigm, keep_existing_heads: bool = False) -> None:
         super().__init__()
         if paradigm not in PARADIGMS:
             msg = f"Unknown paradigm '{paradigm}'. Choose one of {list(PARADIGMS)}."
@@ -39,22 +45,48 @@ class Learner(nn.Module):
         self.backbone = backbone
         self.paradigm = paradigm
         dim = int(backbone.out_features)
-        heads = {"til": HeadsTIL, "cil": HeadsCIL, "dil": HeadDIL, "mtl": HeadsMTL, "stl": HeadSTL}
-        self.heads = heads[paradigm](dim)
+        self.heads: HeadsTIL | HeadsCIL | HeadDIL | HeadsMTL | HeadSTL
+        if paradigm == "til":
+            self.heads = HeadsTIL(dim, keep_existing_heads=keep_existing_heads)
+        elif paradigm == "cil":
+            self.heads = HeadsCIL(dim, keep_existing_heads=keep_existing_heads)
+        elif paradigm == "dil":
+            self.heads = HeadDIL(dim, keep_existing_heads=keep_existing_heads)
+        elif keep_existing_heads:
+            msg = f"keep_existing_heads is for the til, cil and dil paradigms, not '{paradigm}'. Remove it."
+            raise ValueError(msg)
+        else:
+            self.heads = HeadsMTL(dim) if paradigm == "mtl" else HeadSTL(dim)
 
     def setup_task(self, task_id: int, num_classes: int) -> None:
-        """Create (or check) the head(s) for task ``task_id`` before training it."""
+        """Create the head(s) for task ``task_id`` (from 1) before training it.
+
+        As CLArena's ``CLAlgorithm.setup_task_id``: ``til`` / ``cil`` call
+        ``setup_task_id(task_id, num_classes)``; ``dil`` calls ``setup_task(num_classes)`` only
+        while ``if_head_setup()`` is False (and checks that later tasks have the same classes);
+        ``stl`` calls ``setup_task(num_classes)``.
+        """
         h = self.heads
         if isinstance(h, (HeadsTIL, HeadsCIL)):
             h.setup_task_id(task_id, num_classes)
-        elif isinstance(h, (HeadDIL, HeadSTL)):
+        elif isinstance(h, HeadDIL):
+            head = h.get_head()
+            if not h.if_head_setup() or head is None:
+                h.setup_task(num_classes)
+            elif head.out_features != num_classes:
+                msg = (
+                    f"Every domain-incremental task must have the same classes; the dil head has "
+                    f"{head.out_features}, task {task_id} {num_classes}. Use the 'cil' paradigm for new classes."
+                )
+                raise ValueError(msg)
+        elif isinstance(h, HeadSTL):
             h.setup_task(num_classes)
         else:
             msg = "The mtl paradigm sets up all heads at once: call setup_tasks(task_ids, num_classes)."
             raise RuntimeError(msg)
 
-    def setup_tasks(self, task_ids: list[int], num_classes: list[int]) -> None:
-        """Create every head of a multi-task learner."""
+    def setup_tasks(self, task_ids: list[int], num_classes: dict[int, int] | list[int]) -> None:
+        """Create every head of a multi-task learner (``num_classes`` per task id, or aligned)."""
         if not isinstance(self.heads, HeadsMTL):
             msg = f"setup_tasks is for the mtl paradigm; this learner is '{self.paradigm}'."
             raise RuntimeError(msg)
