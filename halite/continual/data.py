@@ -27,7 +27,7 @@ class Samples:
     y
         ``(n,)`` int64 class index within the sample's task (``0..C_t-1``).
     task_ids
-        ``(n,)`` int64 task index of every sample.
+        ``(n,)`` int64 task id of every sample (from 1, as the heads count tasks).
     """
 
     inputs: Tensors

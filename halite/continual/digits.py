@@ -98,7 +98,7 @@ class SplitDigits(Benchmark):
             msg = "SplitDigits needs at least one task (continual.benchmark.init_args.tasks)."
             raise ValueError(msg)
         seen: set[int] = set()
-        for i, task in enumerate(tasks):
+        for i, task in enumerate(tasks, start=1):
             bad = [c for c in task.classes if not 0 <= int(c) <= 9]
             if bad or not task.classes:
                 msg = f"SplitDigits task {i}: classes {task.classes} must be a non-empty list of digits 0-9."
@@ -127,8 +127,8 @@ class SplitDigits(Benchmark):
                 TaskData(
                     name=spec.name or "digits_" + "_".join(map(str, classes)),
                     class_names=[str(c) for c in classes],
-                    train=_samples(x_tr[sel_tr], lut[y_tr[sel_tr]], t),
-                    test=_samples(x_te[sel_te], lut[y_te[sel_te]], t),
+                    train=_samples(x_tr[sel_tr], lut[y_tr[sel_tr]], t + 1),
+                    test=_samples(x_te[sel_te], lut[y_te[sel_te]], t + 1),
                 )
             )
         return out
@@ -170,8 +170,8 @@ class PermutedDigits(Benchmark):
                 TaskData(
                     name=spec.name or ("identity" if spec.seed is None else f"perm_{spec.seed}"),
                     class_names=[str(c) for c in range(10)],
-                    train=_samples(x_tr[:, perm], y_tr, t),
-                    test=_samples(x_te[:, perm], y_te, t),
+                    train=_samples(x_tr[:, perm], y_tr, t + 1),
+                    test=_samples(x_te[:, perm], y_te, t + 1),
                 )
             )
         return out

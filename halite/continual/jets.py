@@ -224,7 +224,7 @@ class JetSequence(Benchmark):
                 ("test", task.test_file, self.test_file, self.num_test),
             ):
                 path = _one_file(own or shared, f"{split}_file")
-                splits[split] = self._read(path, 0 if own else t, num, task, split, t)
+                splits[split] = self._read(path, 0 if own else t, num, task, split, t + 1)
             out.append(TaskData(task.name, list(task.classes), splits["train"], splits["test"]))
         return out
 

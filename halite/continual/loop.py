@@ -107,26 +107,28 @@ def run_sequence(
     cfg: TrainingConfig,
     log: Callable[[str], None] = logger.info,
 ) -> np.ndarray:
-    """Train tasks ``0..T-1`` in turn (til, cil, dil); return the accuracy matrix ``(T, T)``.
+    """Train tasks ``1..T`` in turn (til, cil, dil); return the accuracy matrix ``(T, T)``.
 
-    ``acc[t, i]`` is the test accuracy on task ``i`` after training task ``t``; ``NaN`` for
-    ``i > t``.
+    Task ids count from 1 (CLArena's convention): ``tasks[k]`` is task ``k + 1``, its samples
+    carry that id. ``acc[t - 1, i - 1]`` is the test accuracy on task ``i`` after training
+    task ``t``; ``NaN`` for ``i > t``.
     """
     learner.to(cfg.device)
     acc = np.full((len(tasks), len(tasks)), np.nan)
-    for t, task in enumerate(tasks):
+    for t, task in enumerate(tasks, start=1):
         t0 = time.perf_counter()
         learner.setup_task(t, task.num_classes)
         learner.to(cfg.device)
         algorithm.before_task(learner, t, task.train)
         loss = train_task(learner, algorithm, task.train, t, cfg)
         algorithm.after_task(learner, t, task.train)
-        for i in range(t + 1):
-            acc[t, i] = algorithm.learner_for(learner, i).accuracy(tasks[i].test, i, cfg.eval_batch_size)
-        row = " ".join(f"{a:.3f}" for a in acc[t, : t + 1])
+        for i in range(1, t + 1):
+            evaluator = algorithm.learner_for(learner, i)
+            acc[t - 1, i - 1] = evaluator.accuracy(tasks[i - 1].test, i, cfg.eval_batch_size)
+        row = " ".join(f"{a:.3f}" for a in acc[t - 1, :t])
         log(
-            f"task {t + 1}/{len(tasks)} '{task.name}': loss {loss:.4f}, accuracy on tasks 1..{t + 1}: [{row}], "
-            f"average {np.mean(acc[t, : t + 1]):.3f} ({time.perf_counter() - t0:.1f} s)"
+            f"task {t}/{len(tasks)} '{task.name}': loss {loss:.4f}, accuracy on tasks 1..{t}: [{row}], "
+            f"average {np.mean(acc[t - 1, :t]):.3f} ({time.perf_counter() - t0:.1f} s)"
         )
     return acc
 
@@ -134,11 +136,15 @@ def run_sequence(
 def run_multitask(
     learner: Learner, tasks: list[TaskData], cfg: TrainingConfig, log: Callable[[str], None] = logger.info
 ) -> list[float]:
-    """Train all tasks jointly (mtl), samples routed to their heads; return per-task accuracy."""
-    learner.setup_tasks(list(range(len(tasks))), [t.num_classes for t in tasks])
+    """Train all tasks jointly (mtl), samples routed to their heads; return per-task accuracy.
+
+    ``tasks[k]`` is task ``k + 1``; the hooks see task id ``0`` (no single task).
+    """
+    ids = list(range(1, len(tasks) + 1))
+    learner.setup_tasks(ids, {i: t.num_classes for i, t in zip(ids, tasks)})
     learner.to(cfg.device)
-    loss = train_task(learner, ContinualAlgorithm(), Samples.cat([t.train for t in tasks]), -1, cfg)
-    accuracy = [learner.accuracy(t.test, i, cfg.eval_batch_size) for i, t in enumerate(tasks)]
+    loss = train_task(learner, ContinualAlgorithm(), Samples.cat([t.train for t in tasks]), 0, cfg)
+    accuracy = [learner.accuracy(t.test, i, cfg.eval_batch_size) for i, t in zip(ids, tasks)]
     log(f"multi-task: loss {loss:.4f}, accuracy per task {[round(a, 3) for a in accuracy]}")
     return accuracy
 
@@ -149,9 +155,12 @@ def run_single_tasks(
     cfg: TrainingConfig,
     log: Callable[[str], None] = logger.info,
 ) -> tuple[list[float], list[Learner]]:
-    """Train one single-task model per task (stl); return per-task accuracy and the models."""
+    """Train one single-task model per task (stl); return per-task accuracy and the models.
+
+    ``tasks[k]`` is task ``k + 1`` (its samples carry that id).
+    """
     accuracy, learners = [], []
-    for i, task in enumerate(tasks):
+    for i, task in enumerate(tasks, start=1):
         learner = make_learner()
         learner.setup_task(i, task.num_classes)
         learner.to(cfg.device)

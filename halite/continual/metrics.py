@@ -123,7 +123,7 @@ def write_continual_metrics(out_dir: Path, acc: np.ndarray, task_names: list[str
     _write_csv(
         paths["summary.csv"],
         ["after_task", "task", "average_accuracy", "backward_transfer", "average_forgetting"],
-        [[t, task_names[t], float(avg[t]), float(bwt[t]), float(fgt[t])] for t in range(len(acc))],
+        [[t + 1, task_names[t], float(avg[t]), float(bwt[t]), float(fgt[t])] for t in range(len(acc))],
     )
     _write_csv(
         paths["forgetting.csv"],

@@ -4,7 +4,9 @@ A config has a top-level ``name``, ``seed_everything`` and a ``continual`` secti
 paradigm, the benchmark (the task sequence), the backbone, the algorithm and the
 training options. Outputs go to ``<continual.output_dir>/<name>_<time>/``: the resolved
 ``config.yaml``, the metrics (CSV + PNG, see ``halite.continual.metrics``) and the final
-model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``).
+model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``). Tasks are numbered
+from 1 (CLArena's convention): ``tasks[k]`` of the benchmark is task ``k + 1`` in the heads
+(``heads.<id>.*`` keys), the logs and the file names.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class ContinualRun:
         if self.paradigm == "stl":
             accuracy, learners = run_single_tasks(self.make_learner, tasks, self.training)
             write_task_accuracy(run_dir, accuracy, names)
-            for i, single in enumerate(learners):
+            for i, single in enumerate(learners, start=1):
                 with atomic_path(run_dir / f"model_task{i}.pt") as tmp:
                     torch.save(single.state_dict(), tmp)
             return {"average_accuracy": float(np.mean(accuracy))}

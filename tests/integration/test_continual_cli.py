@@ -87,14 +87,19 @@ def test_continual_fit_two_tasks(config: str, tiny_data: dict[str, Path], tmp_pa
         acc = np.array([[float(r[n]) if r[n] else np.nan for n in names] for r in matrix])
         assert np.all((acc[np.tril_indices(2)] >= 0) & (acc[np.tril_indices(2)] <= 1))
         summary = _csv(run_dir / "summary.csv")
+        assert [r["after_task"] for r in summary] == ["1", "2"]  # tasks counted from 1
         assert float(summary[1]["average_accuracy"]) == pytest.approx(np.nanmean(acc[1]), abs=1e-6)
         fgt = _csv(run_dir / "forgetting.csv")
         assert float(fgt[0]["forgetting"]) == pytest.approx(acc[0, 0] - acc[1, 0], abs=1e-6)
         for png in ("accuracy_matrix.png", "average_accuracy.png"):
             assert (run_dir / png).read_bytes()[:4] == b"\x89PNG"
+    if paradigm == "stl":
+        assert sorted(p.name for p in run_dir.glob("model_task*.pt")) == ["model_task1.pt", "model_task2.pt"]
     model = run_dir / ("model_task1.pt" if paradigm == "stl" else "model.pt")
     state = torch.load(model, weights_only=True)
     assert any(k.startswith("heads.") for k in state)
+    if paradigm in ("til", "cil", "mtl"):  # one head per task, keyed by the task id from 1
+        assert {k.split(".")[2] for k in state if k.startswith("heads.heads.")} == {"1", "2"}
 
 
 def test_independent_does_not_forget_and_finetuning_cil_does(

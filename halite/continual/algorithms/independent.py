@@ -20,7 +20,7 @@ class Independent(ContinualAlgorithm):
         self.models: dict[int, Learner] = {}
 
     def before_task(self, learner: Learner, task_id: int, train: Samples) -> None:
-        if task_id == 0 and not self.models:
+        if task_id == 1 and not self.models:
             return
         for module in learner.modules():
             reset = getattr(module, "reset_parameters", None)

@@ -28,7 +28,7 @@ def test_split_digits_tasks_hold_their_digits_with_local_labels() -> None:
     assert len(t0.test) / (len(t0.train) + len(t0.test)) == pytest.approx(0.25, abs=0.02)
     assert t0.train.inputs["digits"].shape[1] == 64
     assert float(t0.train.inputs["digits"].max()) <= 1.0
-    assert set(t1.train.task_ids.tolist()) == {1}
+    assert set(t0.train.task_ids.tolist()) == {1} and set(t1.train.task_ids.tolist()) == {2}  # ids from 1
 
 
 def test_split_digits_errors() -> None:
@@ -129,4 +129,4 @@ def test_jet_task_with_its_own_files_reads_from_their_start(tiny_data: dict[str,
     torch.testing.assert_close(own.train.inputs["jets"], shared.train.inputs["jets"])
     torch.testing.assert_close(own.test.y, shared.test.y)
     assert not torch.equal(second.train.inputs["jets"][:50], shared.train.inputs["jets"][:50])
-    assert set(own.train.task_ids.tolist()) == {2}
+    assert set(own.train.task_ids.tolist()) == {3}  # the third task, ids from 1

@@ -25,10 +25,10 @@ from tests.unit.continual.helpers import IdentityBackbone, learner, samples
 
 def test_cil_targets_are_shifted_by_earlier_classes() -> None:
     lrn = learner("cil")
-    lrn.setup_task(0, 2)
-    lrn.setup_task(1, 3)
-    torch.testing.assert_close(lrn.targets(torch.tensor([0, 2]), 1), torch.tensor([2, 4]))
-    mixed = Samples.cat([samples(3, 3, 2, 0, seed=1), samples(2, 3, 3, 1, seed=2)])
+    lrn.setup_task(1, 2)
+    lrn.setup_task(2, 3)
+    torch.testing.assert_close(lrn.targets(torch.tensor([0, 2]), 2), torch.tensor([2, 4]))
+    mixed = Samples.cat([samples(3, 3, 2, 1, seed=1), samples(2, 3, 3, 2, seed=2)])
     feats = lrn.features(mixed)
     logits = lrn.heads(feats)
     expected = F.cross_entropy(logits, mixed.y + torch.tensor([0, 0, 0, 2, 2]))
@@ -37,12 +37,12 @@ def test_cil_targets_are_shifted_by_earlier_classes() -> None:
 
 def test_til_loss_routes_each_task_to_its_head() -> None:
     lrn = learner("til")
-    lrn.setup_task(0, 2)
-    lrn.setup_task(1, 4)
-    a, b = samples(3, 3, 2, 0, seed=1), samples(5, 3, 4, 1, seed=2)
+    lrn.setup_task(1, 2)
+    lrn.setup_task(2, 4)
+    a, b = samples(3, 3, 2, 1, seed=1), samples(5, 3, 4, 2, seed=2)
     mixed = Samples.cat([a, b])
-    ce_a = F.cross_entropy(lrn.heads(a.inputs["x"], 0), a.y, reduction="sum")
-    ce_b = F.cross_entropy(lrn.heads(b.inputs["x"], 1), b.y, reduction="sum")
+    ce_a = F.cross_entropy(lrn.heads(a.inputs["x"], 1), a.y, reduction="sum")
+    ce_b = F.cross_entropy(lrn.heads(b.inputs["x"], 2), b.y, reduction="sum")
     torch.testing.assert_close(lrn.loss(lrn.features(mixed), mixed), (ce_a + ce_b) / 8)
 
 
@@ -50,9 +50,9 @@ def test_learner_errors() -> None:
     with pytest.raises(ValueError, match="Unknown paradigm 'xil'"):
         Learner(IdentityBackbone(3), "xil")  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="setup_tasks"):
-        learner("mtl").setup_task(0, 2)
+        learner("mtl").setup_task(1, 2)
     with pytest.raises(RuntimeError, match="for the mtl paradigm"):
-        learner("til").setup_tasks([0], [2])
+        learner("til").setup_tasks([1], [2])
     with pytest.raises(ValueError, match="Rows|rows"):
         Samples(
             {"x": torch.zeros(3, 2)}, {}, torch.zeros(2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64)
@@ -86,6 +86,7 @@ def test_metric_files(tmp_path: Path) -> None:
     assert rows[0] == ["after_task", "a", "b", "c"]
     assert rows[1] == ["a", "0.900000", "", ""]
     summary = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert [r["after_task"] for r in summary] == ["1", "2", "3"]  # tasks counted from 1
     assert float(summary[-1]["average_forgetting"]) == pytest.approx(0.25)
     fgt = list(csv.DictReader((tmp_path / "forgetting.csv").open()))
     assert [r["forgetting"] for r in fgt] == ["0.400000", "0.100000", ""]

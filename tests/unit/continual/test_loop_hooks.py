@@ -39,9 +39,9 @@ class Recorder(ContinualAlgorithm):
 def test_hooks_run_once_per_step_in_order() -> None:
     torch.manual_seed(0)
     lrn = learner("til")
-    lrn.setup_task(0, 2)
+    lrn.setup_task(1, 2)
     algo = Recorder()
-    train_task(lrn, algo, samples(20, 3, 2, 0), 0, TrainingConfig(epochs=1, batch_size=10, lr=0.1))
+    train_task(lrn, algo, samples(20, 3, 2, 1), 1, TrainingConfig(epochs=1, batch_size=10, lr=0.1))
     assert algo.calls == ["regularizer", "after_backward", "after_step"] * 2
     assert algo.grad_seen
 
