@@ -13,6 +13,7 @@ import torch
 
 from halite.continual.algorithms.base import ContinualAlgorithm
 from halite.continual.data import Samples, TaskData
+from halite.continual.evaluation import evaluate
 from halite.continual.learner import Learner
 
 logger = logging.getLogger(__name__)
@@ -109,8 +110,9 @@ def run_sequence(
 ) -> np.ndarray:
     """Train tasks ``0..T-1`` in turn (til, cil, dil); return the accuracy matrix ``(T, T)``.
 
-    ``acc[t, i]`` is the test accuracy on task ``i`` after training task ``t``; ``NaN`` for
-    ``i > t``.
+    ``acc[t, i]`` is the test accuracy (a ``RegressionLearner``: resolution) on task ``i`` after
+    training task ``t``; ``acc[t - 1, t]`` is task ``t`` scored before training it (after
+    ``before_task``), for forward transfer; ``NaN`` for ``i > t + 1``.
     """
     learner.to(cfg.device)
     acc = np.full((len(tasks), len(tasks)), np.nan)
@@ -119,10 +121,12 @@ def run_sequence(
         learner.setup_task(t, task.num_classes)
         learner.to(cfg.device)
         algorithm.before_task(learner, t, task.train)
+        if t > 0:
+            acc[t - 1, t] = evaluate(algorithm.learner_for(learner, t), task.test, t, cfg.eval_batch_size)
         loss = train_task(learner, algorithm, task.train, t, cfg)
         algorithm.after_task(learner, t, task.train)
         for i in range(t + 1):
-            acc[t, i] = algorithm.learner_for(learner, i).accuracy(tasks[i].test, i, cfg.eval_batch_size)
+            acc[t, i] = evaluate(algorithm.learner_for(learner, i), tasks[i].test, i, cfg.eval_batch_size)
         row = " ".join(f"{a:.3f}" for a in acc[t, : t + 1])
         log(
             f"task {t + 1}/{len(tasks)} '{task.name}': loss {loss:.4f}, accuracy on tasks 1..{t + 1}: [{row}], "
