@@ -88,7 +88,9 @@ def fmt(values: list[float], signed: bool = False) -> str:
 
 
 def main_bench(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--targets", nargs="+", choices=sorted(SCORE), default=["flavour", "pt"])
     parser.add_argument(
