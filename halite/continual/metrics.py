@@ -257,7 +257,9 @@ def write_continual_metrics(
     labels = [f"{i + 1}: {name}" for i, name in enumerate(task_names)]
     fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(acc), 1.0 + 0.8 * len(acc)))
     finite = seen[np.isfinite(seen)]
-    vmin, vmax = (0.0, 1.0) if higher else (0.0, float(finite.max()) if finite.size else 1.0)
+    vmin, vmax = 0.0, 1.0  # accuracy; a resolution spans its own range
+    if not higher and finite.size:
+        vmin, vmax = float(finite.min()), max(float(finite.max()), float(finite.min()) + 1e-6)
     im = ax.imshow(
         np.ma.masked_invalid(seen), vmin=vmin, vmax=vmax, cmap="viridis" if higher else "viridis_r"
     )
