@@ -8,9 +8,11 @@ from halite.continual.algorithms import EWC, ContinualAlgorithm, Finetuning, Ind
 from halite.continual.backbones import Backbone, JetBackbone, MLPBackbone, MLPConfig
 from halite.continual.data import Benchmark
 from halite.continual.digits import PermutedDigits, SplitDigits
+from halite.continual.drift import DriftingJets
 from halite.continual.heads import HeadDIL, HeadsCIL, HeadsMTL, HeadsTIL, HeadSTL
 from halite.continual.jets import DetectorCondition, JetSequence
 from halite.continual.learner import Learner
+from halite.continual.regression import RegressionLearner
 
 __all__ = [
     "EWC",
@@ -18,6 +20,7 @@ __all__ = [
     "Benchmark",
     "ContinualAlgorithm",
     "DetectorCondition",
+    "DriftingJets",
     "Finetuning",
     "HeadDIL",
     "HeadSTL",
@@ -32,6 +35,7 @@ __all__ = [
     "MLPBackbone",
     "MLPConfig",
     "PermutedDigits",
+    "RegressionLearner",
     "Replay",
     "SplitDigits",
 ]

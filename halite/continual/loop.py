@@ -13,6 +13,7 @@ import torch
 
 from halite.continual.algorithms.base import ContinualAlgorithm
 from halite.continual.data import Samples, TaskData
+from halite.continual.evaluation import evaluate
 from halite.continual.learner import Learner
 
 logger = logging.getLogger(__name__)
@@ -110,8 +111,10 @@ def run_sequence(
     """Train tasks ``1..T`` in turn (til, cil, dil); return the accuracy matrix ``(T, T)``.
 
     Task ids count from 1 (CLArena's convention): ``tasks[k]`` is task ``k + 1``, its samples
-    carry that id. ``acc[t - 1, i - 1]`` is the test accuracy on task ``i`` after training
-    task ``t``; ``NaN`` for ``i > t``.
+    carry that id. ``acc[t - 1, i - 1]`` is the test accuracy (a ``RegressionLearner``:
+    resolution) on task ``i`` after training task ``t``; ``acc[t - 2, t - 1]`` is task ``t``
+    scored before training it (after ``before_task``), for forward transfer; ``NaN`` for
+    ``i > t + 1``.
     """
     learner.to(cfg.device)
     acc = np.full((len(tasks), len(tasks)), np.nan)
@@ -120,11 +123,13 @@ def run_sequence(
         learner.setup_task(t, task.num_classes)
         learner.to(cfg.device)
         algorithm.before_task(learner, t, task.train)
+        if t > 1:
+            acc[t - 2, t - 1] = evaluate(algorithm.learner_for(learner, t), task.test, t, cfg.eval_batch_size)
         loss = train_task(learner, algorithm, task.train, t, cfg)
         algorithm.after_task(learner, t, task.train)
         for i in range(1, t + 1):
             evaluator = algorithm.learner_for(learner, i)
-            acc[t - 1, i - 1] = evaluator.accuracy(tasks[i - 1].test, i, cfg.eval_batch_size)
+            acc[t - 1, i - 1] = evaluate(evaluator, tasks[i - 1].test, i, cfg.eval_batch_size)
         row = " ".join(f"{a:.3f}" for a in acc[t - 1, :t])
         log(
             f"task {t}/{len(tasks)} '{task.name}': loss {loss:.4f}, accuracy on tasks 1..{t}: [{row}], "

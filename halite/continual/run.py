@@ -24,15 +24,10 @@ import yaml
 from halite.continual.algorithms import ContinualAlgorithm, Finetuning
 from halite.continual.backbones import Backbone
 from halite.continual.data import Benchmark
+from halite.continual.evaluation import random_init_scores
 from halite.continual.learner import Learner, Paradigm
 from halite.continual.loop import TrainingConfig, run_multitask, run_sequence, run_single_tasks
-from halite.continual.metrics import (
-    average_accuracy,
-    average_forgetting,
-    backward_transfer,
-    write_continual_metrics,
-    write_task_accuracy,
-)
+from halite.continual.metrics import summarise, write_continual_metrics, write_task_accuracy
 from halite.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -114,13 +109,10 @@ class ContinualRun:
             write_task_accuracy(run_dir, accuracy, names)
             summary = {"average_accuracy": float(np.mean(accuracy))}
         else:
+            initial = random_init_scores(learner, tasks, self.training.eval_batch_size, self.training.device)
             acc = run_sequence(learner, self.algorithm, tasks, self.training)
-            write_continual_metrics(run_dir, acc, names)
-            summary = {
-                "average_accuracy": float(average_accuracy(acc)[-1]),
-                "backward_transfer": float(backward_transfer(acc)[-1]),
-                "average_forgetting": float(average_forgetting(acc)[-1]),
-            }
+            write_continual_metrics(run_dir, acc, names, initial)
+            summary = summarise(acc, initial)
         with atomic_path(run_dir / "model.pt") as tmp:
             torch.save(learner.state_dict(), tmp)
         return summary
