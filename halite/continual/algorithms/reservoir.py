@@ -76,6 +76,8 @@ class ReservoirBuffer:
         if all(s < 0 for s in slots):
             return
         logits, widths = logits.detach(), widths.to(torch.int64)
+        if self._replace_in_place(samples, logits, widths, slots):
+            return
         if self.samples is None or self.logits is None or self.widths is None:
             old, old_widths = 0, widths[:0]
             pool, pool_logits = samples, logits
@@ -98,6 +100,37 @@ class ReservoirBuffer:
         rows = torch.tensor(idx, dtype=torch.int64, device=pool.y.device)
         self.samples, self.logits, self.widths = pool.take(rows), pool_logits[rows], pool_widths[rows]
 
+    def _replace_in_place(self, samples: Samples, logits: Tensor, widths: Tensor, slots: list[int]) -> bool:
+        """Overwrite the drawn slots without copying the buffer; ``False`` where that is not possible.
+
+        Possible once the buffer is full, on the incoming samples' device, with the same
+        stream shapes and logits no wider than the stored ones (the usual step).
+        """
+        buf, z, w = self.samples, self.logits, self.widths
+        if buf is None or z is None or w is None or len(buf) < self.buffer_size:
+            return False
+        if buf.y.device != samples.y.device or logits.shape[1] > z.shape[1]:
+            return False
+        if set(buf.inputs) != set(samples.inputs) or set(buf.pad_masks) != set(samples.pad_masks):
+            return False
+        if any(buf.inputs[k].shape[1:] != v.shape[1:] for k, v in samples.inputs.items()) or any(
+            buf.pad_masks[k].shape[1:] != v.shape[1:] for k, v in samples.pad_masks.items()
+        ):
+            return False
+        # a slot drawn twice keeps the later sample
+        last = {slot: k for k, slot in enumerate(slots) if slot >= 0}
+        dst = torch.tensor(list(last), dtype=torch.int64, device=w.device)
+        src = torch.tensor(list(last.values()), dtype=torch.int64, device=w.device)
+        for name, v in samples.inputs.items():
+            buf.inputs[name][dst] = v[src].to(buf.inputs[name].dtype)
+        for name, m in samples.pad_masks.items():
+            buf.pad_masks[name][dst] = m[src]
+        buf.y[dst] = samples.y[src]
+        buf.task_ids[dst] = samples.task_ids[src]
+        z[dst] = _pad_columns(logits[src], int(z.shape[1])).to(z.dtype)
+        w[dst] = widths[src]
+        return True
+
     def sample(self, k: int) -> tuple[Samples, Tensor, Tensor]:
         """``min(k, len(self))`` distinct rows drawn uniformly: samples, logits ``(k, W)``, widths ``(k,)``."""
         if self.samples is None or self.logits is None or self.widths is None:
@@ -107,7 +140,7 @@ class ReservoirBuffer:
         return self.samples.take(rows), self.logits[rows], self.widths[rows]
 
     def state_dict(self) -> dict[str, Any]:
-        """The seen count and, once filled, the stored rows (tensors)."""
+        """The seen count and, once filled, the stored rows (the buffer's own tensors, as ``nn.Module.state_dict``)."""
         state: dict[str, Any] = {"n_seen": self.n_seen}
         if self.samples is not None and self.logits is not None and self.widths is not None:
             state.update(
@@ -132,7 +165,12 @@ class ReservoirBuffer:
             raise ValueError(msg)
         samples = None
         if keys - {"n_seen"}:
-            samples = Samples(dict(state["inputs"]), dict(state["pad_masks"]), state["y"], state["task_ids"])
+            samples = Samples(  # copies: the buffer later overwrites its rows in place
+                {k: v.clone() for k, v in state["inputs"].items()},
+                {k: v.clone() for k, v in state["pad_masks"].items()},
+                state["y"].clone(),
+                state["task_ids"].clone(),
+            )
             if len(samples) > self.buffer_size or state["logits"].shape[0] != len(samples):
                 msg = (
                     f"ReservoirBuffer.load_state_dict: {len(samples)} rows and {state['logits'].shape[0]} logits "
@@ -141,5 +179,5 @@ class ReservoirBuffer:
                 raise ValueError(msg)
         self.n_seen = int(state["n_seen"])
         self.samples = samples
-        self.logits = None if samples is None else state["logits"]
-        self.widths = None if samples is None else state["widths"]
+        self.logits = None if samples is None else state["logits"].clone()
+        self.widths = None if samples is None else state["widths"].clone()

@@ -66,6 +66,52 @@ def test_logit_widths_grow_with_zero_padding() -> None:
     assert len(buf.sample(50)[0]) == 5  # at most what it holds, without repetition
 
 
+def test_in_place_replacement_equals_the_copying_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fill(buf: ReservoirBuffer) -> None:
+        torch.manual_seed(3)
+        for start in range(0, 60, 20):  # batches larger than the buffer: slots are drawn twice
+            part = Samples(
+                {"x": torch.arange(start, start + 20)[:, None].float(), "c": torch.randn(20, 2, 3)},
+                {"c": torch.rand(20, 2) > 0.5},
+                torch.arange(start, start + 20),
+                torch.full((20,), start // 20, dtype=torch.int64),
+            )
+            width = [3, 2, 3][start // 20]  # narrower logits are padded into the stored width
+            buf.add(part, torch.randn(20, width), torch.full((20,), width))
+
+    fast, slow = ReservoirBuffer(8), ReservoirBuffer(8)
+    used: list[bool] = []
+    original = ReservoirBuffer._replace_in_place
+
+    def spy(self: ReservoirBuffer, *args: object) -> bool:
+        used.append(original(self, *args))  # type: ignore[arg-type]
+        return used[-1]
+
+    monkeypatch.setattr(ReservoirBuffer, "_replace_in_place", spy)
+    fill(fast)
+    assert used == [False, True, True]  # the filling batch copies, the next two write in place
+    monkeypatch.setattr(ReservoirBuffer, "_replace_in_place", lambda *args: False)
+    fill(slow)
+    a, b = fast.state_dict(), slow.state_dict()
+    assert a["n_seen"] == b["n_seen"] == 60
+    for key in ("y", "task_ids", "logits", "widths"):
+        torch.testing.assert_close(a[key], b[key])
+    for key in ("inputs", "pad_masks"):
+        for name in a[key]:
+            torch.testing.assert_close(a[key][name], b[key][name])
+
+
+def test_slot_drawn_twice_keeps_the_later_sample() -> None:
+    buf = ReservoirBuffer(3)
+    first = _stream(0, 3)
+    buf.add(first, first.inputs["x"], torch.ones(3, dtype=torch.int64))
+    new = _stream(10, 3)
+    assert buf._replace_in_place(new, new.inputs["x"], torch.ones(3, dtype=torch.int64), [1, -1, 1])
+    assert buf.samples is not None and buf.logits is not None
+    assert buf.samples.y.tolist() == [0, 12, 2]
+    assert buf.logits[:, 0].tolist() == [0.0, 12.0, 2.0]
+
+
 def test_state_dict_round_trip_and_errors() -> None:
     torch.manual_seed(1)
     buf = ReservoirBuffer(4)
