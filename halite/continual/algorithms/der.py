@@ -79,10 +79,14 @@ class DER(ContinualAlgorithm):
     (the paper's eq. 6, as its code computes it: a mean squared error over samples and logit
     columns). The stored logits are the heads' outputs for the sample's own task when it
     entered (TIL: its task head; CIL: all classes set up then; DIL: the shared head); in the
-    class-incremental setting the logit vector grows with new tasks and only the stored
-    columns are compared (the paper's CIL code has all classes' outputs from the start; here the
-    future classes' columns do not exist yet when a sample is stored). Replay starts with the
-    first step, on the current task's samples too, as in the paper.
+    class-incremental setting the logit vector grows with new tasks and, by default, only the
+    stored columns are compared. The paper's code differs there: its network has every
+    class's output from the start, so a stored vector also holds the (pushed-down) logits of
+    classes still to come, and matching them keeps new classes from taking over old samples.
+    ``fill_new_columns=True`` comes closer to that: when a new class-incremental head is set
+    up, every stored row gets the new columns as the new head outputs them then (untrained),
+    and they are matched from then on. Replay starts with the first step, on the current
+    task's samples too, as in the paper.
 
     Parameters
     ----------
@@ -94,10 +98,23 @@ class DER(ContinualAlgorithm):
     minibatch_size
         Buffer samples per step (drawn without repetition); ``None``: as many as the training
         batch.
+    fill_new_columns
+        Class-incremental only (ignored for til / dil): complete the stored rows with a new
+        head's initial outputs when it is set up, instead of comparing only the stored columns.
     """
 
-    def __init__(self, buffer_size: int = 200, alpha: float = 0.3, minibatch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        buffer_size: int = 200,
+        alpha: float = 0.3,
+        minibatch_size: int | None = None,
+        fill_new_columns: bool = False,
+    ) -> None:
         self._check(alpha=alpha)
+        if not isinstance(fill_new_columns, bool):
+            msg = f"{type(self).__name__}.fill_new_columns must be True or False, got {fill_new_columns!r}."
+            raise ValueError(msg)
+        self.fill_new_columns = fill_new_columns
         if minibatch_size is not None and (isinstance(minibatch_size, bool) or minibatch_size < 1):
             msg = f"{type(self).__name__}.minibatch_size must be >= 1 or None (the batch size), got {minibatch_size!r}."
             raise ValueError(msg)
@@ -122,6 +139,17 @@ class DER(ContinualAlgorithm):
         """``mean (h_theta(x') - z')^2`` over the stored columns of the replayed ``samples``."""
         now, now_widths = mixed_task_logits(learner, learner.features(samples), samples.task_ids)
         return stored_logit_mse(now, now_widths, stored, widths)
+
+    def before_task(self, learner: Learner, task_id: int, train: Samples) -> None:
+        if not self.fill_new_columns or learner.paradigm != "cil" or self.buffer.samples is None:
+            return
+        was_training = learner.training
+        learner.eval()
+        with torch.no_grad():
+            samples = self.buffer.samples.to(next(learner.parameters()).device)
+            now, now_widths = mixed_task_logits(learner, learner.features(samples), samples.task_ids)
+        learner.train(was_training)
+        self.buffer.complete_logits(now, now_widths)
 
     def regularizer(self, learner: Learner, batch: Samples, feats: Tensor, task_id: int) -> Tensor:
         with torch.no_grad():
@@ -167,12 +195,20 @@ class DERpp(DER):
         report for Seq-CIFAR-10 with 200 samples).
     minibatch_size
         Buffer samples per draw; ``None``: as many as the training batch.
+    fill_new_columns
+        Class-incremental only: complete the stored rows with a new head's initial outputs
+        (see ``DER``).
     """
 
     def __init__(
-        self, buffer_size: int = 200, alpha: float = 0.1, beta: float = 0.5, minibatch_size: int | None = None
+        self,
+        buffer_size: int = 200,
+        alpha: float = 0.1,
+        beta: float = 0.5,
+        minibatch_size: int | None = None,
+        fill_new_columns: bool = False,
     ) -> None:
-        super().__init__(buffer_size=buffer_size, alpha=alpha, minibatch_size=minibatch_size)
+        super().__init__(buffer_size, alpha, minibatch_size, fill_new_columns)
         self._check(beta=beta)
         self.beta = beta
 

@@ -131,6 +131,33 @@ class ReservoirBuffer:
         w[dst] = widths[src]
         return True
 
+    def complete_logits(self, now: Tensor, now_widths: Tensor) -> None:
+        """Give every row the columns it lacks: ``logits[b, c] = now[b, c]`` for ``widths[b] <= c < now_widths[b]``.
+
+        Parameters
+        ----------
+        now, now_widths
+            Logits ``(n, W')`` of the stored rows, in order, and their widths ``(n,)``; a row
+            never loses columns (``now_widths >= widths``).
+        """
+        if self.logits is None or self.widths is None:
+            return
+        if now.shape[0] != self.logits.shape[0] or bool(
+            (now_widths.to(self.widths.device) < self.widths).any()
+        ):
+            msg = (
+                f"ReservoirBuffer.complete_logits: needs logits for all {self.logits.shape[0]} rows, each at least as "
+                f"wide as stored; got {tuple(now.shape)} with widths {now_widths.tolist()}."
+            )
+            raise ValueError(msg)
+        now = now.detach().to(self.logits.device, self.logits.dtype)
+        width = max(int(now.shape[1]), int(self.logits.shape[1]))
+        stored, now = _pad_columns(self.logits, width), _pad_columns(now, width)
+        cols = torch.arange(width, device=stored.device)
+        lacking = cols[None, :] >= self.widths[:, None]
+        self.logits = torch.where(lacking, now, stored)
+        self.widths = now_widths.to(self.widths.device, torch.int64).clone()
+
     def sample(self, k: int) -> tuple[Samples, Tensor, Tensor]:
         """``min(k, len(self))`` distinct rows drawn uniformly: samples, logits ``(k, W)``, widths ``(k,)``."""
         if self.samples is None or self.logits is None or self.widths is None:

@@ -12,6 +12,7 @@ import torch
 
 from halite.continual import DER, DERpp
 from halite.continual.algorithms.der import mixed_task_logits, stored_logit_mse
+from halite.continual.data import Samples
 from halite.continual.learner import Learner
 from halite.continual.loop import TrainingConfig, run_sequence
 from tests.unit.continual.helpers import learner, samples
@@ -45,12 +46,19 @@ def _fill(paradigm: str, algo: DER, first_id: int) -> tuple[Learner, list, list]
     """Two tasks (ids ``first_id``, ``first_id + 1``) of 4 samples enter the buffer; then the heads move."""
     torch.manual_seed(0)
     lrn = learner(paradigm, width=3)  # type: ignore[arg-type]
-    ids, stored, batches = [], [], []
+    ids: list[int] = []
+    stored: list[np.ndarray] = []
+    batches: list[Samples] = []
     for k, c in enumerate(CLASSES[paradigm]):
         t = first_id + k
         lrn.setup_task(t, c)
         ids.append(t)
         batch = samples(4, 3, c, task_id=t, seed=10 + k)
+        algo.before_task(lrn, t, batch)  # a no-op unless fill_new_columns (cil)
+        if k == 1 and algo.fill_new_columns and paradigm == "cil":
+            x0 = batches[0].inputs["x"].numpy().astype(np.float64)
+            ((w2, b2),) = _weights(lrn, [t])  # the new head as set up, untrained
+            stored[0] = np.concatenate([stored[0], x0 @ w2.T + b2], axis=1)
         reg = algo.regularizer(lrn, batch, lrn.features(batch), t)
         if k == 0:
             assert (
@@ -121,6 +129,36 @@ def test_derpp_adds_beta_times_replayed_cross_entropy(paradigm: str) -> None:
     assert float(DERpp(alpha=0.0, beta=0.0).regularizer(lrn, probe, lrn.features(probe), 2)) == 0.0
 
 
+@pytest.mark.parametrize("paradigm", ["til", "cil", "dil"])
+def test_fill_new_columns_matches_the_new_head_as_set_up(paradigm: str) -> None:
+    der = DER(buffer_size=50, alpha=0.7, minibatch_size=50, fill_new_columns=True)
+    lrn, stored, batches = _fill(paradigm, der, 1)
+    assert der.buffer.widths is not None
+    if paradigm == "cil":  # task 1's rows were completed to all 5 columns when task 2's head was set up
+        assert der.buffer.widths.tolist() == [5] * 8
+        assert stored[0].shape == (4, 5)
+    mse, _ = _hand_terms(lrn, paradigm, 1, stored, batches)
+    probe = samples(5, 3, 2, task_id=2, seed=99)
+    reg = der.regularizer(lrn, probe, lrn.features(probe), 2)
+    assert float(reg) == pytest.approx(0.7 * mse, rel=1e-5)
+
+
+def test_complete_logits_keeps_stored_columns() -> None:
+    der = DER(buffer_size=5)
+    lrn = learner("cil", width=3)
+    lrn.setup_task(0, 2)
+    batch = samples(3, 3, 2, task_id=0)
+    der.regularizer(lrn, batch, lrn.features(batch), 0)
+    der.after_step(lrn, 0)
+    assert der.buffer.logits is not None
+    kept = der.buffer.logits.clone()
+    with pytest.raises(ValueError, match="each at least as wide as stored"):
+        der.buffer.complete_logits(torch.zeros(3, 1), torch.ones(3, dtype=torch.int64))
+    der.buffer.complete_logits(torch.full((3, 4), 9.0), torch.full((3,), 4))
+    torch.testing.assert_close(der.buffer.logits[:, :2], kept)
+    torch.testing.assert_close(der.buffer.logits[:, 2:], torch.full((3, 2), 9.0))
+
+
 def test_reservoir_during_training_and_state_round_trip() -> None:
     der = DER(buffer_size=6, alpha=1.0, minibatch_size=6)
     lrn = learner("til", width=3)
@@ -164,6 +202,8 @@ def test_bad_options() -> None:
         DER(buffer_size=0)
     with pytest.raises(ValueError, match=r"minibatch_size must be >= 1 or None"):
         DERpp(minibatch_size=0)
+    with pytest.raises(ValueError, match="fill_new_columns must be True or False"):
+        DER(fill_new_columns=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="alpha must be >= 0, got nan"):
         DER(alpha=float("nan"))
 
