@@ -4,7 +4,18 @@ Kept apart from the core tasks; run with ``halite fit --config configs/continual
 (or ``halite continual --config ...``). Configs name the classes as ``halite.continual.<Class>``.
 """
 
-from halite.continual.algorithms import EWC, ContinualAlgorithm, Finetuning, Independent, LwF, Replay
+from halite.continual.algorithms import (
+    DER,
+    EWC,
+    ContinualAlgorithm,
+    DERpp,
+    Finetuning,
+    Fix,
+    Independent,
+    LwF,
+    Random,
+    Replay,
+)
 from halite.continual.backbones import Backbone, JetBackbone, MLPBackbone, MLPConfig
 from halite.continual.data import Benchmark
 from halite.continual.digits import PermutedDigits, SplitDigits
@@ -15,13 +26,16 @@ from halite.continual.learner import Learner
 from halite.continual.regression import RegressionLearner
 
 __all__ = [
+    "DER",
     "EWC",
     "Backbone",
     "Benchmark",
     "ContinualAlgorithm",
+    "DERpp",
     "DetectorCondition",
     "DriftingJets",
     "Finetuning",
+    "Fix",
     "HeadDIL",
     "HeadSTL",
     "HeadsCIL",
@@ -35,6 +49,7 @@ __all__ = [
     "MLPBackbone",
     "MLPConfig",
     "PermutedDigits",
+    "Random",
     "RegressionLearner",
     "Replay",
     "SplitDigits",
