@@ -4,7 +4,17 @@ Kept apart from the core tasks; run with ``halite fit --config configs/continual
 (or ``halite continual --config ...``). Configs name the classes as ``halite.continual.<Class>``.
 """
 
-from halite.continual.algorithms import EWC, ContinualAlgorithm, Finetuning, Independent, LwF, Replay
+from halite.continual.algorithms import (
+    AGEM,
+    EWC,
+    HAT,
+    SI,
+    ContinualAlgorithm,
+    Finetuning,
+    Independent,
+    LwF,
+    Replay,
+)
 from halite.continual.backbones import Backbone, JetBackbone, MLPBackbone, MLPConfig
 from halite.continual.data import Benchmark
 from halite.continual.digits import PermutedDigits, SplitDigits
@@ -13,7 +23,10 @@ from halite.continual.jets import DetectorCondition, JetSequence
 from halite.continual.learner import Learner
 
 __all__ = [
+    "AGEM",
     "EWC",
+    "HAT",
+    "SI",
     "Backbone",
     "Benchmark",
     "ContinualAlgorithm",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from halite import registry
 from halite.continual.algorithms import AGEM
 from halite.continual.algorithms.agem import project
 from halite.continual.data import Samples, TaskData
@@ -100,6 +101,7 @@ def test_state_round_trip_and_bad_options() -> None:
 
 
 def test_agem_end_to_end() -> None:
+    assert registry.get("continual-algorithms", "AGEM") is AGEM  # usable as halite.continual.AGEM in YAML
     torch.manual_seed(0)
     tasks = [
         TaskData(

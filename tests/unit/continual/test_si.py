@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from halite import registry
 from halite.continual.algorithms import SI
 from halite.continual.data import TaskData
 from halite.continual.loop import TrainingConfig, run_sequence, train_task
@@ -93,6 +94,7 @@ def test_si_state_round_trip_and_bad_options() -> None:
 
 
 def test_si_end_to_end() -> None:
+    assert registry.get("continual-algorithms", "SI") is SI  # usable as halite.continual.SI in YAML
     torch.manual_seed(0)
     tasks = [
         TaskData(
