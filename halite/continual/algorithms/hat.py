@@ -49,8 +49,11 @@ class HAT(ContinualAlgorithm):
     (a ``ModuleDict`` by task id), so that the loop's optimiser trains the current one; a
     learner restored from a checkpoint needs ``attach(learner)`` after ``load_state_dict``
     and before loading the learner's own state dict. Outside ``before_task`` .. ``after_task``
-    and ``learner_for`` the learner runs unmasked. With Adam, weight decay moves frozen
-    weights (it is added after these hooks): train HAT without weight decay, SGD as in the paper.
+    and ``learner_for`` the learner runs unmasked. Weight decay moves frozen weights (the
+    optimiser adds it after these hooks): train HAT without it. Units at ``a = 1`` (in float32,
+    almost every unit at ``s_max``) get a zero gradient and stay frozen with SGD or Adam; the
+    partial factors ``0 < 1 - a < 1`` of the others are undone by Adam's per-parameter scaling
+    (the paper trains with SGD).
 
     Parameters
     ----------
@@ -128,6 +131,10 @@ class HAT(ContinualAlgorithm):
             if have != self.widths:
                 msg = f"HAT embeddings of task {key} have widths {have}, the backbone {self.widths}."
                 raise ValueError(msg)
+        device = next(backbone.parameters()).device
+        self.embeddings.to(device)
+        if self.cumulative is not None:
+            self.cumulative = [a.to(device) for a in self.cumulative]
         learner.add_module("hat_embeddings", self.embeddings)
         self._learner = learner
 

@@ -67,6 +67,8 @@ class SI(ContinualAlgorithm):
 
     def before_task(self, learner: Learner, task_id: int, train: Samples) -> None:
         params = self._params(learner)
+        self.omega = {n: o.to(params[n].device) for n, o in self.omega.items()}
+        self.anchor = {n: a.to(params[n].device) for n, a in self.anchor.items()}
         self.start = {n: p.detach().clone() for n, p in params.items()}
         self.path = {n: torch.zeros_like(p) for n, p in params.items()}
 
