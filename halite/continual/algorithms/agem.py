@@ -37,9 +37,9 @@ class AGEM(ContinualAlgorithm):
     Parameters
     ----------
     memory_per_task
-        Samples of each task kept in the episodic memory (the paper: 250 on MNIST / CIFAR).
+        Samples of each task kept in the episodic memory (random, written at the end of the task).
     ref_batch_size
-        Memory samples in the batch of ``g_ref`` (the paper: 256); the whole memory if smaller.
+        Memory samples in the batch of ``g_ref``; the whole memory if smaller.
     """
 
     def __init__(self, memory_per_task: int = 250, ref_batch_size: int = 256) -> None:

@@ -18,9 +18,10 @@ from halite.continual.loop import TrainingConfig, run_sequence, train_task
 from tests.unit.continual.helpers import learner, samples
 
 
-def mlp_learner(hidden: int = 4, out: int = 4, activation: str = "ReLU") -> Learner:
-    """``x (B, 3) -> Linear(3, hidden) -> act -> Linear(hidden, out) -> act``, one head per task."""
-    backbone = MLPBackbone("x", MLPConfig(hidden_layers=[hidden], output_size=out, activation=activation))  # type: ignore[arg-type]
+def mlp_learner(hidden: int = 4, out: int = 4, activation: str = "ReLU", dropout: float = 0.0) -> Learner:
+    """``x (B, 3) -> Linear(3, hidden) -> act [-> dropout] -> Linear(hidden, out) -> act``, one head per task."""
+    mlp = MLPConfig(hidden_layers=[hidden], output_size=out, activation=activation, dropout=dropout)  # type: ignore[arg-type]
+    backbone = MLPBackbone("x", mlp)
     backbone.build(InputInfo(variables={"x": ["a", "b", "c"]}))
     return Learner(backbone, "til")
 
@@ -55,6 +56,22 @@ def test_mask_values_and_the_task_view() -> None:
         assert torch.allclose(a, torch.sigmoid(4.0 * v))
     with pytest.raises(ValueError, match=r"no embedding for task 9; it has tasks \['3'\]"):
         hat.learner_for(lrn, 9)
+
+
+def test_mask_follows_dropout_of_a_hidden_layer() -> None:
+    torch.manual_seed(0)
+    lrn = mlp_learner(activation="Tanh", dropout=0.5)
+    assert [type(m).__name__ for m in lrn.backbone.net.net] == ["Linear", "Tanh", "Dropout", "Linear", "Tanh"]  # type: ignore[union-attr]
+    hat = HAT(s_max=2.0)
+    d = samples(5, 3, 2, task_id=0)
+    lrn.setup_task(0, 2)
+    hat.before_task(lrn, 0, d)
+    hat.after_task(lrn, 0, d)
+    view = hat.learner_for(lrn, 0).eval()
+    l0, l1 = _linears(lrn)
+    e0, e1 = hat.embeddings["0"]
+    expected = torch.tanh(l1(torch.tanh(l0(d.inputs["x"])) * torch.sigmoid(2 * e0))) * torch.sigmoid(2 * e1)
+    assert torch.allclose(view.features(d), expected, atol=1e-6)
 
 
 def test_scale_schedule_over_the_batches_of_each_epoch() -> None:
