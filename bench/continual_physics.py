@@ -142,7 +142,7 @@ def main_bench(argv: list[str] | None = None) -> None:
                 results: list[dict[str, Any]] = []
                 for s in args.seeds:
                     results.append(run_one(target, cls(), data[s], s, args, f"{target}_{name}_seed{s}"))
-            except (NotImplementedError, AttributeError, TypeError) as err:
+            except (NotImplementedError, AttributeError, TypeError, ValueError) as err:  # e.g. HAT needs til
                 print(f"  {name:12s} skipped: {type(err).__name__}: {err}")
                 continue
             cols = [fmt([r[f"average_{score}"] for r in results])]

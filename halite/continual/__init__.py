@@ -5,8 +5,11 @@ Kept apart from the core tasks; run with ``halite fit --config configs/continual
 """
 
 from halite.continual.algorithms import (
+    AGEM,
     DER,
     EWC,
+    HAT,
+    SI,
     ContinualAlgorithm,
     DERpp,
     Finetuning,
@@ -26,8 +29,11 @@ from halite.continual.learner import Learner
 from halite.continual.regression import RegressionLearner
 
 __all__ = [
+    "AGEM",
     "DER",
     "EWC",
+    "HAT",
+    "SI",
     "Backbone",
     "Benchmark",
     "ContinualAlgorithm",

@@ -27,12 +27,12 @@ def _linear_task(task_id: int, n: int, seed: int) -> Samples:
 
 
 def linear_tasks(num_tasks: int = 3, n_train: int = 160, n_test: int = 80) -> list[TaskData]:
-    """``num_tasks`` two-class tasks a linear classifier can learn; sample task ids ``0..num_tasks-1``."""
+    """``num_tasks`` two-class tasks a linear classifier can learn; sample task ids ``1..num_tasks`` (CLArena's)."""
     return [
         TaskData(
             f"t{t}", ["no", "yes"], _linear_task(t, n_train, seed=t), _linear_task(t, n_test, seed=50 + t)
         )
-        for t in range(num_tasks)
+        for t in range(1, num_tasks + 1)
     ]
 
 

@@ -218,4 +218,4 @@ def test_run_sequence_trains_and_remembers(algo: DER) -> None:
     assert acc[-1, 0] > 0.8  # fine-tuning, same seed and settings: 0.6
     assert algo.buffer.n_seen == 3 * 160 * 10 and len(algo.buffer) == 60
     assert algo.buffer.samples is not None
-    assert set(algo.buffer.samples.task_ids.tolist()) == {0, 1, 2}
+    assert set(algo.buffer.samples.task_ids.tolist()) == {1, 2, 3}

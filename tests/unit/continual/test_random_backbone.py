@@ -45,10 +45,10 @@ def test_train_heads_false_trains_nothing() -> None:
     lrn = mlp_learner("til")
     algo = Random(train_heads=False)
     task = linear_tasks(1)[0]
-    lrn.setup_task(0, 2)
+    lrn.setup_task(1, 2)
     init = _state(lrn)
-    algo.before_task(lrn, 0, task.train)
-    train_task(lrn, algo, task.train, 0, TrainingConfig(epochs=2, batch_size=32, lr=0.05, weight_decay=0.1))
+    algo.before_task(lrn, 1, task.train)
+    train_task(lrn, algo, task.train, 1, TrainingConfig(epochs=2, batch_size=32, lr=0.05, weight_decay=0.1))
     for n, v in _state(lrn).items():
         assert torch.equal(v, init[n]), n
     assert not lrn.training
