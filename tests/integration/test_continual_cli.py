@@ -88,9 +88,11 @@ def test_continual_fit_two_tasks(config: str, tiny_data: dict[str, Path], tmp_pa
         assert np.all((acc[np.tril_indices(2)] >= 0) & (acc[np.tril_indices(2)] <= 1))
         summary = _csv(run_dir / "summary.csv")
         assert [r["after_task"] for r in summary] == ["1", "2"]  # tasks counted from 1
-        assert float(summary[1]["average_accuracy"]) == pytest.approx(np.nanmean(acc[1]), abs=1e-6)
+        # the csv files hold values rounded to 6 decimals (each off by <= 5e-7): a mean of rounded values
+        # against a rounded mean differs by <= 1e-6, a difference of two against a rounded one by <= 1.5e-6
+        assert float(summary[1]["average_accuracy"]) == pytest.approx(np.nanmean(acc[1]), abs=1e-6 + 1e-12)
         fgt = _csv(run_dir / "forgetting.csv")
-        assert float(fgt[0]["forgetting"]) == pytest.approx(acc[0, 0] - acc[1, 0], abs=1e-6)
+        assert float(fgt[0]["forgetting"]) == pytest.approx(acc[0, 0] - acc[1, 0], abs=1.5e-6 + 1e-12)
         for png in ("accuracy_matrix.png", "average_accuracy.png"):
             assert (run_dir / png).read_bytes()[:4] == b"\x89PNG"
     if paradigm == "stl":
