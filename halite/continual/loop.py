@@ -15,6 +15,7 @@ from halite.continual.algorithms.base import ContinualAlgorithm
 from halite.continual.data import Samples, TaskData
 from halite.continual.evaluation import evaluate
 from halite.continual.learner import Learner
+from halite.continual.regression import RegressionLearner
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,9 @@ def run_sequence(
             evaluator = algorithm.learner_for(learner, i)
             acc[t - 1, i - 1] = evaluate(evaluator, tasks[i - 1].test, i, cfg.eval_batch_size)
         row = " ".join(f"{a:.3f}" for a in acc[t - 1, :t])
+        score = "resolution" if isinstance(learner, RegressionLearner) else "accuracy"
         log(
-            f"task {t}/{len(tasks)} '{task.name}': loss {loss:.4f}, accuracy on tasks 1..{t}: [{row}], "
+            f"task {t}/{len(tasks)} '{task.name}': loss {loss:.4f}, {score} on tasks 1..{t}: [{row}], "
             f"average {np.mean(acc[t - 1, :t]):.3f} ({time.perf_counter() - t0:.1f} s)"
         )
     return acc

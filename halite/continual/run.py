@@ -4,7 +4,11 @@ A config has a top-level ``name``, ``seed_everything`` and a ``continual`` secti
 paradigm, the benchmark (the task sequence), the backbone, the algorithm and the
 training options. Outputs go to ``<continual.output_dir>/<name>_<time>/``: the resolved
 ``config.yaml``, the metrics (CSV + PNG, see ``halite.continual.metrics``) and the final
-model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``). Tasks are numbered
+model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``). With
+``objective: regression`` (options in ``continual.regression``, see
+``halite.continual.objective.RegressionConfig``) the learner is a ``RegressionLearner`` (til or
+dil) and the metric files hold the relative resolution (``resolution_matrix.csv``, ...,
+lower is better) instead of the accuracy. Tasks are numbered
 from 1 (CLArena's convention): ``tasks[k]`` of the benchmark is task ``k + 1`` in the heads
 (``heads.<id>.*`` keys), the logs and the file names.
 """
@@ -16,6 +20,7 @@ import itertools
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -23,11 +28,13 @@ import yaml
 
 from halite.continual.algorithms import ContinualAlgorithm, Finetuning
 from halite.continual.backbones import Backbone
-from halite.continual.data import Benchmark
+from halite.continual.data import Benchmark, TaskData
 from halite.continual.evaluation import random_init_scores
 from halite.continual.learner import Learner, Paradigm
 from halite.continual.loop import TrainingConfig, run_multitask, run_sequence, run_single_tasks
 from halite.continual.metrics import summarise, write_continual_metrics, write_task_accuracy
+from halite.continual.objective import SCORE, Objective, RegressionConfig, check_objective, check_targets
+from halite.continual.regression import RegressionLearner
 from halite.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,13 @@ class ContinualRun:
         Optimisation of every task.
     output_dir
         Parent folder of the run directory.
+    objective
+        ``classification`` (a ``Learner``, accuracy; default) or ``regression`` (a
+        ``RegressionLearner`` on the benchmark's float targets, relative resolution; ``til`` or
+        ``dil``, and no algorithm built on class logits: LwF, DER, DER++, HAT).
+    regression
+        Options of the regression learner (target transform, resolution statistic); only with
+        ``objective: regression`` (default: ``RegressionConfig()``).
     """
 
     def __init__(
@@ -62,6 +76,8 @@ class ContinualRun:
         algorithm: ContinualAlgorithm | None = None,
         training: TrainingConfig | None = None,
         output_dir: str = "logs",
+        objective: Objective = "classification",
+        regression: RegressionConfig | None = None,
     ) -> None:
         self.paradigm = paradigm
         self.benchmark = benchmark
@@ -75,12 +91,30 @@ class ContinualRun:
                 f"paradigm trains without one. Remove continual.algorithm or use til, cil or dil."
             )
             raise ValueError(msg)
+        check_objective(objective, paradigm, self.algorithm, regression)
+        self.objective = objective
+        self.regression = (
+            regression if regression is not None or objective != "regression" else RegressionConfig()
+        )
 
-    def make_learner(self) -> Learner:
-        """A fresh learner: a copy of the (unbuilt) backbone, built for the benchmark's inputs."""
+    @property
+    def score(self) -> str:
+        """The score of the metric files: ``accuracy`` or ``resolution``."""
+        return SCORE[self.objective]
+
+    def make_learner(self, tasks: list[TaskData] | None = None) -> Learner | RegressionLearner:
+        """A fresh learner: a copy of the (unbuilt) backbone, built for the benchmark's inputs.
+
+        A regression learner takes its output offset and scale from ``tasks[0]``'s training targets.
+        """
         backbone = copy.deepcopy(self.backbone)
         backbone.build(self.benchmark.input_info())
-        return Learner(backbone, self.paradigm)
+        if self.regression is None:
+            return Learner(backbone, self.paradigm)
+        if tasks is None:
+            msg = "ContinualRun.make_learner needs the tasks for continual.objective: regression (the target scale)."
+            raise ValueError(msg)
+        return self.regression.learner(backbone, self.paradigm, tasks)
 
     def run(self, run_dir: Path) -> dict[str, float]:
         """Train, evaluate and write the metrics into ``run_dir``; return the final summary."""
@@ -95,27 +129,33 @@ class ContinualRun:
                 f"Use cil for new classes."
             )
             raise ValueError(msg)
+        check_targets(self.objective, tasks, self.regression)
         log.info(f"continual {self.paradigm} / {type(self.algorithm).__name__}: {len(tasks)} tasks {names}")
         if self.paradigm == "stl":
-            accuracy, learners = run_single_tasks(self.make_learner, tasks, self.training)
+            accuracy, learners = run_single_tasks(self._classifier, tasks, self.training)
             write_task_accuracy(run_dir, accuracy, names)
             for i, single in enumerate(learners, start=1):
                 with atomic_path(run_dir / f"model_task{i}.pt") as tmp:
                     torch.save(single.state_dict(), tmp)
             return {"average_accuracy": float(np.mean(accuracy))}
-        learner = self.make_learner()
+        learner = self.make_learner(tasks)
         if self.paradigm == "mtl":
-            accuracy = run_multitask(learner, tasks, self.training)
+            accuracy = run_multitask(cast(Learner, learner), tasks, self.training)
             write_task_accuracy(run_dir, accuracy, names)
             summary = {"average_accuracy": float(np.mean(accuracy))}
         else:
             initial = random_init_scores(learner, tasks, self.training.eval_batch_size, self.training.device)
-            acc = run_sequence(learner, self.algorithm, tasks, self.training)
-            write_continual_metrics(run_dir, acc, names, initial)
-            summary = summarise(acc, initial)
+            # the loop and the algorithms call only what both learners offer (setup_task, features, loss)
+            acc = run_sequence(cast(Learner, learner), self.algorithm, tasks, self.training)
+            write_continual_metrics(run_dir, acc, names, initial, self.score)
+            summary = summarise(acc, initial, self.score)
         with atomic_path(run_dir / "model.pt") as tmp:
             torch.save(learner.state_dict(), tmp)
         return summary
+
+    def _classifier(self) -> Learner:
+        """A fresh classification learner (mtl / stl, which take no regression)."""
+        return cast(Learner, self.make_learner())
 
 
 def config_is_continual(argv: list[str]) -> bool:
