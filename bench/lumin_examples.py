@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -27,91 +26,18 @@ from torch import Tensor
 
 Example = Callable[[Any], tuple[Any, Any]]
 
-#: batch size of every example input
-BATCH = 8
-
-# ----------------------------------------------------------------------------- fixed data
-#: 32 columnar features, named like HiggsML's (12 derived, 20 primary): FullyConnected and MultiBlock
-train_feats = [f"DER_f{i}" for i in range(12)] + [f"PRI_f{i}" for i in range(20)]
-#: what ``head.feat_map`` is in the examples: the map of a ``CatEmbHead(cont_feats=train_feats)``
-head = SimpleNamespace(feat_map={f: [i] for i, f in enumerate(train_feats)})
-#: continuous columnar features of the embedding heads
-cont_feats = [f"cont_{i}" for i in range(6)]
-#: categorical features of the fake fold yielder and their cardinalities (max value + 1 over the folds)
-CAT_FEATS = {"n_jets": 5, "channel": 3}
-#: objects and per-object features of the matrix heads (four-momenta, lumin's (px, py, pz, E) order)
-vecs = ["j0", "j1", "j2", "l0", "l1"]
-feats_per_vec = ["px", "py", "pz", "E"]
-#: matrix features present in the flat data: all but ``l1_pz`` (lumin sets a missing one to zero)
-matrix_feats = [f"{v}_{c}" for v in vecs for c in feats_per_vec if f"{v}_{c}" != "l1_pz"]
-#: objects and features of the AbsConv1dHead examples (their first convolution takes 3 channels)
-CONV_VECS = [f"c{i}" for i in range(8)]
-CONV_FEATS_PER_VEC = ["pt", "eta", "phi"]
-CONV_MATRIX_FEATS = [f"{v}_{c}" for v in CONV_VECS for c in CONV_FEATS_PER_VEC]
-#: regression targets of the ClassRegMulti examples: 6 columns, three positive, three of mixed sign
-targets = np.stack(
-    [np.sin(np.arange(50) * 0.37 + k) * (1 + k) + (3.0 * (1 + k) if k < 3 else 0.0) for k in range(6)], axis=1
-).astype("float32")
-
-
-def fixed_input(*shape: int) -> Tensor:
-    """``sin(0.3 * i)`` over the elements, reshaped to ``shape`` (float32; tests/unit/nn/lumin/weights.py's)."""
-    n = 1
-    for s in shape:
-        n *= s
-    return torch.sin(torch.arange(n, dtype=torch.float32) * 0.3).reshape(*shape)
-
-
-def four_momenta(batch: int, n_v: int, mass: float = 1.0) -> Tensor:
-    """Physical (px, py, pz, E) per object, ``(batch, n_v, 4)``: momenta from ``fixed_input``, E = sqrt(p^2 + m^2)."""
-    p = 3.0 * fixed_input(batch, n_v, 3)
-    e = torch.sqrt((p**2).sum(-1, keepdim=True) + mass**2)
-    return torch.cat((p, e), -1)
-
-
-def matrix_input(batch: int = BATCH) -> Tensor:
-    """Flat ``(batch, len(matrix_feats))`` input of the four-momentum matrix heads, ``matrix_feats`` order."""
-    mom = four_momenta(batch, len(vecs))
-    cols = [mom[:, vecs.index(f.split("_")[0]), feats_per_vec.index(f.split("_")[1])] for f in matrix_feats]
-    return torch.stack(cols, 1)
-
-
-def cat_columns(batch: int = BATCH) -> Tensor:
-    """Categorical columns (integers as floats, within each cardinality), ``(batch, len(CAT_FEATS))``."""
-    i = torch.arange(batch)
-    return torch.stack([((i * (3 + k)) % sz).float() for k, sz in enumerate(CAT_FEATS.values())], 1)
-
-
-class FakeFoldYielder:
-    """The part of lumin's ``FoldYielder`` that ``CatEmbedder.from_fy`` reads: two folds of categorical data.
-
-    ``get_use_cat_feats()`` names the categorical features; ``len()`` counts the folds;
-    ``get_df(n_folds=1, fold_idx=i, inc_inputs=True, ...)`` gives fold ``i`` as a DataFrame. Fold 0
-    holds every category but the largest of each feature, fold 1 holds the largest: the cardinalities
-    (``max + 1`` over all folds) are ``CAT_FEATS``'s only when every fold is read.
-    """
-
-    def __init__(self, cats: dict[str, int] = CAT_FEATS) -> None:
-        self.cats = cats
-
-    def get_use_cat_feats(self) -> list[str]:
-        """Names of the categorical features, in input order."""
-        return list(self.cats)
-
-    def __len__(self) -> int:
-        return 2
-
-    def get_df(self, n_folds: int = 1, fold_idx: int = 0, inc_inputs: bool = True, **kwargs: Any) -> Any:
-        """Fold ``fold_idx``'s categorical columns (pandas DataFrame; the other arguments as lumin passes them)."""
-        import pandas as pd
-
-        cols = {}
-        for name, sz in self.cats.items():
-            cols[name] = np.arange(12) % (sz - 1) if fold_idx == 0 else np.full(12, sz - 1)
-        return pd.DataFrame(cols)
-
-
-train_fy = FakeFoldYielder()
+from lumin_example_data import (  # noqa: E402  (bench/ is on the path wherever the examples run)
+    BATCH,
+    feats_per_vec,
+    fixed_input,
+    four_momenta,
+    head,
+    matrix_feats,
+    matrix_input,
+    targets,
+    train_feats,
+    vecs,
+)
 
 
 # ----------------------------------------------------------------------------- body
@@ -222,218 +148,26 @@ def resnext1d_block_3(L: Any) -> tuple[Any, Tensor]:
     return block, fixed_input(BATCH, 32, 10)
 
 
-# ----------------------------------------------------------------------------- heads
-def cat_emb_input() -> Tensor:
-    """Continuous columns then categorical ones, as CatEmbHead reads them."""
-    return torch.cat((fixed_input(BATCH, len(cont_feats)), cat_columns()), 1)
-
-
-def cat_emb_head_1(L: Any) -> tuple[Any, Tensor]:
-    return L.CatEmbHead(cont_feats=cont_feats), fixed_input(BATCH, len(cont_feats))
-
-
-def cat_emb_head_2(L: Any) -> tuple[Any, Tensor]:
-    return L.CatEmbHead(cont_feats=cont_feats, cat_embedder=L.CatEmbedder.from_fy(train_fy)), cat_emb_input()
-
-
-def cat_emb_head_3(L: Any) -> tuple[Any, Tensor]:
-    head = L.CatEmbHead(
-        cont_feats=cont_feats, cat_embedder=L.CatEmbedder.from_fy(train_fy), do_cont=0.1, do_cat=0.05
-    )
-    return head, cat_emb_input()
-
-
-def cat_emb_head_4(L: Any) -> tuple[Any, Tensor]:
-    head = L.CatEmbHead(
-        cont_feats=cont_feats, cat_embedder=L.CatEmbedder.from_fy(train_fy), lookup_init=L.lookup_uniform_init
-    )
-    return head, cat_emb_input()
-
-
-def multi_head_1(L: Any) -> tuple[Any, Tensor]:
-    inet = partial(
-        L.InteractionNet, intfunc_depth=2, intfunc_width=4, intfunc_out_sz=3,
-        outfunc_depth=2, outfunc_width=5, outfunc_out_sz=4, agg_method="flatten",
-        feats_per_vec=feats_per_vec, vecs=vecs, act="swish",
-    )  # fmt: skip
-    multihead = L.MultiHead(
-        cont_feats=cont_feats + matrix_feats, matrix_head=inet, cat_embedder=L.CatEmbedder.from_fy(train_fy)
-    )
-    # flat input in MultiHead's feature order: cont_feats + matrix_feats, then the categorical features
-    return multihead, torch.cat((fixed_input(BATCH, len(cont_feats)), matrix_input(), cat_columns()), 1)
-
-
-def interaction_net_1(L: Any) -> tuple[Any, Tensor]:
-    inet = L.InteractionNet(
-        cont_feats=matrix_feats, feats_per_vec=feats_per_vec, vecs=vecs,
-        intfunc_depth=2, intfunc_width=4, intfunc_out_sz=3,
-        outfunc_depth=2, outfunc_width=5, outfunc_out_sz=4, agg_method="flatten",
-    )  # fmt: skip
-    return inet, matrix_input()
-
-
-def interaction_net_2(L: Any) -> tuple[Any, Tensor]:
-    inet = L.InteractionNet(
-        cont_feats=matrix_feats, feats_per_vec=feats_per_vec, vecs=vecs,
-        intfunc_depth=2, intfunc_width=4, intfunc_out_sz=6,
-        outfunc_depth=2, outfunc_width=5, outfunc_out_sz=8, agg_method="sum",
-    )  # fmt: skip
-    return inet, matrix_input()
-
-
-def interaction_net_3(L: Any) -> tuple[Any, Tensor]:
-    inet = L.InteractionNet(
-        cont_feats=matrix_feats, feats_per_vec=feats_per_vec, vecs=vecs,
-        intfunc_depth=3, intfunc_width=4, intfunc_out_sz=3,
-        outfunc_depth=3, outfunc_width=5, outfunc_out_sz=4, agg_method="flatten",
-        do=0.1, bn=True, act="swish", lookup_init=L.lookup_uniform_init,
-    )  # fmt: skip
-    return inet, matrix_input()
-
-
-def recurrent_head_1(L: Any) -> tuple[Any, Tensor]:
-    rnn = L.RecurrentHead(cont_feats=matrix_feats, feats_per_vec=feats_per_vec, vecs=vecs, depth=1, width=20)
-    return rnn, matrix_input()
-
-
-def recurrent_head_2(L: Any) -> tuple[Any, Tensor]:
-    rnn = L.RecurrentHead(
-        cont_feats=matrix_feats,
-        feats_per_vec=feats_per_vec,
-        vecs=vecs,
-        depth=2,
-        width=10,
-        act="relu",
-        bidirectional=True,
-    )
-    return rnn, matrix_input()
-
-
-def recurrent_head_3(L: Any) -> tuple[Any, Tensor]:
-    lstm = L.RecurrentHead(
-        cont_feats=matrix_feats, feats_per_vec=feats_per_vec, vecs=vecs, depth=1, width=10, rnn=L.nn.LSTM
-    )
-    return lstm, matrix_input()
-
-
-def recurrent_head_4(L: Any) -> tuple[Any, Tensor]:
-    gru = L.RecurrentHead(
-        cont_feats=matrix_feats,
-        feats_per_vec=feats_per_vec,
-        vecs=vecs,
-        depth=3,
-        width=10,
-        rnn=L.nn.GRU,
-        bidirectional=True,
-    )
-    return gru, matrix_input()
-
-
-def conv_input() -> Tensor:
-    return fixed_input(BATCH, len(CONV_MATRIX_FEATS))
-
-
-def abs_conv1d_head_1(L: Any) -> tuple[Any, Tensor]:
-    nn = L.nn
-    AbsConv1dHead: Any = L.AbsConv1dHead
-    matrix_feats, vectors, feats_per_vec = CONV_MATRIX_FEATS, CONV_VECS, CONV_FEATS_PER_VEC
-
-    class MyCNN(AbsConv1dHead):
-        def get_layers(self, act: str = "relu", bn: bool = False, **kargs: Any) -> Any:
-            layers = []
-            layers.append(self.get_conv1d_block(3, 16, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_block(16, 16, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_block(16, 32, stride=2, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_block(32, 32, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(nn.AdaptiveAvgPool1d(1))
-            layers = nn.Sequential(*layers)
-            return layers
-
-    cnn = MyCNN(cont_feats=matrix_feats, vecs=vectors, feats_per_vec=feats_per_vec)
-    return cnn, conv_input()
-
-
-def abs_conv1d_head_2(L: Any) -> tuple[Any, Tensor]:
-    nn = L.nn
-    AbsConv1dHead: Any = L.AbsConv1dHead
-    matrix_feats, vectors, feats_per_vec = CONV_MATRIX_FEATS, CONV_VECS, CONV_FEATS_PER_VEC
-
-    class MyResNet(AbsConv1dHead):
-        def get_layers(self, act: str = "relu", bn: bool = False, **kargs: Any) -> Any:
-            layers = []
-            layers.append(self.get_conv1d_block(3, 16, stride=1, kernel_sz=3, act="linear", bn=False))
-            layers.append(self.get_conv1d_res_block(16, 16, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_res_block(16, 32, stride=2, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_res_block(32, 32, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(nn.AdaptiveAvgPool1d(1))
-            layers = nn.Sequential(*layers)
-            return layers
-
-    cnn = MyResNet(cont_feats=matrix_feats, vecs=vectors, feats_per_vec=feats_per_vec)
-    return cnn, conv_input()
-
-
-def abs_conv1d_head_3(L: Any) -> tuple[Any, Tensor]:
-    nn = L.nn
-    AbsConv1dHead: Any = L.AbsConv1dHead
-    matrix_feats, vectors, feats_per_vec = CONV_MATRIX_FEATS, CONV_VECS, CONV_FEATS_PER_VEC
-
-    class MyResNeXt(AbsConv1dHead):
-        def get_layers(self, act: str = "relu", bn: bool = False, **kargs: Any) -> Any:
-            layers = []
-            layers.append(self.get_conv1d_block(3, 32, stride=1, kernel_sz=3, act="linear", bn=False))
-            layers.append(self.get_conv1d_resNeXt_block(32, 4, 4, 32, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_resNeXt_block(32, 4, 4, 32, stride=2, kernel_sz=3, act=act, bn=bn))
-            layers.append(self.get_conv1d_resNeXt_block(32, 4, 4, 32, stride=1, kernel_sz=3, act=act, bn=bn))
-            layers.append(nn.AdaptiveAvgPool1d(1))
-            layers = nn.Sequential(*layers)
-            return layers
-
-    cnn = MyResNeXt(cont_feats=matrix_feats, vecs=vectors, feats_per_vec=feats_per_vec)
-    return cnn, conv_input()
-
-
-def lorentz_boost_net_1(L: Any) -> tuple[Any, Tensor]:
-    lbn = L.LorentzBoostNet(cont_feats=matrix_feats, feats_per_vec=feats_per_vec, vecs=vecs, n_particles=6)
-    return lbn, matrix_input()
-
-
-# Return masses of boosted particles, x dimensions = [batch,particle,4-mom]
-def feat_extractor(x: Tensor) -> Tensor:
-    momenta, energies = x[:, :, :3], x[:, :, 3:]
-    mass = torch.sqrt((energies**2) - torch.sum(momenta**2, dim=-1)[:, :, None])
-    return mass.squeeze(-1)  # [batch, particle]: the documented extractor returns mass, [batch, particle, 1]
-
-
-def lorentz_boost_net_2(L: Any) -> tuple[Any, Tensor]:
-    # documented as ``lbn = InteractionNet(..., n_particle=6, feat_extractor=feat_extractor)``: the intended
-    # call is LorentzBoostNet with n_particles. The seed's copy of the mass formula lost its minus signs
-    # (lumin's source: ``(energies**2)-torch.sum(momenta**2, dim=-1)``), and the documented extractor
-    # returns [batch, particle, 1] where LorentzBoostNet.feat_extractor returns [batch, features]: lumin
-    # 0.9.1 then sizes its BatchNorm1d (bn=True by default) from the last dimension, 1, and the forward
-    # fails. Here the extractor returns [batch, particle] (DOCUMENTED holds both documented forms)
-    lbn = L.LorentzBoostNet(
-        cont_feats=matrix_feats,
-        feats_per_vec=feats_per_vec,
-        vecs=vecs,
-        n_particles=6,
-        feat_extractor=feat_extractor,
-    )
-    return lbn, matrix_input()
-
-
-def auto_extract_lorentz_boost_net_1(L: Any) -> tuple[Any, Tensor]:
-    aelbn = L.AutoExtractLorentzBoostNet(
-        cont_feats=matrix_feats,
-        feats_per_vec=feats_per_vec,
-        vecs=vecs,
-        n_particles=6,
-        depth=3,
-        width=10,
-        n_singles=3,
-        n_pairs=2,
-    )
-    return aelbn, matrix_input()
+from lumin_examples_heads import (  # noqa: E402
+    abs_conv1d_head_1,
+    abs_conv1d_head_2,
+    abs_conv1d_head_3,
+    auto_extract_lorentz_boost_net_1,
+    cat_emb_head_1,
+    cat_emb_head_2,
+    cat_emb_head_3,
+    cat_emb_head_4,
+    interaction_net_1,
+    interaction_net_2,
+    interaction_net_3,
+    lorentz_boost_net_1,
+    lorentz_boost_net_2,
+    multi_head_1,
+    recurrent_head_1,
+    recurrent_head_2,
+    recurrent_head_3,
+    recurrent_head_4,
+)
 
 
 # ----------------------------------------------------------------------------- tail, endcap

@@ -21,6 +21,7 @@ from bench import vs_lumin
 
 EX = vs_lumin.lumin_examples  # the module vs_lumin and its worker load (bench/ on the path)
 worker = sys.modules["vs_lumin_worker"]
+DATA = sys.modules["lumin_example_data"]  # the examples' fixed data
 ROOT = Path(__file__).resolve().parents[2]
 
 #: lumin 0.9.1, each example (bench/lumin_examples.py, its data), torch.manual_seed(0) then the worker's
@@ -111,29 +112,29 @@ def test_example_builds_in_halite_with_lumins_sizes_and_outputs(name: str) -> No
 
 
 def test_example_data() -> None:
-    mat = EX.matrix_input()
-    assert mat.shape == (EX.BATCH, len(EX.matrix_feats)) == (EX.BATCH, 19)
-    assert "l1_pz" not in EX.matrix_feats  # a missing matrix element
-    mom = EX.four_momenta(EX.BATCH, len(EX.vecs))
+    mat = DATA.matrix_input()
+    assert mat.shape == (DATA.BATCH, len(DATA.matrix_feats)) == (DATA.BATCH, 19)
+    assert "l1_pz" not in DATA.matrix_feats  # a missing matrix element
+    mom = DATA.four_momenta(DATA.BATCH, len(DATA.vecs))
     assert (mom[..., 3] ** 2 - (mom[..., :3] ** 2).sum(-1)).sub(1.0).abs().max() < 1e-4  # mass 1: physical
-    e_col = EX.matrix_feats.index("j1_E")
+    e_col = DATA.matrix_feats.index("j1_E")
     assert torch.equal(mat[:, e_col], mom[:, 1, 3])
-    cats = EX.cat_columns()
-    for k, sz in enumerate(EX.CAT_FEATS.values()):
+    cats = DATA.cat_columns()
+    for k, sz in enumerate(DATA.CAT_FEATS.values()):
         assert cats[:, k].min() >= 0 and cats[:, k].max() < sz
-    fy = EX.train_fy
+    fy = DATA.train_fy
     assert fy.get_use_cat_feats() == ["n_jets", "channel"] and len(fy) == 2
     maxima = [fy.get_df(n_folds=1, fold_idx=i, inc_inputs=True).max().to_numpy() for i in range(len(fy))]
-    assert [int(m) + 1 for m in maxima[0]] != list(EX.CAT_FEATS.values())  # one fold alone is not enough
-    assert [int(max(a, b)) + 1 for a, b in zip(*maxima, strict=True)] == list(EX.CAT_FEATS.values())
-    assert EX.head.feat_map["PRI_f0"] == [12] and len(EX.head.feat_map) == 32
+    assert [int(m) + 1 for m in maxima[0]] != list(DATA.CAT_FEATS.values())  # one fold alone is not enough
+    assert [int(max(a, b)) + 1 for a, b in zip(*maxima, strict=True)] == list(DATA.CAT_FEATS.values())
+    assert DATA.head.feat_map["PRI_f0"] == [12] and len(DATA.head.feat_map) == 32
 
 
 def test_cat_embedder_from_fy_reads_every_fold() -> None:
     CatEmbedder = getattr(halite_ns()._module, "CatEmbedder", None)
     if CatEmbedder is None:
         pytest.skip("halite.nn.lumin has no 'CatEmbedder' yet")
-    emb = CatEmbedder.from_fy(EX.train_fy)
+    emb = CatEmbedder.from_fy(DATA.train_fy)
     assert (list(emb.cat_names), [int(s) for s in emb.cat_szs]) == (["n_jets", "channel"], [5, 3])
 
 
@@ -146,7 +147,7 @@ def test_namespace_reports_a_missing_name() -> None:
 
 # ----------------------------------------------------------------------------- the table on fake results
 def toy(L: Any) -> tuple[nn.Module, torch.Tensor]:
-    return L.Block(), EX.fixed_input(4, 3)
+    return L.Block(), DATA.fixed_input(4, 3)
 
 
 class Block(nn.Module):  # "lumin": two layers
