@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from halite.continual.backbones import Backbone
-from halite.continual.data import InputInfo, Samples
+from halite.continual.data import InputInfo, Samples, TaskData
 from halite.continual.learner import Learner, Paradigm
 from halite.typing import Masks, Tensors
 
@@ -37,3 +37,16 @@ def samples(n: int, width: int, num_classes: int, task_id: int, seed: int = 0) -
 
 def learner(paradigm: Paradigm, width: int = 3) -> Learner:
     return Learner(IdentityBackbone(width), paradigm)
+
+
+def tiny_tasks(num_tasks: int, width: int = 3) -> list[TaskData]:
+    """``num_tasks`` two-class tasks with ids ``1..num_tasks`` (CLArena's): 40 train, 20 test samples each."""
+    return [
+        TaskData(
+            f"t{t}",
+            ["a", "b"],
+            samples(40, width, 2, task_id=t, seed=t),
+            samples(20, width, 2, task_id=t, seed=9 + t),
+        )
+        for t in range(1, num_tasks + 1)
+    ]

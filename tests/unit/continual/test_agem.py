@@ -9,10 +9,10 @@ import torch
 from halite import registry
 from halite.continual.algorithms import AGEM
 from halite.continual.algorithms.agem import project
-from halite.continual.data import Samples, TaskData
+from halite.continual.data import Samples
 from halite.continual.learner import Learner
 from halite.continual.loop import TrainingConfig, run_sequence
-from tests.unit.continual.helpers import learner, samples
+from tests.unit.continual.helpers import learner, samples, tiny_tasks
 
 
 def test_project_formula_by_hand() -> None:
@@ -103,15 +103,7 @@ def test_state_round_trip_and_bad_options() -> None:
 def test_agem_end_to_end() -> None:
     assert registry.get("continual-algorithms", "AGEM") is AGEM  # usable as halite.continual.AGEM in YAML
     torch.manual_seed(0)
-    tasks = [
-        TaskData(
-            f"t{t}",
-            ["a", "b"],
-            samples(40, 3, 2, task_id=t, seed=t),
-            samples(20, 3, 2, task_id=t, seed=9 + t),
-        )
-        for t in range(1, 4)  # task ids from 1
-    ]
+    tasks = tiny_tasks(3)
     agem = AGEM(memory_per_task=10, ref_batch_size=16)
     acc = run_sequence(learner("til", width=3), agem, tasks, TrainingConfig(epochs=2, batch_size=16, lr=0.05))
     assert acc.shape == (3, 3) and np.isfinite(acc[2]).all()

@@ -12,10 +12,10 @@ from torch import nn
 from halite import registry
 from halite.continual.algorithms import HAT
 from halite.continual.backbones import MLPBackbone, MLPConfig
-from halite.continual.data import InputInfo, TaskData
+from halite.continual.data import InputInfo
 from halite.continual.learner import Learner
 from halite.continual.loop import TrainingConfig, run_sequence, train_task
-from tests.unit.continual.helpers import learner, samples
+from tests.unit.continual.helpers import learner, samples, tiny_tasks
 
 
 def mlp_learner(hidden: int = 4, out: int = 4, activation: str = "ReLU", dropout: float = 0.0) -> Learner:
@@ -213,15 +213,7 @@ def test_bad_options_backbones_paradigms_and_state() -> None:
 def test_hat_end_to_end() -> None:
     assert registry.get("continual-algorithms", "HAT") is HAT  # usable as halite.continual.HAT in YAML
     torch.manual_seed(0)
-    tasks = [
-        TaskData(
-            f"t{t}",
-            ["a", "b"],
-            samples(40, 3, 2, task_id=t, seed=t),
-            samples(20, 3, 2, task_id=t, seed=9 + t),
-        )
-        for t in range(1, 4)  # task ids from 1
-    ]
+    tasks = tiny_tasks(3)
     hat = HAT()
     acc = run_sequence(
         mlp_learner(hidden=8, out=8), hat, tasks, TrainingConfig(epochs=2, batch_size=16, lr=0.05)

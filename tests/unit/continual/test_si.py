@@ -8,9 +8,8 @@ import torch
 
 from halite import registry
 from halite.continual.algorithms import SI
-from halite.continual.data import TaskData
 from halite.continual.loop import TrainingConfig, run_sequence, train_task
-from tests.unit.continual.helpers import learner, samples
+from tests.unit.continual.helpers import learner, samples, tiny_tasks
 
 
 def _grad(w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,15 +95,7 @@ def test_si_state_round_trip_and_bad_options() -> None:
 def test_si_end_to_end() -> None:
     assert registry.get("continual-algorithms", "SI") is SI  # usable as halite.continual.SI in YAML
     torch.manual_seed(0)
-    tasks = [
-        TaskData(
-            f"t{t}",
-            ["a", "b"],
-            samples(40, 3, 2, task_id=t, seed=t),
-            samples(20, 3, 2, task_id=t, seed=9 + t),
-        )
-        for t in range(1, 3)  # task ids from 1
-    ]
+    tasks = tiny_tasks(2)
     si = SI(c=1.0)
     acc = run_sequence(learner("dil", width=3), si, tasks, TrainingConfig(epochs=2, batch_size=16, lr=0.05))
     assert acc.shape == (2, 2) and np.isfinite(acc).all()  # acc[0, 1]: task 2 before learning it
