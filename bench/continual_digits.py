@@ -86,6 +86,9 @@ def run(config: Path, extra: list[str], seed: int, epochs: int, out: Path) -> di
     args = ["continual", "--config", str(config), *extra, "--seed_everything", str(seed)]
     if epochs > 0:
         args += ["--continual.training.epochs", str(epochs)]
+    # the plain loop: the Lightning engine trains the same weights (tests/reliability/test_continual_resume.py),
+    # without per-task checkpoints and validation, which 100+ short runs do not need
+    args += ["--continual.training.engine", "torch"]
     with contextlib.redirect_stdout(io.StringIO()):
         main([*args, "--continual.output_dir", str(out)])
     (run_dir,) = out.glob("*_*")

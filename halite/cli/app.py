@@ -41,8 +41,14 @@ def run_stamp() -> str:
     if env and env != _exported_stamp:
         return env
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    os.environ[RUN_STAMP_ENV] = _exported_stamp = stamp
+    export_run_stamp(stamp)
     return stamp
+
+
+def export_run_stamp(stamp: str) -> None:
+    """Make ``stamp`` the run stamp that the ranks started from this process inherit."""
+    global _exported_stamp
+    os.environ[RUN_STAMP_ENV] = _exported_stamp = stamp
 
 
 class RunDirSaveConfig(SaveConfigCallback):

@@ -41,7 +41,20 @@ class TrainingConfig:
     eval_batch_size
         Samples per evaluation step.
     device
-        Torch device (``cpu``, ``cuda``, ``cuda:1``...).
+        Torch device (``cpu``, ``cuda``, ``cuda:1``...); with the Lightning engine it picks the
+        accelerator (``cpu`` or ``gpu``; ``cuda:1`` means GPU 1).
+    engine
+        ``lightning`` (default): every task is a Lightning fit (validation every epoch,
+        checkpoints in ``<run>/ckpts/task<t>/``, exact resume, DDP, the run's CSV and
+        TensorBoard loggers; see ``halite.continual.sequence``); ``torch``: a plain loop in this
+        process, no checkpoints (what the benchmarks in ``bench/`` use).
+    devices, num_nodes, strategy, precision
+        Lightning's ``Trainer`` options (``devices: 2, strategy: ddp`` trains every task on two
+        processes, as ``halite fit`` does); Lightning engine only.
+    ckpt_every_n_steps
+        Also checkpoint every this many steps within a task (0: at the end of every epoch only).
+    progress_bar
+        Lightning's progress bar per task.
     """
 
     epochs: int = 5
@@ -52,8 +65,29 @@ class TrainingConfig:
     weight_decay: float = 0.0
     eval_batch_size: int = 1024
     device: str = "cpu"
+    engine: Literal["lightning", "torch"] = "lightning"
+    devices: int | str = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    ckpt_every_n_steps: int = 0
+    progress_bar: bool = True
 
     def __post_init__(self) -> None:
+        if self.engine not in ("lightning", "torch"):
+            msg = f"continual.training.engine must be 'lightning' or 'torch', got '{self.engine}'."
+            raise ValueError(msg)
+        if self.engine == "torch" and (
+            self.devices not in (1, "1") or self.num_nodes != 1 or self.strategy != "auto"
+        ):
+            msg = (
+                "continual.training.devices / num_nodes / strategy need the Lightning engine; the torch engine "
+                "trains in one process. Set continual.training.engine: lightning."
+            )
+            raise ValueError(msg)
+        if self.ckpt_every_n_steps < 0:
+            msg = f"continual.training.ckpt_every_n_steps must be >= 0, got {self.ckpt_every_n_steps}."
+            raise ValueError(msg)
         if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
             msg = (
                 f"continual.training needs epochs, batch_size and eval_batch_size >= 1; got "

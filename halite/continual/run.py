@@ -3,8 +3,10 @@
 A config has a top-level ``name``, ``seed_everything`` and a ``continual`` section: the
 paradigm, the benchmark (the task sequence), the backbone, the algorithm and the
 training options. Outputs go to ``<continual.output_dir>/<name>_<time>/``: the resolved
-``config.yaml``, the metrics (CSV + PNG, see ``halite.continual.metrics``) and the final
-model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``). With
+``config.yaml``, the metrics (CSV + PNG, see ``halite.continual.metrics``), the final
+model's ``model.pt`` state dict (``model_task<i>.pt`` per task for ``stl``) and, on the
+Lightning engine, ``metrics.csv``, TensorBoard events and ``ckpts/`` (see
+``halite.continual.sequence``). With
 ``objective: regression`` (options in ``continual.regression``, see
 ``halite.continual.objective.RegressionConfig``) the learner is a ``RegressionLearner`` (til or
 dil) and the metric files hold the relative resolution (``resolution_matrix.csv``, ...,
@@ -18,7 +20,7 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
-from datetime import datetime
+import os
 from pathlib import Path
 from typing import cast
 
@@ -116,8 +118,13 @@ class ContinualRun:
             raise ValueError(msg)
         return self.regression.learner(backbone, self.paradigm, tasks)
 
-    def run(self, run_dir: Path) -> dict[str, float]:
-        """Train, evaluate and write the metrics into ``run_dir``; return the final summary."""
+    def run(self, run_dir: Path, resume: bool = False) -> dict[str, float]:
+        """Train, evaluate and write the metrics into ``run_dir``; return the final summary.
+
+        ``resume``: continue the run in ``run_dir`` where it stopped (``til`` / ``cil`` / ``dil``
+        on the Lightning engine, see ``halite.continual.sequence``). Under DDP every rank runs
+        this and rank 0 writes the files.
+        """
         tasks = self.benchmark.tasks()
         names = [t.name for t in tasks]
         if len(set(names)) != len(names):
@@ -130,6 +137,19 @@ class ContinualRun:
             )
             raise ValueError(msg)
         check_targets(self.objective, tasks, self.regression)
+        sequence = self.paradigm in ("til", "cil", "dil")
+        if resume and not (sequence and self.training.engine == "lightning"):
+            msg = (
+                f"Resuming needs a task sequence (til, cil, dil) on continual.training.engine: lightning; this run "
+                f"is '{self.paradigm}' on '{self.training.engine}'. Start it again without --ckpt_path."
+            )
+            raise ValueError(msg)
+        if not sequence and self.training.engine == "lightning" and not _single_process(self.training):
+            msg = (
+                f"The '{self.paradigm}' paradigm trains in one process; remove continual.training.devices / "
+                f"strategy / num_nodes."
+            )
+            raise ValueError(msg)
         log.info(f"continual {self.paradigm} / {type(self.algorithm).__name__}: {len(tasks)} tasks {names}")
         if self.paradigm == "stl":
             accuracy, learners = run_single_tasks(self._classifier, tasks, self.training)
@@ -144,18 +164,42 @@ class ContinualRun:
             write_task_accuracy(run_dir, accuracy, names)
             summary = {"average_accuracy": float(np.mean(accuracy))}
         else:
-            initial = random_init_scores(learner, tasks, self.training.eval_batch_size, self.training.device)
-            # the loop and the algorithms call only what both learners offer (setup_task, features, loss)
-            acc = run_sequence(cast(Learner, learner), self.algorithm, tasks, self.training)
-            write_continual_metrics(run_dir, acc, names, initial, self.score)
+            initial: np.ndarray | None = None
+            if not resume:
+                initial = random_init_scores(
+                    learner, tasks, self.training.eval_batch_size, self.training.device
+                )
+            if self.training.engine == "lightning":
+                from halite.continual.sequence import run_sequence_lightning
+
+                acc, initial = run_sequence_lightning(
+                    learner, self.algorithm, tasks, self.training, run_dir, initial, resume
+                )
+            else:  # the loop and the algorithms call only what both learners offer (setup_task, features, loss)
+                acc = run_sequence(cast(Learner, learner), self.algorithm, tasks, self.training)
             summary = summarise(acc, initial, self.score)
-        with atomic_path(run_dir / "model.pt") as tmp:
-            torch.save(learner.state_dict(), tmp)
+            if is_rank_zero():
+                write_continual_metrics(run_dir, acc, names, initial, self.score)
+        if is_rank_zero():
+            with atomic_path(run_dir / "model.pt") as tmp:
+                torch.save(learner.state_dict(), tmp)
         return summary
 
     def _classifier(self) -> Learner:
         """A fresh classification learner (mtl / stl, which take no regression)."""
         return cast(Learner, self.make_learner())
+
+
+def _single_process(cfg: TrainingConfig) -> bool:
+    return cfg.devices in (1, "1") and cfg.num_nodes == 1 and cfg.strategy == "auto"
+
+
+def is_rank_zero() -> bool:
+    """Whether this process is rank 0 of a distributed run (or the only process): the one that writes files."""
+    for var in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"):
+        if os.environ.get(var, "0") not in ("", "0"):
+            return False
+    return True
 
 
 def config_is_continual(argv: list[str]) -> bool:
@@ -172,14 +216,3 @@ def config_is_continual(argv: list[str]) -> bool:
             if isinstance(data, dict) and "continual" in data:
                 return True
     return False
-
-
-def new_run_dir(output_dir: str | Path, name: str) -> Path:
-    """Create and return ``<output_dir>/<name>_<time>/`` (``-1``, ``-2``, ... appended when it exists)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = base = Path(output_dir) / f"{name}_{stamp}"
-    k = 1
-    while run_dir.exists():
-        run_dir, k = Path(f"{base}-{k}"), k + 1
-    run_dir.mkdir(parents=True)
-    return run_dir

@@ -50,6 +50,13 @@ class ContinualAlgorithm:
     def after_task(self, learner: Learner, task_id: int, train: Samples) -> None:
         """Called after the last batch of ``task_id``."""
 
+    def attach(self, learner: Learner) -> None:
+        """Register on ``learner`` what the algorithm adds to its modules (HAT's embeddings); default none.
+
+        Called when a run resumes, after ``load_state_dict`` and before the learner's weights
+        are loaded, so that the learner has the parameters its saved state dict holds.
+        """
+
     def learner_for(self, learner: Learner, task_id: int) -> Learner:
         """The model that answers for task ``task_id`` at evaluation."""
         return learner

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -78,3 +80,32 @@ class EWC(ContinualAlgorithm):
             for name, f in fisher.items():
                 total = total + (f * (params[name] - anchor[name]) ** 2).sum()
         return 0.5 * self.lam * total
+
+    def state_dict(self) -> dict[str, Any]:
+        """Anchor parameters and Fisher diagonal of every consolidated task, in order."""
+        return {
+            "consolidated": [
+                {
+                    "anchor": {n: t.clone() for n, t in a.items()},
+                    "fisher": {n: t.clone() for n, t in f.items()},
+                }
+                for a, f in self.consolidated
+            ]
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if set(state) != {"consolidated"}:
+            msg = f"EWC state needs the key 'consolidated', got {sorted(state)}."
+            raise ValueError(msg)
+        out = []
+        for k, entry in enumerate(state["consolidated"], start=1):
+            if set(entry) != {"anchor", "fisher"} or set(entry["anchor"]) != set(entry["fisher"]):
+                msg = f"EWC state: entry {k} needs 'anchor' and 'fisher' over the same parameters."
+                raise ValueError(msg)
+            out.append(
+                (
+                    {n: t.clone() for n, t in entry["anchor"].items()},
+                    {n: t.clone() for n, t in entry["fisher"].items()},
+                )
+            )
+        self.consolidated = out

@@ -272,12 +272,17 @@ class HAT(ContinualAlgorithm):
                 int(k): [e.detach().clone() for e in self._embedding(int(k))] for k in self.embeddings
             },
             "cumulative": None if self.cumulative is None else [a.clone() for a in self.cumulative],
+            # where the annealing of s stands in the current epoch (a checkpoint written mid-epoch)
+            "progress": {"n_train": self._n_train, "seen": self._seen, "batch": self._batch},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if set(state) != {"embeddings", "cumulative"}:
-            msg = f"HAT state needs the keys ['cumulative', 'embeddings'], got {sorted(state)}."
+        if not {"embeddings", "cumulative"} <= set(state) <= {"embeddings", "cumulative", "progress"}:
+            msg = f"HAT state needs the keys ['cumulative', 'embeddings'] (and 'progress'), got {sorted(state)}."
             raise ValueError(msg)
+        progress = state.get("progress")
+        if progress is not None:
+            self._n_train, self._seen, self._batch = (int(progress[k]) for k in ("n_train", "seen", "batch"))
         for key in list(self.embeddings):
             del self.embeddings[key]
         for t, embs in state["embeddings"].items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -72,3 +73,13 @@ class LwF(ContinualAlgorithm):
         if task_id not in self.seen:
             self.seen.append(task_id)
         self.old = None
+
+    def state_dict(self) -> dict[str, Any]:
+        """The tasks learnt so far (the frozen copy is rebuilt by ``before_task``)."""
+        return {"seen": list(self.seen)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if set(state) != {"seen"}:
+            msg = f"LwF state needs the key 'seen', got {sorted(state)}."
+            raise ValueError(msg)
+        self.seen = [int(t) for t in state["seen"]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from halite.continual.algorithms.base import ContinualAlgorithm
@@ -54,3 +56,26 @@ class Replay(ContinualAlgorithm):
         parts.append(train.take(torch.randperm(len(train))[: min(new_quota, len(train))]))
         self.memory = Samples.cat(parts)
         assert len(self.memory) <= self.memory_size
+
+    def state_dict(self) -> dict[str, Any]:
+        """The memory's samples as tensors (``None`` before the first task ends)."""
+        m = self.memory
+        if m is None:
+            return {"memory": None}
+        return {
+            "memory": {
+                "inputs": dict(m.inputs),
+                "pad_masks": dict(m.pad_masks),
+                "y": m.y,
+                "task_ids": m.task_ids,
+            }
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if set(state) != {"memory"}:
+            msg = f"Replay state needs the key 'memory', got {sorted(state)}."
+            raise ValueError(msg)
+        m = state["memory"]
+        self.memory = (
+            None if m is None else Samples(dict(m["inputs"]), dict(m["pad_masks"]), m["y"], m["task_ids"])
+        )
