@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import CONFIGS
 from tests.reliability import test_bad_configs as bad_configs
 from tests.reliability import test_bad_files as bad_files
 
@@ -271,6 +272,19 @@ CASES: list[Case] = [
         "resume without a run",
         lambda e: fit(e, None, "--ckpt_path", "last", "--trainer.default_root_dir", str(e.tmp / "logs")),
         r"--ckpt_path last: no checkpoint to resume",
+    ),
+    (
+        "continual resume without a run",
+        lambda e: [
+            "continual",
+            "--config",
+            str(CONFIGS / "continual" / "split_digits_til.yaml"),
+            "--continual.output_dir",
+            str(e.tmp / "logs"),
+            "--ckpt_path",
+            "last",
+        ],
+        r"--ckpt_path last: no continual run to resume in .*logs/split_digits_til_\*/ckpts",
     ),
     # ---- data files (fit reads the training file, test the test file)
     ("missing data file", _file_fit(lambda s, t: [t / "nope.h5"]), r"nope\.h5"),
