@@ -7,6 +7,7 @@ metrics and the final model (see :mod:`halite.continual.run`).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
@@ -30,14 +31,20 @@ def parser() -> Any:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite continual``; prints the run directory and the final metrics."""
+    from halite.commands import _help_cache
+
+    helping = _help_cache.help_requested(argv)
+    if helping and _help_cache.print_cached_help("continual"):
+        raise SystemExit(0)  # the kept text of an unchanged parser: no torch import
+    p = parser()
+    with _help_cache.recording("continual") if helping else contextlib.nullcontext():
+        cfg = p.parse_args(argv)
     import numpy as np
     import torch
 
     from halite.continual.run import ContinualRun, new_run_dir
     from halite.io import atomic_path
 
-    p = parser()
-    cfg = p.parse_args(argv)
     torch.manual_seed(cfg.seed_everything)
     np.random.seed(cfg.seed_everything)
     init: Any = p.instantiate_classes(cfg)
