@@ -7,8 +7,8 @@ builds the parser as always and keeps the text it printed; later calls print the
 importing torch or Lightning, as long as nothing the text depends on changed. The key
 (:func:`fingerprint`) holds everything the text is made from: the tool, the Python, the versions of
 Lightning, jsonargparse, torch and their helpers, the path, size and modification time of every
-module of this halite, the terminal size (argparse wraps to it) and the environment variables
-jsonargparse, Lightning and halite read. A changed key rebuilds the text and replaces the kept one.
+module of this halite, the terminal size (argparse wraps to it), whether stdout is a terminal and
+the environment variables of jsonargparse, Lightning, halite and colour switches. A changed key rebuilds the text and replaces the kept one.
 
 The texts live in ``$HALITE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/halite``, else ``~/.cache/halite``),
 ``help/<tool>.txt``: the key on the first line, then the text. A cache that cannot be written
@@ -40,6 +40,8 @@ DISTRIBUTIONS = (
 )
 #: prefixes of environment variables that can change a parser (jsonargparse's, Lightning's, halite's)
 ENV_PREFIXES = ("JSONARGPARSE_", "PL_", "LIGHTNING_", "HALITE_", "COLUMNS", "LINES")
+#: variables that switch colours in help texts (argparse from Python 3.14 colours a terminal's help)
+ENV_COLOUR = ("NO_COLOR", "FORCE_COLOR", "PYTHON_COLORS", "TERM")
 #: variables with those prefixes that never change a parser (a run's time stamp, the cache itself)
 ENV_IGNORED = ("HALITE_RUN_STAMP", "HALITE_CACHE_DIR")
 #: ``halite``'s own package folder: every module's stat is part of the key
@@ -86,10 +88,13 @@ def fingerprint(tool: str) -> str:
     """The key of ``tool``'s help text: a hash of everything the text is made from."""
     h = hashlib.sha256()
     env = sorted(
-        f"{k}={v}" for k, v in os.environ.items() if k.startswith(ENV_PREFIXES) and k not in ENV_IGNORED
+        f"{k}={v}"
+        for k, v in os.environ.items()
+        if (k.startswith(ENV_PREFIXES) and k not in ENV_IGNORED) or k in ENV_COLOUR
     )
     width = shutil.get_terminal_size()
-    parts = [tool, sys.version, sys.executable, str(_PACKAGE), f"{width.columns}x{width.lines}"]
+    tty = sys.stdout.isatty() if hasattr(sys.stdout, "isatty") else False
+    parts = [tool, sys.version, sys.executable, str(_PACKAGE), f"{width.columns}x{width.lines}", f"tty={tty}"]
     for part in [*parts, *_versions(), *env, *_sources()]:
         h.update(part.encode())
         h.update(b"\0")
