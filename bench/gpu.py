@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                 if cuda:
                     fit.append("--model.fused=true")
                 if args.compile:
-                    fit.append("--compile=true")
+                    fit.append("--compile")
                 if flops is None:
                     flops = flops_per_jet(fit, min(batch, 500))
             cfg = {
