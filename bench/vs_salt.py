@@ -78,33 +78,55 @@ SALT_DEPS = [
 ]
 
 
-def salt_check_command() -> list[str]:
-    """The command that proves the salt venv works: salt's CLI imports, torch is the CPU build, no torchvision."""
-    code = (
-        "import importlib.util, torch, salt.main, salt.modelwrapper, salt.data, salt.models; "
-        "assert torch.__version__.endswith('+cpu'), torch.__version__; "
-        "assert importlib.util.find_spec('torchvision') is None, 'torchvision is installed'"
-    )
+def salt_check_command(cuda: bool = False) -> list[str]:
+    """The command that proves the salt venv works: salt's CLI imports, torch is the CPU build (no
+    torchvision), or with ``cuda`` the machine's own torch and it sees a GPU."""
+    code = "import importlib.util, torch, salt.main, salt.modelwrapper, salt.data, salt.models; "
+    if cuda:
+        code += "assert torch.cuda.is_available(), 'torch sees no CUDA device'"
+    else:
+        code += (
+            "assert torch.__version__.endswith('+cpu'), torch.__version__; "
+            "assert importlib.util.find_spec('torchvision') is None, 'torchvision is installed'"
+        )
     return [str(SALT_PY), "-c", code]
 
 
-def ensure_salt() -> float:
-    """Create ``bench/.venv-salt`` with salt 0.13 on the project's CPU torch unless it already works.
+def ensure_salt(cuda: bool = False, wheels: Path | None = None) -> float:
+    """Create ``bench/.venv-salt`` with salt 0.13 unless it already works.
 
+    Default: on the project's CPU torch. ``cuda``: a venv that also sees this interpreter's packages
+    (a ``.pth`` file naming its site-packages: the machine's CUDA torch and Lightning, also when this
+    Python is itself a venv), salt and what is missing added.
+    ``wheels``: a folder of wheels to install from, without a package index (a machine offline).
     Returns the seconds the installation took (0 when the venv was already there).
     """
-    if SALT_PY.exists() and subprocess.run(salt_check_command(), capture_output=True).returncode == 0:
+    if SALT_PY.exists() and subprocess.run(salt_check_command(cuda), capture_output=True).returncode == 0:
         return 0.0
     t0 = time.perf_counter()
     print(f"installing salt-ml=={SALT_VERSION} into {SALT_VENV} ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(SALT_VENV)], check=True)
-    pins = SALT_VENV / "bench-constraints.txt"  # every later install keeps this torch
-    pins.write_text(TORCH_PIN + "\n")
-    pip = [str(SALT_PY), "-m", "pip", "install", "-q", "-c", str(pins)]
-    subprocess.run([*pip, TORCH_PIN], check=True)
+    if cuda:
+        site = subprocess.run(
+            [str(SALT_PY), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        parent = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+        (Path(site) / "_bench_parent_site.pth").write_text("\n".join(parent) + "\n")
+    pip = [str(SALT_PY), "-m", "pip", "install", "-q"]
+    if wheels is not None:
+        pip += ["--no-index", "--find-links", str(wheels)]
+    if cuda:  # the machine's torch and Lightning stay; only what is missing is added
+        deps = [d.split("==")[0] for d in SALT_DEPS]
+    else:
+        pins = SALT_VENV / "bench-constraints.txt"  # every later install keeps this torch
+        pins.write_text(TORCH_PIN + "\n")
+        pip += ["-c", str(pins)]
+        subprocess.run([*pip, TORCH_PIN], check=True)
+        deps = SALT_DEPS
     subprocess.run([*pip, "--no-deps", f"salt-ml=={SALT_VERSION}", "atlas-ftag-tools==0.3.3"], check=True)
-    subprocess.run([*pip, *SALT_DEPS], check=True)
-    res = subprocess.run(salt_check_command(), capture_output=True, text=True)
+    subprocess.run([*pip, *deps], check=True)
+    res = subprocess.run(salt_check_command(cuda), capture_output=True, text=True)
     if res.returncode:
         msg = f"salt does not import in {SALT_VENV} (delete the folder to reinstall):\n{res.stderr[-2000:]}"
         raise RuntimeError(msg)
@@ -119,13 +141,14 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- data
-def make_data(num_jets: int, num_test: int, taus: bool = False) -> dict[str, Path]:
+def make_data(num_jets: int, num_test: int, taus: bool = False, folder: Path = DATA) -> dict[str, Path]:
     """Train/test files in salt's layout plus norm and class dicts (reused when present).
 
     The norm dict covers ``VARIABLES`` (every variable salt's GN2 and halite's ``configs/GN2.yaml``
     read). ``taus``: a tenth of the light jets become taus (``flavour_label`` 3, class names ``bjets,
     cjets, ujets, taus`` in the file's attribute, where salt reads them) for salt GN2's four-class head;
     without it the files are the three-class ones ``bench/limits.py`` and ``bench/memory.py`` use.
+    ``folder``: where the files go (default ``bench/data``).
     """
     sys.path.insert(0, str(ROOT))
     import h5py
@@ -137,11 +160,12 @@ def make_data(num_jets: int, num_test: int, taus: bool = False) -> dict[str, Pat
     from halite.io import atomic_path
 
     tag = "_taus" if taus else ""
+    folder.mkdir(parents=True, exist_ok=True)
     paths = {
-        "train": DATA / f"vs_salt_train_{num_jets}{tag}.h5",
-        "test": DATA / f"vs_salt_test_{num_test}{tag}.h5",
-        "norm_dict": DATA / f"vs_salt_norm_{num_jets}{tag}.yaml",
-        "class_dict": DATA / f"vs_salt_class_{num_jets}{tag}.yaml",
+        "train": folder / f"vs_salt_train_{num_jets}{tag}.h5",
+        "test": folder / f"vs_salt_test_{num_test}{tag}.h5",
+        "norm_dict": folder / f"vs_salt_norm_{num_jets}{tag}.yaml",
+        "class_dict": folder / f"vs_salt_class_{num_jets}{tag}.yaml",
     }
     for key, num, seed in (("train", num_jets, 11), ("test", num_test, 12)):
         if paths[key].exists():

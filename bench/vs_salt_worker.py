@@ -112,6 +112,8 @@ def make_timer() -> Any:
             self.marks: dict[str, list] = {}
 
         def _mark(self, stage: str, batch: Any, batch_idx: int) -> None:
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                torch.cuda.synchronize()  # the step's kernels are done before the clock is read
             now = (time.perf_counter(), time.process_time())
             if batch_idx == 0:
                 self.marks[stage] = [now, now, 0]
@@ -205,6 +207,9 @@ def worker(framework: str, cfg: dict) -> dict:
         msg = f"{framework} fit exited with status {rc}"
         raise RuntimeError(msg)
     out["rss_fit"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if torch.cuda.is_available():  # peak GPU memory of each command (MiB)
+        out["cuda_fit"] = torch.cuda.max_memory_allocated() / 2**20
+        torch.cuda.reset_peak_memory_stats()
     run_config = find_run_config(cfg["root_dir"])
     t0 = time.perf_counter()
     rc = main(eval_args(run_config, cfg["test_file"], **cfg["test_kwargs"]))
@@ -213,6 +218,8 @@ def worker(framework: str, cfg: dict) -> dict:
         msg = f"{framework} test exited with status {rc}"
         raise RuntimeError(msg)
     out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if torch.cuda.is_available():
+        out["cuda_test"] = torch.cuda.max_memory_allocated() / 2**20
     return {**out, **timer.out, **timer.rates()}
 
 

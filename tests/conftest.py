@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ from halite.data.synthetic import write_splits
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _help_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The kept ``--help`` texts (halite/commands/_help_cache.py) of this session's ``halite`` calls."""
+    os.environ["HALITE_CACHE_DIR"] = str(tmp_path_factory.mktemp("halite_cache"))
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -12,7 +13,16 @@ _SALT_SECTIONS = ("data.", "model.", "trainer.", "name=", "seed_everything=")
 
 
 def run(subcommand: str, argv: list[str]) -> int:
-    """Run ``halite <subcommand> <argv>`` through halite's LightningCLI."""
+    """Run ``halite <subcommand> <argv>`` through halite's LightningCLI.
+
+    ``halite <subcommand> --help`` prints the kept text when it is current (``_help_cache``): no
+    Lightning import; otherwise the parser prints it and the text is kept for the next call.
+    """
+    from halite.commands import _help_cache
+
+    helping = _help_cache.help_requested(argv)
+    if helping and _help_cache.print_cached_help(subcommand):
+        raise SystemExit(0)  # as argparse ends after printing a help
     # Lightning, torch and the model classes are imported after the config-file checks and the salt
     # translation, so that a missing or unreadable config fails in a fraction of a second
     from halite.cli.checks import check_config_files, quiet_lightning
@@ -39,16 +49,18 @@ def run(subcommand: str, argv: list[str]) -> int:
             return continual(argv)
     # from the console, LightningCLI reads sys.argv itself (DDP relaunches the same command line)
     from_console = sys.argv[1:] == args
+    keep_help = _help_cache.recording(subcommand) if helping else contextlib.nullcontext()
     try:
-        HaliteCLI(
-            LitModel,
-            JetDataModule,
-            args=None if from_console else args,
-            save_config_callback=RunDirSaveConfig,
-            save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
-            parser_kwargs={"parser_mode": "yaml", "prog": "halite"},
-            auto_configure_optimizers=False,
-        )
+        with keep_help:
+            HaliteCLI(
+                LitModel,
+                JetDataModule,
+                args=None if from_console else args,
+                save_config_callback=RunDirSaveConfig,
+                save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
+                parser_kwargs={"parser_mode": "yaml", "prog": "halite"},
+                auto_configure_optimizers=False,
+            )
     except SIGTERMException:
         return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
     return 0

@@ -9,6 +9,7 @@ metrics, the checkpoints and the final model (see :mod:`halite.continual.run` an
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,14 @@ def resume_dir(ckpt_path: str, config_files: list[str], output_dir: str, name: s
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite continual``; prints the run directory and the final metrics."""
+    from halite.commands import _help_cache
+
+    helping = _help_cache.help_requested(argv)
+    if helping and _help_cache.print_cached_help("continual"):
+        raise SystemExit(0)  # the kept text of an unchanged parser: no torch import
+    p = parser()
+    with _help_cache.recording("continual") if helping else contextlib.nullcontext():
+        cfg = p.parse_args(argv)
     import numpy as np
     import torch
 
@@ -77,8 +86,6 @@ def main(argv: list[str]) -> int:
     from halite.io import atomic_path
 
     quiet_lightning()
-    p = parser()
-    cfg = p.parse_args(argv)
     torch.manual_seed(cfg.seed_everything)
     np.random.seed(cfg.seed_everything)
     init: Any = p.instantiate_classes(cfg)

@@ -109,11 +109,11 @@ def parity_data(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``halite export``."""
+    args = parser().parse_args(argv)  # before the imports: `--help` and bad arguments stay fast
     from halite.export.metadata import build_metadata, read_metadata, write_metadata
     from halite.export.onnx import OnnxWrapper, ParityError, export_onnx, parity_check
     from halite.io import atomic_path
 
-    args = parser().parse_args(argv)
     if args.show is not None:
         meta = read_metadata(args.show)
         config = meta.pop("config", None)

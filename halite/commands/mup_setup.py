@@ -103,10 +103,10 @@ def split_extra(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite mup-setup``."""
+    args_list, extra = split_extra(argv)
+    args = parser().parse_args(args_list)  # before the imports: `--help` and bad arguments stay fast
     from halite.training.mup import coord_check
 
-    args_list, extra = split_extra(argv)
-    args = parser().parse_args(args_list)
     built = setup(args.config, extra)
     cfg, dm, target, resolved = built["mup"], built["datamodule"], built["target"], built["config"]
     if args.check:

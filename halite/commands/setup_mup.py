@@ -26,15 +26,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite setup-mup``."""
-    import torch
-    import yaml
-
-    from halite.commands.mup_setup import setup, split_extra
-    from halite.io import atomic_path
-    from halite.training.mup_widths import SALT_KEYS, scaled_config, set_all
+    from halite.commands.mup_setup import split_extra
 
     args_list, extra = split_extra(argv)
-    args, overrides = parser().parse_known_args(args_list)
+    args, overrides = parser().parse_known_args(args_list)  # before the imports: `--help` stays fast
     for flag in ("--check", "--runFit"):
         if flag in overrides:
             msg = (
@@ -42,6 +37,13 @@ def main(argv: list[str]) -> int:
                 f"`halite mup-setup --config CONFIG --check`; remove {flag}."
             )
             raise SystemExit(msg)
+    import torch
+    import yaml
+
+    from halite.commands.mup_setup import setup
+    from halite.io import atomic_path
+    from halite.training.mup_widths import SALT_KEYS, scaled_config, set_all
+
     config, extra = salt_or_halite(args.config, [*overrides, *extra])
     built = setup(config, extra)
     cfg, folder = built["mup"], Path(built["shape_path"]).parent

@@ -34,16 +34,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``halite tune``; prints the best trial's config as YAML."""
+    from halite.commands._overrides import split_overrides
+
+    args_list, extra = split_overrides(argv)
+    args = parser().parse_args(args_list)  # before the imports: `--help` and bad arguments stay fast
     import optuna
     import yaml
 
     from halite.commands._build import fit_in_process
-    from halite.commands._overrides import split_overrides
     from halite.io import write_yaml
     from halite.training.tune import best_config, load_space, objective
 
-    args_list, extra = split_overrides(argv)
-    args = parser().parse_args(args_list)
     if not args.config.is_file():
         msg = f"halite tune: config {args.config} not found."
         raise FileNotFoundError(msg)

@@ -117,6 +117,10 @@ class LitModel(L.LightningModule):
     loss_mode
         How the task losses combine (salt's ``loss_mode``): ``wsum`` the sum weighted by each
         task's ``weight``; ``GLS`` their geometric mean (every task weight must be 1).
+    fused
+        AdamW's implementation (``torch.optim.AdamW(fused=...)``): ``None`` torch's default (the
+        ``foreach`` kernels), ``true`` one fused kernel per step for all parameters (CUDA and CPU),
+        ``false`` the per-parameter loop. Not for ``lion``.
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class LitModel(L.LightningModule):
         backbone_lr_scale: float = 1.0,
         optimizer: Literal["AdamW", "lion"] = "AdamW",
         loss_mode: LossMode = "wsum",
+        fused: bool | None = None,
     ) -> None:
         super().__init__()
         self.model: HaliteModel = check_model(model)
@@ -145,6 +150,10 @@ class LitModel(L.LightningModule):
             raise ValueError(msg)
         if loss_mode == "GLS":
             check_gls_weights(self.model.task_heads())
+        if fused is not None and optimizer == "lion":
+            msg = f"LitModel fused={fused} is an AdamW option; remove it for optimizer lion."
+            raise ValueError(msg)
+        self.fused = fused
         self.optimizer_name = optimizer
         self.loss_mode = loss_mode
         self.lrs_config = lrs_config or LRSConfig()
@@ -321,13 +330,15 @@ class LitModel(L.LightningModule):
         if self.mup is not None:
             from mup import MuAdamW
 
-            opt = MuAdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)  # lr / width_mult per group
+            opt = MuAdamW(
+                groups, lr=cfg.max, weight_decay=cfg.weight_decay, fused=self.fused
+            )  # lr / width_mult
         elif self.optimizer_name == "lion":
             from lion_pytorch import Lion
 
             opt = Lion(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
         else:
-            opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay)
+            opt = torch.optim.AdamW(groups, lr=cfg.max, weight_decay=cfg.weight_decay, fused=self.fused)
         sched = one_cycle(
             opt,
             int(self.trainer.estimated_stepping_batches),

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,9 +57,16 @@ print(json.dumps({"before_lightning": before_lightning, "added": added, "help": 
 """
 
 
-def test_fit_parse_path_imports() -> None:
+def test_fit_parse_path_imports(tmp_path: Path) -> None:
+    env = {**os.environ, "HALITE_CACHE_DIR": str(tmp_path)}  # no kept help text: the parser is built
     res = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
+        [sys.executable, "-c", _PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+        env=env,
     )
     assert res.returncode == 0, res.stderr
     seen = json.loads(res.stdout.strip().splitlines()[-1])

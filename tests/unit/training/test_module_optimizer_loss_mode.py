@@ -60,3 +60,21 @@ def test_unknown_choices_raise() -> None:
         lit(optimizer="SGD")
     with pytest.raises(ValueError, match="loss_mode='mean'"):
         lit(loss_mode="mean")
+
+
+def test_fused_adamw_steps_as_the_default_one() -> None:
+    """``fused=True`` (one kernel per step; CPU and CUDA) takes the same step as torch's default AdamW."""
+    steps = {}
+    for fused in (None, True):
+        torch.manual_seed(0)
+        model = lit(fused=fused)
+        model._trainer = SimpleNamespace(estimated_stepping_batches=10)  # type: ignore[assignment]
+        opt = model.configure_optimizers()["optimizer"]
+        assert opt.defaults["fused"] is fused
+        for p in model.parameters():
+            p.grad = torch.ones_like(p)
+        opt.step()
+        steps[fused] = torch.cat([p.detach().flatten() for p in model.parameters()])
+    torch.testing.assert_close(steps[True], steps[None])
+    with pytest.raises(ValueError, match="fused=True is an AdamW option"):
+        lit(optimizer="lion", fused=True)
