@@ -1,0 +1,370 @@
+"""Pythia 8 + FastJet jet samples in salt's HDF5 layout (``halite synth-pythia``).
+
+Three processes (pp at 13 TeV, every sample class-balanced):
+
+``top_qcd``
+    all-hadronic ttbar (top jets: a top whose b and W-decay quarks of the hard process all lie
+    within ``dR < R`` of the jet axis) against QCD dijets (``HardQCD:all``); anti-kt ``R = 0.8``.
+    Label ``is_top`` (``label``: QCD 0, top 1).
+``quark_gluon``
+    Z(-> nu nu) + jet, ``q g -> Z q`` (quark jets) and ``q qbar -> Z g`` (gluon jets); the jet
+    matched (``dR < R``) to the outgoing hard parton, labelled by it. Label ``is_quark``
+    (``label``: gluon 0, quark 1); anti-kt ``R = 0.4``.
+``flavour``
+    heavy-flavour pair production (``HardQCD:hardbbbar``, ``hardccbar``) and QCD dijets; b, c and
+    light jets from ``HadronConeExclTruthLabelID`` (see :mod:`halite.data.pythia_jets`).
+    Labels ``flavour_label`` (salt's order: bjets 0, cjets 1, ujets 2) and ``label`` (the same).
+
+Every jet also carries ``HadronConeExclTruthLabelID``; labels a process does not define are -1.
+Each file holds a ``jets`` dataset ``(num_jets,)`` and a ``particles`` dataset ``(num_jets,
+num_constituents)`` (:data:`~halite.data.pythia_jets.PARTICLE_DTYPE`, valid rows first). Pythia is
+seeded from ``(seed, split, source)`` and the smearing from ``(seed, split)``, so a seed gives the
+same files. Multiple parton interactions are off by default (``mpi=True`` turns them on).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from halite.data import pythia_jets as pj
+from halite.errors import DataError
+from halite.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+JET_DTYPE = np.dtype(
+    [
+        ("pt", "f4"),
+        ("eta", "f4"),
+        ("phi", "f4"),
+        ("mass", "f4"),
+        ("energy", "f4"),
+        ("n_constituents", "i4"),
+        ("label", "i4"),
+        ("is_top", "i4"),
+        ("is_quark", "i4"),
+        ("HadronConeExclTruthLabelID", "i4"),
+        ("flavour_label", "i4"),
+        ("parton_id", "i4"),
+        ("eventNumber", "i8"),
+    ]
+)
+
+FLAVOUR_NAMES = ["bjets", "cjets", "ujets"]
+_COMMON = [
+    "Beams:eCM = 13000.",
+    "Next:numberCount = 0",
+    "Print:quiet = on",
+    "ParticleDecays:limitTau0 = on",
+    "ParticleDecays:tau0Max = 10.",
+    "Random:setSeed = on",
+]
+_Z_INVISIBLE = ["WeakZ0:gmZmode = 2", "23:onMode = off", "23:onIfAny = 12 14 16"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One Pythia configuration of a process and the classes it mostly yields."""
+
+    name: str
+    settings: tuple[str, ...]
+    classes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Process:
+    """A sample: its sources, class names and defaults (jet radius, pt window in GeV, slots)."""
+
+    name: str
+    sources: tuple[Source, ...]
+    class_names: tuple[str, ...]
+    radius: float
+    pt_min: float
+    pt_max: float
+    eta_max: float
+    num_constituents: int
+    jets_per_event: int
+
+
+PROCESSES: dict[str, Process] = {
+    "top_qcd": Process(
+        "top_qcd",
+        (
+            Source("ttbar", ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", "24:onMode = off", "24:onIfAny = 1 2 3 4 5"), (1,)),
+            Source("qcd", ("HardQCD:all = on",), (0,)),
+        ),
+        ("QCD", "top"),
+        0.8, 500.0, 700.0, 2.0, 128, 2,
+    ),
+    "quark_gluon": Process(
+        "quark_gluon",
+        (
+            Source("zq", ("WeakBosonAndParton:qg2gmZq = on", *_Z_INVISIBLE), (1,)),
+            Source("zg", ("WeakBosonAndParton:qqbar2gmZg = on", *_Z_INVISIBLE), (0,)),
+        ),
+        ("gluon", "quark"),
+        0.4, 100.0, 200.0, 2.0, 64, 1,
+    ),
+    "flavour": Process(
+        "flavour",
+        (
+            Source("heavy", ("HardQCD:hardbbbar = on", "HardQCD:hardccbar = on"), (0, 1)),
+            Source("qcd", ("HardQCD:all = on",), (2,)),
+        ),
+        tuple(FLAVOUR_NAMES),
+        0.4, 30.0, 200.0, 2.5, 48, 2,
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to generate (``None`` takes the process's default)."""
+
+    process: str
+    radius: float | None = None
+    pt_min: float | None = None
+    pt_max: float | None = None
+    eta_max: float | None = None
+    num_constituents: int | None = None
+    mpi: bool = False
+
+    def resolved(self) -> tuple[Process, float, float, float, float, int]:
+        """The process and its radius, pt window, |eta| cut and slots, checked."""
+        if self.process not in PROCESSES:
+            msg = f"Unknown process '{self.process}'; choose one of {sorted(PROCESSES)}."
+            raise DataError(msg)
+        p = PROCESSES[self.process]
+        r = p.radius if self.radius is None else float(self.radius)
+        lo = p.pt_min if self.pt_min is None else float(self.pt_min)
+        hi = p.pt_max if self.pt_max is None else float(self.pt_max)
+        eta = p.eta_max if self.eta_max is None else float(self.eta_max)
+        slots = p.num_constituents if self.num_constituents is None else int(self.num_constituents)
+        if not 0 < r <= 2.0:
+            msg = f"Jet radius {r} must be in (0, 2]."
+            raise DataError(msg)
+        if not 0 < lo < hi:
+            msg = f"pt window [{lo}, {hi}] GeV must satisfy 0 < pt_min < pt_max."
+            raise DataError(msg)
+        if eta <= 0 or slots < 1:
+            msg = f"eta_max ({eta}) must be > 0 and num_constituents ({slots}) >= 1."
+            raise DataError(msg)
+        return p, r, lo, hi, eta, slots
+
+
+def _pythia(source: Source, seed: int, pt_min: float, pt_max: float, mpi: bool) -> Any:
+    import pythia8mc
+
+    pythia = pythia8mc.Pythia("", False)
+    settings = [
+        *_COMMON,
+        f"Random:seed = {seed}",
+        f"PartonLevel:MPI = {'on' if mpi else 'off'}",
+        f"PhaseSpace:pTHatMin = {0.85 * pt_min:g}",
+        f"PhaseSpace:pTHatMax = {1.2 * pt_max:g}",
+        *source.settings,
+    ]
+    for line in settings:
+        if not pythia.readString(line):
+            msg = f"Pythia rejected the setting '{line}'."
+            raise DataError(msg)
+    if not pythia.init():
+        msg = f"Pythia failed to initialise the '{source.name}' source (pt window {pt_min}-{pt_max} GeV)."
+        raise DataError(msg)
+    return pythia
+
+
+def _labels(
+    process: str, source: Source, pythia: Any, eta: np.ndarray, phi: np.ndarray, hadron: np.ndarray, r: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class of each jet (-1 = not usable) and the matched hard parton's PDG id (0 = none)."""
+    n = len(eta)
+    parton = np.zeros(n, dtype=np.int32)
+    if process == "flavour":
+        return np.select([hadron == 5, hadron == 4], [0, 1], 2).astype(np.int32), parton
+    if process == "top_qcd":
+        if source.classes == (0,):
+            return np.zeros(n, dtype=np.int32), parton
+        cls = np.full(n, -1, dtype=np.int32)
+        for top in pj.hadronic_tops(pythia.process):
+            inside = (pj.delta_r(top[:, 0:1], top[:, 1:2], eta[None], phi[None]) < r).all(axis=0)
+            cls[inside] = 1
+            parton[inside] = 6
+        return cls, parton
+    partons = pj.hard_partons(pythia.process)
+    cls = np.full(n, -1, dtype=np.int32)
+    if len(partons):
+        dr = pj.delta_r(partons[:, 1:2], partons[:, 2:3], eta[None], phi[None])  # (k, jets)
+        best = dr.argmin(axis=0)
+        matched = dr[best, np.arange(n)] < r
+        ids = partons[best, 0].astype(np.int32)
+        cls = np.where(matched, np.where(ids == 21, 0, 1), -1).astype(np.int32)
+        parton = np.where(matched, ids, 0).astype(np.int32)
+    return cls, parton
+
+
+def make_generators(options: Options, seed: int) -> list[Any]:
+    """Initialised Pythia instances, one per source of the process (seeded from ``seed``)."""
+    proc, _, pt_lo, pt_hi, _, _ = options.resolved()
+    return [
+        _pythia(s, int(seed) % 800_000_000 + 1 + k, pt_lo, pt_hi, options.mpi)
+        for k, s in enumerate(proc.sources)
+    ]
+
+
+def _quotas(num_jets: int, num_classes: int) -> np.ndarray:
+    q = np.full(num_classes, num_jets // num_classes, dtype=np.int64)
+    q[: num_jets % num_classes] += 1
+    return q
+
+
+def generate(
+    options: Options,
+    num_jets: int,
+    seed: int,
+    split: int = 0,
+    progress: Callable[[int], None] | None = None,
+    generators: list[Any] | None = None,
+) -> dict[str, np.ndarray]:
+    """Generate ``num_jets`` class-balanced jets of one process.
+
+    Parameters
+    ----------
+    options
+        Process and jet options.
+    num_jets
+        Jets to return (classes balanced: ``num_jets / classes`` each, remainder to the first).
+    seed
+        Base seed; Pythia gets ``(seed, split, source)``-derived seeds.
+    split
+        Split index (0 train, 1 val, 2 test) for independent seeds.
+    progress
+        Called with the number of jets accepted after each event.
+    generators
+        Initialised Pythia instances of the process's sources (:func:`generators`), reseeded here;
+        by default new ones are made.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        ``{"jets": (num_jets,), "particles": (num_jets, num_constituents)}``.
+    """
+    proc, r, pt_lo, pt_hi, eta_max, slots = options.resolved()
+    need = _quotas(int(num_jets), len(proc.class_names))
+    rng = np.random.default_rng([int(seed), int(split), 7])
+    pythias = generators if generators is not None else make_generators(options, seed) if num_jets else []
+    base = (int(seed) * 7919 + int(split) * 104_729) % 800_000_000
+    for k, pythia in enumerate(pythias):
+        pythia.rndm.init(base + 1 + k)
+    jets: list[np.ndarray] = []
+    parts: list[np.ndarray] = []
+    events, max_events = 0, 500 * int(num_jets) + 1000
+    while need.sum() > 0:
+        if events >= max_events:
+            msg = (
+                f"{proc.name}: {events} events gave too few jets for the classes still missing "
+                f"{dict(zip(proc.class_names, need.tolist(), strict=True))}; widen the pt window or the |eta| cut."
+            )
+            raise DataError(msg)
+        k = int(np.argmax([need[list(s.classes)].sum() for s in proc.sources]))
+        source, pythia = proc.sources[k], pythias[k]
+        events += 1
+        if not pythia.next():
+            continue
+        particles, hadrons = pj.event_particles(pythia.event)
+        found = [j for j in pj.cluster(particles, r, 0.8 * pt_lo)[: proc.jets_per_event]]
+        if not found:
+            continue
+        p4 = np.stack([j[0] for j in found])
+        pt, eta, phi, mass = pj.kinematics(p4)
+        keep = (pt >= pt_lo) & (pt <= pt_hi) & (np.abs(eta) <= eta_max)
+        hadron = pj.hadron_labels(eta, phi, hadrons)
+        cls, parton = _labels(proc.name, source, pythia, eta, phi, hadron, r)
+        for i in np.flatnonzero(keep & (cls >= 0)):
+            c = int(cls[i])
+            if need[c] == 0:
+                continue
+            need[c] -= 1
+            rec = np.zeros(1, dtype=JET_DTYPE)
+            rec["pt"], rec["eta"], rec["phi"], rec["mass"], rec["energy"] = (
+                pt[i],
+                eta[i],
+                phi[i],
+                mass[i],
+                p4[i, 3],
+            )
+            rec["n_constituents"] = len(found[i][1])
+            rec["label"] = c
+            rec["is_top"] = c if proc.name == "top_qcd" else -1
+            rec["is_quark"] = c if proc.name == "quark_gluon" else -1
+            rec["HadronConeExclTruthLabelID"] = hadron[i]
+            rec["flavour_label"] = {5: 0, 4: 1}.get(int(hadron[i]), 2)
+            rec["parton_id"] = parton[i]
+            rec["eventNumber"] = int(split) * 10**9 + events
+            jets.append(rec)
+            parts.append(pj.constituent_records(particles, found[i][1], eta[i], phi[i], slots, rng)[None])
+        if progress is not None:
+            progress(len(jets))
+    log.info(f"{proc.name} split {split}: {len(jets)} jets from {events} events")
+    return {
+        "jets": np.concatenate(jets) if jets else np.zeros(0, JET_DTYPE),
+        "particles": np.concatenate(parts) if parts else np.zeros((0, slots), pj.PARTICLE_DTYPE),
+    }
+
+
+def write_file(
+    path: str | os.PathLike[str], data: dict[str, np.ndarray], options: Options, seed: int
+) -> Path:
+    """Write one split (``jets`` + ``particles``) atomically, with class names as attributes."""
+    proc, r, pt_lo, pt_hi, eta_max, _ = options.resolved()
+    out = Path(path)
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
+        jets = f.create_dataset("jets", data=data["jets"])
+        f.create_dataset("particles", data=data["particles"], compression="gzip", compression_opts=1)
+        jets.attrs["label"] = list(proc.class_names)
+        jets.attrs["flavour_label"] = FLAVOUR_NAMES
+        f.attrs["generator"] = "halite.data.pythia (Pythia 8, FastJet anti-kt)"
+        f.attrs["process"] = proc.name
+        f.attrs["seed"] = int(seed)
+        f.attrs["jet_radius"] = r
+        f.attrs["pt_window_GeV"] = [pt_lo, pt_hi]
+        f.attrs["eta_max"] = eta_max
+        f.attrs["mpi"] = bool(options.mpi)
+    return out
+
+
+def write_splits(
+    out_dir: str | os.PathLike[str],
+    options: Options,
+    sizes: dict[str, int],
+    seed: int = 42,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Path]:
+    """Generate and write ``<split>.h5`` for each split of ``sizes`` (e.g. train / val / test).
+
+    ``progress`` is called with the number of jets accepted so far over all splits.
+    """
+    options.resolved()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    done = 0
+    pythias = make_generators(options, seed) if any(int(n) > 0 for n in sizes.values()) else []
+    for i, (split, n) in enumerate(sizes.items()):
+        if int(n) < 0:
+            msg = f"Split '{split}' has {n} jets; sizes must be >= 0."
+            raise DataError(msg)
+        offset = done
+        report = None if progress is None else (lambda k, o=offset: progress(o + k))
+        data = generate(options, int(n), seed, i, report, pythias)
+        paths[split] = write_file(out / f"{split}.h5", data, options, seed)
+        done += int(n)
+    return paths
