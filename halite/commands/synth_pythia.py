@@ -47,6 +47,18 @@ def parser() -> argparse.ArgumentParser:
         help="constituent slots per jet (default: 128 top_qcd, 64 quark_gluon, 48 flavour)",
     )
     p.add_argument("--mpi", action="store_true", help="turn on multiple parton interactions (slower)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes generating chunks in parallel (default: %(default)s)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=1000,
+        help="jets per independently seeded chunk; the files depend on it, not on --workers (default: %(default)s)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -68,14 +80,16 @@ def _split_sizes(total: int, text: str) -> dict[str, int]:
 def main(argv: list[str]) -> int:
     """Entry point of ``halite synth-pythia``; returns the exit status (2 for a bad option)."""
     args = parser().parse_args(argv)
-    if args.num_jets < 1:
-        print("halite synth-pythia: --num-jets must be >= 1", file=sys.stderr)
-        return 2
+    for name in ("num_jets", "workers", "chunk_size"):
+        if getattr(args, name) < 1:
+            print(f"halite synth-pythia: --{name.replace('_', '-')} must be >= 1", file=sys.stderr)
+            return 2
     sizes = _split_sizes(args.num_jets, args.split)
 
     from tqdm import tqdm
 
-    from halite.data.pythia import Options, write_splits
+    from halite.data.pythia import Options
+    from halite.data.pythia_files import write_splits
 
     options = Options(
         args.process,
@@ -93,7 +107,15 @@ def main(argv: list[str]) -> int:
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
-        paths = write_splits(args.out_dir, options, sizes, seed=args.seed, progress=progress)
+        paths = write_splits(
+            args.out_dir,
+            options,
+            sizes,
+            seed=args.seed,
+            progress=progress,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+        )
     elapsed = time.perf_counter() - t0
     for split, path in paths.items():
         size_mb = path.stat().st_size / 2**20

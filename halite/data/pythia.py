@@ -16,27 +16,23 @@ Three processes (pp at 13 TeV, every sample class-balanced):
     Labels ``flavour_label`` (salt's order: bjets 0, cjets 1, ujets 2) and ``label`` (the same).
 
 Every jet also carries ``HadronConeExclTruthLabelID``; labels a process does not define are -1.
-Each file holds a ``jets`` dataset ``(num_jets,)`` and a ``particles`` dataset ``(num_jets,
-num_constituents)`` (:data:`~halite.data.pythia_jets.PARTICLE_DTYPE`, valid rows first). Pythia is
-seeded from ``(seed, split, source)`` and the smearing from ``(seed, split)``, so a seed gives the
-same files. Multiple parton interactions are off by default (``mpi=True`` turns them on).
+Jets are generated in chunks (:func:`generate`, seeded from ``(seed, split, chunk)``) that
+:mod:`halite.data.pythia_files` writes to a ``jets`` dataset ``(num_jets,)`` and a ``particles``
+dataset ``(num_jets, num_constituents)`` (:data:`~halite.data.pythia_jets.PARTICLE_DTYPE`, valid
+rows first). Multiple parton interactions are off by default (``mpi=True`` turns them on).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from halite.data import pythia_jets as pj
 from halite.errors import DataError
-from halite.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -211,13 +207,10 @@ def _labels(
     return cls, parton
 
 
-def make_generators(options: Options, seed: int) -> list[Any]:
-    """Initialised Pythia instances, one per source of the process (seeded from ``seed``)."""
-    proc, _, pt_lo, pt_hi, _, _ = options.resolved()
-    return [
-        _pythia(s, int(seed) % 800_000_000 + 1 + k, pt_lo, pt_hi, options.mpi)
-        for k, s in enumerate(proc.sources)
-    ]
+def pythia_seed(seed: int, split: int, chunk: int, source: int) -> int:
+    """Pythia's seed (1 ... 900 000 000) of one source in one chunk of one split."""
+    state = np.random.SeedSequence([int(seed), int(split), int(chunk), int(source)]).generate_state(1)
+    return int(state[0]) % 899_999_999 + 1
 
 
 def _quotas(num_jets: int, num_classes: int) -> np.ndarray:
@@ -231,10 +224,14 @@ def generate(
     num_jets: int,
     seed: int,
     split: int = 0,
+    chunk: int = 0,
     progress: Callable[[int], None] | None = None,
-    generators: list[Any] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Generate ``num_jets`` class-balanced jets of one process.
+    """Generate one chunk of ``num_jets`` class-balanced jets of one process.
+
+    Each call initialises its own Pythia instances, seeded from ``(seed, split, chunk, source)``,
+    and its own smearing generator, so a chunk's jets depend on nothing else (any number of
+    worker processes gives the same files).
 
     Parameters
     ----------
@@ -243,14 +240,11 @@ def generate(
     num_jets
         Jets to return (classes balanced: ``num_jets / classes`` each, remainder to the first).
     seed
-        Base seed; Pythia gets ``(seed, split, source)``-derived seeds.
-    split
-        Split index (0 train, 1 val, 2 test) for independent seeds.
+        Base seed.
+    split, chunk
+        Split index (0 train, 1 val, 2 test) and chunk index within it, for independent seeds.
     progress
         Called with the number of jets accepted after each event.
-    generators
-        Initialised Pythia instances of the process's sources (:func:`generators`), reseeded here;
-        by default new ones are made.
 
     Returns
     -------
@@ -259,11 +253,13 @@ def generate(
     """
     proc, r, pt_lo, pt_hi, eta_max, slots = options.resolved()
     need = _quotas(int(num_jets), len(proc.class_names))
-    rng = np.random.default_rng([int(seed), int(split), 7])
-    pythias = generators if generators is not None else make_generators(options, seed) if num_jets else []
-    base = (int(seed) * 7919 + int(split) * 104_729) % 800_000_000
-    for k, pythia in enumerate(pythias):
-        pythia.rndm.init(base + 1 + k)
+    rng = np.random.default_rng([int(seed), int(split), int(chunk), 7])
+    pythias: list[Any] = []
+    if num_jets > 0:
+        pythias = [
+            _pythia(s, pythia_seed(seed, split, chunk, k), pt_lo, pt_hi, options.mpi)
+            for k, s in enumerate(proc.sources)
+        ]
     jets: list[np.ndarray] = []
     parts: list[np.ndarray] = []
     events, max_events = 0, 500 * int(num_jets) + 1000
@@ -308,63 +304,13 @@ def generate(
             rec["HadronConeExclTruthLabelID"] = hadron[i]
             rec["flavour_label"] = {5: 0, 4: 1}.get(int(hadron[i]), 2)
             rec["parton_id"] = parton[i]
-            rec["eventNumber"] = int(split) * 10**9 + events
+            rec["eventNumber"] = (int(split) * 10_000 + int(chunk)) * 10**8 + events
             jets.append(rec)
             parts.append(pj.constituent_records(particles, found[i][1], eta[i], phi[i], slots, rng)[None])
         if progress is not None:
             progress(len(jets))
-    log.info(f"{proc.name} split {split}: {len(jets)} jets from {events} events")
+    log.debug(f"{proc.name} split {split} chunk {chunk}: {len(jets)} jets from {events} events")
     return {
         "jets": np.concatenate(jets) if jets else np.zeros(0, JET_DTYPE),
         "particles": np.concatenate(parts) if parts else np.zeros((0, slots), pj.PARTICLE_DTYPE),
     }
-
-
-def write_file(
-    path: str | os.PathLike[str], data: dict[str, np.ndarray], options: Options, seed: int
-) -> Path:
-    """Write one split (``jets`` + ``particles``) atomically, with class names as attributes."""
-    proc, r, pt_lo, pt_hi, eta_max, _ = options.resolved()
-    out = Path(path)
-    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
-        jets = f.create_dataset("jets", data=data["jets"])
-        f.create_dataset("particles", data=data["particles"], compression="gzip", compression_opts=1)
-        jets.attrs["label"] = list(proc.class_names)
-        jets.attrs["flavour_label"] = FLAVOUR_NAMES
-        f.attrs["generator"] = "halite.data.pythia (Pythia 8, FastJet anti-kt)"
-        f.attrs["process"] = proc.name
-        f.attrs["seed"] = int(seed)
-        f.attrs["jet_radius"] = r
-        f.attrs["pt_window_GeV"] = [pt_lo, pt_hi]
-        f.attrs["eta_max"] = eta_max
-        f.attrs["mpi"] = bool(options.mpi)
-    return out
-
-
-def write_splits(
-    out_dir: str | os.PathLike[str],
-    options: Options,
-    sizes: dict[str, int],
-    seed: int = 42,
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, Path]:
-    """Generate and write ``<split>.h5`` for each split of ``sizes`` (e.g. train / val / test).
-
-    ``progress`` is called with the number of jets accepted so far over all splits.
-    """
-    options.resolved()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    done = 0
-    pythias = make_generators(options, seed) if any(int(n) > 0 for n in sizes.values()) else []
-    for i, (split, n) in enumerate(sizes.items()):
-        if int(n) < 0:
-            msg = f"Split '{split}' has {n} jets; sizes must be >= 0."
-            raise DataError(msg)
-        offset = done
-        report = None if progress is None else (lambda k, o=offset: progress(o + k))
-        data = generate(options, int(n), seed, i, report, pythias)
-        paths[split] = write_file(out / f"{split}.h5", data, options, seed)
-        done += int(n)
-    return paths

@@ -118,14 +118,28 @@ def test_labels(samples: dict[str, Path]) -> None:
     assert np.median(top_sig[jets["flavour_label"] == 0]) > 3 > np.median(top_sig[jets["flavour_label"] == 2])
 
 
-def test_same_seed_same_file(samples: dict[str, Path], tmp_path: Path) -> None:
+def test_same_seed_same_files_with_any_workers(tmp_path: Path) -> None:
     num, (lo, hi), _, slots = SAMPLES["flavour"]
-    args = ["--process", "flavour", "--num-jets", str(num), "--seed", "3", "--no-progress"]
+    args = [
+        "--process",
+        "flavour",
+        "--num-jets",
+        str(num),
+        "--seed",
+        "3",
+        "--no-progress",
+        "--chunk-size",
+        "8",
+    ]
     args += ["--pt-min", str(lo), "--pt-max", str(hi), "--num-constituents", str(slots)]
-    assert _run(*args, "--out-dir", str(tmp_path)).returncode == 0
-    a_jets, a_parts, _ = _read(samples["flavour"] / "val.h5")
-    b_jets, b_parts, _ = _read(tmp_path / "val.h5")
-    assert a_jets.tobytes() == b_jets.tobytes() and a_parts.tobytes() == b_parts.tobytes()
+    assert _run(*args, "--out-dir", str(tmp_path / "one")).returncode == 0
+    assert _run(*args, "--out-dir", str(tmp_path / "two"), "--workers", "2").returncode == 0
+    for split in ("train", "val", "test"):
+        a_jets, a_parts, _ = _read(tmp_path / "one" / f"{split}.h5")
+        b_jets, b_parts, _ = _read(tmp_path / "two" / f"{split}.h5")
+        assert a_jets.tobytes() == b_jets.tobytes() and a_parts.tobytes() == b_parts.tobytes()
+    train, _, _ = _read(tmp_path / "two" / "train.h5")  # 24 jets: 3 chunks, each its own event numbers
+    assert np.unique(train["eventNumber"] // 10**8).tolist() == [0, 1, 2]
 
 
 def test_bad_options(tmp_path: Path) -> None:
@@ -134,4 +148,6 @@ def test_bad_options(tmp_path: Path) -> None:
     assert "pt window [300.0, 200.0]" in proc.stderr
     proc = _run("--split", "0.8,0.2", "--out-dir", str(tmp_path))
     assert proc.returncode == 2 and "--split '0.8,0.2'" in proc.stderr
+    proc = _run("--workers", "0", "--out-dir", str(tmp_path))
+    assert proc.returncode == 2 and "--workers must be >= 1" in proc.stderr
     assert not (tmp_path / "train.h5").exists()
