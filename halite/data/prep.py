@@ -205,7 +205,8 @@ def compute_norm_dict(
         non-finite values (the message names file, stream, variable and count).
     """
     input_map = dict(input_map or {})
-    expressions = compile_new_variables(new_variables, variables)
+    used = {k: v for k, v in (new_variables or {}).items() if k in variables}  # e.g. prep --variables
+    expressions = compile_new_variables(used, variables)
     result: dict[str, dict[str, dict[str, float]]] = {}
     with _open(path) as f:
         for stream, names in variables.items():
