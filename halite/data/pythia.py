@@ -19,7 +19,8 @@ Every jet also carries ``HadronConeExclTruthLabelID``; labels a process does not
 Jets are generated in chunks (:func:`generate`, seeded from ``(seed, split, chunk)``) that
 :mod:`halite.data.pythia_files` writes to a ``jets`` dataset ``(num_jets,)`` and a ``particles``
 dataset ``(num_jets, num_constituents)`` (:data:`~halite.data.pythia_jets.PARTICLE_DTYPE`, valid
-rows first). Multiple parton interactions are off by default (``mpi=True`` turns them on).
+rows first). Multiple parton interactions are off by default (``mpi=True`` turns them on); the
+hard process is generated with ``0.85 pt_min < pTHat < 1.2 pt_max``.
 """
 
 from __future__ import annotations
