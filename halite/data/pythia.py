@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from halite.data import pythia_batch as pb
 from halite.data import pythia_jets as pj
 from halite.errors import DataError
 
@@ -180,7 +181,13 @@ def _pythia(source: Source, seed: int, pt_min: float, pt_max: float, mpi: bool) 
 
 
 def _labels(
-    process: str, source: Source, pythia: Any, eta: np.ndarray, phi: np.ndarray, hadron: np.ndarray, r: float
+    process: str,
+    source: Source,
+    event: pb.EventJets,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    hadron: np.ndarray,
+    r: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class of each jet (-1 = not usable) and the matched hard parton's PDG id (0 = none)."""
     n = len(eta)
@@ -191,12 +198,12 @@ def _labels(
         if source.classes == (0,):
             return np.zeros(n, dtype=np.int32), parton
         cls = np.full(n, -1, dtype=np.int32)
-        for top in pj.hadronic_tops(pythia.process):
+        for top in event.tops:
             inside = (pj.delta_r(top[:, 0:1], top[:, 1:2], eta[None], phi[None]) < r).all(axis=0)
             cls[inside] = 1
             parton[inside] = 6
         return cls, parton
-    partons = pj.hard_partons(pythia.process)
+    partons = event.partons
     cls = np.full(n, -1, dtype=np.int32)
     if len(partons):
         dr = pj.delta_r(partons[:, 1:2], partons[:, 2:3], eta[None], phi[None])  # (k, jets)
@@ -206,6 +213,23 @@ def _labels(
         cls = np.where(matched, np.where(ids == 21, 0, 1), -1).astype(np.int32)
         parton = np.where(matched, ids, 0).astype(np.int32)
     return cls, parton
+
+
+#: most events per ``nextBatch`` call
+BATCH_EVENTS = 32
+
+
+class _Charges:
+    """PDG ids -> charges from Pythia's particle data (cached per id)."""
+
+    def __init__(self, pythia: Any) -> None:
+        self.data = pythia.particleData
+        self.cache: dict[int, float] = {}
+
+    def __call__(self, pid: np.ndarray) -> np.ndarray:
+        ids, inverse = np.unique(pid.astype(np.int64), return_inverse=True)
+        values = [self.cache.setdefault(int(i), float(self.data.charge(int(i)))) for i in ids]
+        return np.asarray(values, dtype=np.float64)[inverse]
 
 
 def pythia_seed(seed: int, split: int, chunk: int, source: int) -> int:
@@ -261,9 +285,11 @@ def generate(
             _pythia(s, pythia_seed(seed, split, chunk, k), pt_lo, pt_hi, options.mpi)
             for k, s in enumerate(proc.sources)
         ]
+    charges = [_Charges(p) for p in pythias]
     jets: list[np.ndarray] = []
     parts: list[np.ndarray] = []
     events, max_events = 0, 500 * int(num_jets) + 1000
+    number = (int(split) * 10_000 + int(chunk)) * 10**8  # eventNumber of the chunk's first event - 1
     while need.sum() > 0:
         if events >= max_events:
             msg = (
@@ -272,42 +298,19 @@ def generate(
             )
             raise DataError(msg)
         k = int(np.argmax([need[list(s.classes)].sum() for s in proc.sources]))
-        source, pythia = proc.sources[k], pythias[k]
-        events += 1
-        if not pythia.next():
-            continue
-        particles, hadrons = pj.event_particles(pythia.event)
-        found = [j for j in pj.cluster(particles, r, 0.8 * pt_lo)[: proc.jets_per_event]]
-        if not found:
-            continue
-        p4 = np.stack([j[0] for j in found])
-        pt, eta, phi, mass = pj.kinematics(p4)
-        keep = (pt >= pt_lo) & (pt <= pt_hi) & (np.abs(eta) <= eta_max)
-        hadron = pj.hadron_labels(eta, phi, hadrons)
-        cls, parton = _labels(proc.name, source, pythia, eta, phi, hadron, r)
-        for i in np.flatnonzero(keep & (cls >= 0)):
-            c = int(cls[i])
-            if need[c] == 0:
-                continue
-            need[c] -= 1
-            rec = np.zeros(1, dtype=JET_DTYPE)
-            rec["pt"], rec["eta"], rec["phi"], rec["mass"], rec["energy"] = (
-                pt[i],
-                eta[i],
-                phi[i],
-                mass[i],
-                p4[i, 3],
-            )
-            rec["n_constituents"] = len(found[i][1])
-            rec["label"] = c
-            rec["is_top"] = c if proc.name == "top_qcd" else -1
-            rec["is_quark"] = c if proc.name == "quark_gluon" else -1
-            rec["HadronConeExclTruthLabelID"] = hadron[i]
-            rec["flavour_label"] = {5: 0, 4: 1}.get(int(hadron[i]), 2)
-            rec["parton_id"] = parton[i]
-            rec["eventNumber"] = (int(split) * 10_000 + int(chunk)) * 10**8 + events
-            jets.append(rec)
-            parts.append(pj.constituent_records(particles, found[i][1], eta[i], phi[i], slots, rng)[None])
+        source = proc.sources[k]
+        size = int(min(BATCH_EVENTS, max(4, need.sum())))
+        batch = pb.batch_events(pythias[k].nextBatch(size), r, 0.8 * pt_lo, charges[k])
+        events += size
+        for event in batch:
+            number += 1
+            if need.sum() == 0:
+                break
+            for rec, cons in _accept(
+                event, source, proc, (pt_lo, pt_hi, eta_max), r, need, number, slots, rng
+            ):
+                jets.append(rec)
+                parts.append(cons)
         if progress is not None:
             progress(len(jets))
     log.debug(f"{proc.name} split {split} chunk {chunk}: {len(jets)} jets from {events} events")
@@ -315,3 +318,51 @@ def generate(
         "jets": np.concatenate(jets) if jets else np.zeros(0, JET_DTYPE),
         "particles": np.concatenate(parts) if parts else np.zeros((0, slots), pj.PARTICLE_DTYPE),
     }
+
+
+def _accept(
+    event: pb.EventJets,
+    source: Source,
+    proc: Process,
+    window: tuple[float, float, float],
+    r: float,
+    need: np.ndarray,
+    number: int,
+    slots: int,
+    rng: np.random.Generator,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(jet record, constituent records) of the event's jets that fill a missing class (``need`` -= 1)."""
+    pt_lo, pt_hi, eta_max = window
+    found = event.jets[: proc.jets_per_event]
+    if not found:
+        return []
+    p4 = np.stack([j[0] for j in found])
+    pt, eta, phi, mass = pj.kinematics(p4)
+    keep = (pt >= pt_lo) & (pt <= pt_hi) & (np.abs(eta) <= eta_max)
+    hadron = pj.hadron_labels(eta, phi, event.hadrons)
+    cls, parton = _labels(proc.name, source, event, eta, phi, hadron, r)
+    out = []
+    for i in np.flatnonzero(keep & (cls >= 0)):
+        c = int(cls[i])
+        if need[c] == 0:
+            continue
+        need[c] -= 1
+        rec = np.zeros(1, dtype=JET_DTYPE)
+        rec["pt"], rec["eta"], rec["phi"], rec["mass"], rec["energy"] = (
+            pt[i],
+            eta[i],
+            phi[i],
+            mass[i],
+            p4[i, 3],
+        )
+        rec["n_constituents"] = len(found[i][1])
+        rec["label"] = c
+        rec["is_top"] = c if proc.name == "top_qcd" else -1
+        rec["is_quark"] = c if proc.name == "quark_gluon" else -1
+        rec["HadronConeExclTruthLabelID"] = hadron[i]
+        rec["flavour_label"] = {5: 0, 4: 1}.get(int(hadron[i]), 2)
+        rec["parton_id"] = parton[i]
+        rec["eventNumber"] = number
+        cons = pj.constituent_records(event.particles, found[i][1], eta[i], phi[i], slots, rng)
+        out.append((rec, cons[None]))
+    return out

@@ -1,31 +1,16 @@
-"""From one Pythia event to labelled anti-kt jets and their constituents (salt's layout).
+"""Labelled anti-kt jets and their constituents (salt's layout) from Pythia events.
 
-Used by :mod:`halite.data.pythia`. Per event:
+Used by :mod:`halite.data.pythia` on the per-event arrays of :mod:`halite.data.pythia_batch`:
 
-1. :func:`event_particles` walks the event record once: the visible final-state particles
-   (four-momentum, charge, PDG id, production vertex) and the weakly decaying B and C hadrons
-   (the last hadron of each heavy flavour in its decay chain, ``pt > 5 GeV``);
-2. :func:`cluster` runs anti-kt (``fastjet``) on the visible particles;
-3. :func:`hadron_labels` assigns each heavy hadron to the nearest jet within ``dR < 0.3``
+1. the visible final-state particles of an event are rows of an ``(n, 9)`` array (columns
+   :data:`PX` ... :data:`Z`: four-momentum, charge, PDG id, production vertex), the weakly
+   decaying B and C hadrons (the last hadron of each heavy flavour in its decay chain,
+   ``pt > 5 GeV``, see :func:`heavy_quark`) rows of an ``(h, 4)`` array;
+2. :func:`hadron_labels` assigns each heavy hadron to the nearest jet within ``dR < 0.3``
    (exclusively, B before C): ATLAS's ``HadronConeExclTruthLabelID`` (5, 4 or 0), matched by
    ``dR`` to the hadrons rather than by ghost association;
-4. :func:`hard_partons` and :func:`hadronic_tops` read the hard process (parton and top
-   matching);
-5. :func:`constituent_records` fills the padded constituent rows of a jet, with impact
+3. :func:`constituent_records` fills the padded constituent rows of a jet, with impact
    parameters (see below).
-
-Impact parameters. Pythia gives every particle its production vertex (mm), the sum of the
-flight paths of all its decayed ancestors (B and C hadrons, taus, ...; particles with
-``c tau > 10 mm`` are left undecayed, so K0s and Lambda count as final state). A charged
-constituent is taken as a straight line from that vertex (no magnetic field, no material,
-the primary vertex at the origin): ``d0 = x sin(phi) - y cos(phi)`` and ``z0 = z - (x px + y py)
-pz / pt^2``. Both are smeared with a Gaussian resolution ``sigma_d0 = 10 um (+) 80 um GeV / pt``,
-``sigma_z0 = 30 um (+) 150 um GeV / pt`` (added in quadrature), roughly an LHC tracker's. The
-significances are lifetime-signed with respect to the jet axis (positive downstream of the
-primary vertex): ``|d0| sign(d0 sin(phi - phi_jet)) / sigma_d0`` and ``|z0| sign(z0 (eta_jet - eta))
-/ sigma_z0``. Neutral constituents have zero impact parameters and significances.
-
-Units: GeV, mm, rad.
 """
 
 from __future__ import annotations
@@ -71,86 +56,22 @@ PARTICLE_DTYPE = np.dtype(
 )
 
 
-def heavy_quark(pid: int) -> int:
-    """The heaviest quark (1-6) of a hadron's PDG id, 0 for anything without one."""
-    a = abs(int(pid)) % 10_000  # drop the excitation digits
-    if a < 100:
-        return 0
+def heavy_quark(pid: Any) -> np.ndarray:
+    """The heaviest quark (1-6) of hadrons' PDG ids, 0 for anything else (leptons, partons, diquarks)."""
+    a = np.abs(np.asarray(pid, dtype=np.int64)) % 10_000  # drop the excitation digits
     baryon = (a // 1000) % 10
-    return baryon if baryon else (a // 100) % 10
-
-
-def event_particles(event: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Visible final-state particles and weakly decaying heavy hadrons of a Pythia event.
-
-    Parameters
-    ----------
-    event
-        ``pythia.event`` after a successful ``pythia.next()``.
-
-    Returns
-    -------
-    particles
-        ``(n, 9)`` float64: px, py, pz, E (GeV), charge, PDG id, production vertex x, y, z (mm).
-    hadrons
-        ``(h, 4)`` float64: pt, eta, phi, flavour (5 or 4) of the B / C hadrons with
-        ``pt > 5 GeV`` whose daughters hold no hadron of the same flavour.
-    """
-    rows: list[tuple[float, ...]] = []
-    heavy: list[tuple[float, float, float, float]] = []
-    for p in event:
-        if p.isFinal():
-            if p.isVisible():
-                rows.append(
-                    (p.px(), p.py(), p.pz(), p.e(), p.charge(), p.id(), p.xProd(), p.yProd(), p.zProd())
-                )
-        elif p.isHadron() and p.pT() > HADRON_PT_MIN:
-            q = heavy_quark(p.id())
-            if q in (4, 5) and not any(heavy_quark(event[d].id()) == q for d in p.daughterList()):
-                heavy.append((p.pT(), p.eta(), p.phi(), float(q)))
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 9), np.asarray(heavy, dtype=np.float64).reshape(
-        -1, 4
-    )
-
-
-def hard_partons(process: Any) -> np.ndarray:
-    """Outgoing quarks and gluons of the hard process: ``(k, 3)`` PDG id, eta, phi."""
-    rows = [
-        (q.id(), q.eta(), q.phi())
-        for q in process
-        if q.status() == 23 and (q.idAbs() <= 5 or q.idAbs() == 21) and q.pT() > 0
-    ]
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 3)
-
-
-def hadronic_tops(process: Any) -> list[np.ndarray]:
-    """Per top of the hard process: ``(4, 2)`` eta, phi of the top, its b and its W's two quarks."""
-    tops = []
-    for i in range(process.size()):
-        t = process[i]
-        if t.idAbs() != 6:
-            continue
-        points = [(t.eta(), t.phi())]
-        for d in t.daughterList():
-            q = process[d]
-            if q.idAbs() == 5:
-                points.append((q.eta(), q.phi()))
-            elif q.idAbs() == 24:
-                points.extend(
-                    (process[w].eta(), process[w].phi())
-                    for w in process[d].daughterList()
-                    if process[w].idAbs() <= 5
-                )
-        if len(points) == 4:
-            tops.append(np.asarray(points))
-    return tops
+    out = np.where(baryon > 0, baryon, (a // 100) % 10)
+    diquark = (a >= 1000) & ((a // 10) % 10 == 0)
+    return np.where((a >= 100) & ~diquark, out, 0)
 
 
 _BANNER_SHOWN = False
 
 
-def _banner_to_stderr(fastjet: Any) -> None:
+def banner_to_stderr() -> None:
     """FastJet prints its banner to stdout on first use: send it to stderr, once."""
+    import fastjet
+
     global _BANNER_SHOWN
     if _BANNER_SHOWN:
         return
@@ -163,32 +84,6 @@ def _banner_to_stderr(fastjet: Any) -> None:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def cluster(particles: np.ndarray, radius: float, pt_min: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Anti-kt jets of ``particles`` (E scheme), by decreasing pt.
-
-    Returns
-    -------
-    list of (four-momentum (4,) px, py, pz, E; constituent rows into ``particles``)
-        Jets with ``pt >= pt_min``.
-    """
-    import fastjet
-
-    _banner_to_stderr(fastjet)
-    pseudo = []
-    for i, (px, py, pz, e) in enumerate(particles[:, :4].tolist()):
-        pj = fastjet.PseudoJet(px, py, pz, e)
-        pj.set_user_index(i)
-        pseudo.append(pj)
-    seq = fastjet._swig.ClusterSequence(
-        pseudo, fastjet.JetDefinition(fastjet.antikt_algorithm, float(radius))
-    )
-    out = []
-    for jet in fastjet.sorted_by_pt(seq.inclusive_jets(float(pt_min))):
-        rows = np.fromiter((c.user_index() for c in jet.constituents()), dtype=np.int64)
-        out.append((np.array([jet.px(), jet.py(), jet.pz(), jet.E()]), rows))
-    return out
 
 
 def kinematics(p4: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
