@@ -3,8 +3,9 @@
 Three processes (pp at 13 TeV, every sample class-balanced):
 
 ``top_qcd``
-    all-hadronic ttbar (top jets: a top whose b and W-decay quarks of the hard process all lie
-    within ``dR < R`` of the jet axis) against QCD dijets (``HardQCD:all``); anti-kt ``R = 0.8``.
+    all-hadronic ttbar (top jets: the top, its b and its W's two quarks, as the event record holds
+    them at the top's decay, all within ``dR < R`` of the jet axis) against QCD dijets
+    (``HardQCD:all``); anti-kt ``R = 0.8``.
     Label ``is_top`` (``label``: QCD 0, top 1).
 ``quark_gluon``
     Z(-> nu nu) + jet, ``q g -> Z q`` (quark jets) and ``q qbar -> Z g`` (gluon jets); the jet
