@@ -83,7 +83,7 @@ def bench_jets(batch: int, slots: int) -> dict[str, torch.Tensor]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
-    results: dict[str, Any] = {"torch": torch.__version__}
+    results: dict[str, Any] = {"torch": str(torch.__version__)}
     for preset in args.presets.split(","):
         row: dict[str, Any] = {"count_plain": count(preset, True), "count_fixture": count(preset, False)}
         if preset in args.outputs.split(","):
@@ -125,7 +125,7 @@ def pin(path: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", nargs="?", type=Path, help="results file (.pt)")
     ap.add_argument("--pin", type=Path, help="write the unit tests' pinned constants to this file instead")
     ap.add_argument("--presets", default="small,medium,large")
