@@ -5,7 +5,7 @@ transformer blocks and physics features, pairwise interaction bias, ``num_tokens
 transformer blocks, DynamicTanh norms; ``classifier``: class-attention blocks, MLP, output layer),
 its argument names and presets, and its state-dict keys and shapes: an OmniLearned state dict loads
 with ``load_state_dict(strict=True)`` and gives the same outputs (``classify``); checkpoint files load
-with ``load_omnilearned``. As a halite point backbone it reads one particle stream (raw values, in
+with ``halite.training.pretrained.load_omnilearned_file`` (loaded dicts: ``load_omnilearned``). As a halite point backbone it reads one particle stream (raw values, in
 OmniLearned's layout: ``Δη, Δφ, ln pT`` first), optional particle ids and jet-level features, and
 returns the head's representation before its output layer (``num_tokens * base_dim``).
 """
@@ -17,7 +17,6 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from halite.nn.backbone import InputInfo
 from halite.nn.point.base import PointBackbone, column
 from halite.nn.point.pet_checkpoint import load_omnilearned
 from halite.nn.point.pet_layers import InteractionType, NormName
@@ -48,7 +47,9 @@ class PET2(PointBackbone):
 
     Parameters are OmniLearned's (``omnilearned.network.PET2``) except the halite plumbing
     (``stream``, ``preset``, ``inputs``, ``pid`` as a variable name, ``pid_idx``, ``pid_shift``,
-    ``normalise_inputs``, ``checkpoint``). Explicit sizes override the preset's.
+    ``normalise_inputs``). To start from an OmniLearned checkpoint file, pass it as
+    ``--model.pretrained`` (``halite.training.pretrained``) or use ``load_omnilearned_file``.
+    Explicit sizes override the preset's.
 
     Parameters
     ----------
@@ -95,8 +96,6 @@ class PET2(PointBackbone):
     normalise_inputs
         Feed the norm dict's normalised values instead of the raw ones (for inputs that are not
         OmniLearned's preprocessed features; best with ``use_int`` and ``local_int`` off).
-    checkpoint
-        An OmniLearned checkpoint file to start from (``load_omnilearned(..., fine_tune=True)``).
     """
 
     persistent_norms = False  # the state dict is OmniLearned's: norms are rebuilt from the norm dict
@@ -135,7 +134,6 @@ class PET2(PointBackbone):
         num_coord: int = 3,
         inputs: list[str] | None = None,
         normalise_inputs: bool = False,
-        checkpoint: str | None = None,
     ) -> None:
         super().__init__()
         if mode not in ("classifier", "regression"):
@@ -161,7 +159,7 @@ class PET2(PointBackbone):
         self.norm_layer, self.act_layer = norm_layer, act_layer
         self.mlp_drop, self.attn_drop, self.feature_drop = mlp_drop, attn_drop, feature_drop
         self.K, self.skip, self.num_coord = K, skip, num_coord
-        self.inputs, self.normalise_inputs, self.checkpoint = inputs, normalise_inputs, checkpoint
+        self.inputs, self.normalise_inputs = inputs, normalise_inputs
         self.input_dim = input_dim
         if input_dim is not None and (cond_dim is not None or not conditional):
             self.make_network(input_dim, cond_dim or 0)
@@ -186,12 +184,6 @@ class PET2(PointBackbone):
                 nn.init.xavier_uniform_(m.weight)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-
-    def build(self, info: InputInfo) -> int:
-        out = super().build(info)
-        if self.checkpoint:
-            load_omnilearned(self, self.checkpoint, fine_tune=True)
-        return out
 
     def build_points(self, variables: dict[str, list[str]], global_object: str) -> None:
         what = "PET2"

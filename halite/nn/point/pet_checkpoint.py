@@ -1,20 +1,20 @@
-"""OmniLearned checkpoints (``best_model_*.pt``) into halite's PET2, strictly.
+"""OmniLearned checkpoints (``best_model_*.pt``, as loaded) into halite's PET2, strictly.
 
 OmniLearned's trainer (``omnilearned.utils.save_checkpoint``) saves a dict with the body's state
 dict under ``body`` (and ``ema_body``), the classifier head's under ``classifier_head``, the
 generator head's under ``generator_head``, plus optimizer, scheduler, epoch and loss. A whole
 ``PET2.state_dict()`` (keys ``body.*``, ``classifier.*``) is read too, bare or under ``model``, with
-the ``module.`` prefix of DistributedDataParallel removed.
+the ``module.`` prefix of DistributedDataParallel removed. Files are read by
+``halite.training.checkpoint_io.read_omnilearned`` (``weights_only``, allow-listed), or
+``halite.training.pretrained.load_omnilearned_file``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 log = logging.getLogger(__name__)
@@ -24,24 +24,25 @@ log = logging.getLogger(__name__)
 FINE_TUNE_DROPPED = ("body.time_embed.", "body.MPFourier.", "classifier.out.")
 
 
-def omnilearned_state_dict(source: str | Path | Mapping[str, Any], ema: bool = False) -> dict[str, Tensor]:
-    """The flat ``PET2`` state dict (``body.*``, ``classifier.*``) of an OmniLearned checkpoint.
+def is_omnilearned_layout(obj: Any) -> bool:
+    """Whether a loaded checkpoint has OmniLearned's trainer layout (a ``body`` state dict)."""
+    return isinstance(obj, Mapping) and isinstance(obj.get("body"), Mapping)
+
+
+def omnilearned_state_dict(
+    obj: Mapping[str, Any], ema: bool = False, where: str = "the checkpoint"
+) -> dict[str, Tensor]:
+    """The flat ``PET2`` state dict (``body.*``, ``classifier.*``) of a loaded OmniLearned checkpoint.
 
     Parameters
     ----------
-    source
-        A checkpoint file (loaded with ``weights_only=True``) or what ``torch.load`` gave.
+    obj
+        What ``torch.load`` gave: the trainer's dict, or a state dict (bare or under ``model``).
     ema
         Take the body's exponential moving average (``ema_body``) instead of ``body``.
+    where
+        The file, for messages.
     """
-    where = str(source) if isinstance(source, (str, Path)) else "the checkpoint"
-    if isinstance(source, (str, Path)):
-        if not Path(source).is_file():
-            msg = f"OmniLearned checkpoint not found: {source}."
-            raise FileNotFoundError(msg)
-        obj: Any = torch.load(source, map_location="cpu", weights_only=True)
-    else:
-        obj = source
     if not isinstance(obj, Mapping):
         msg = f"{where} holds a {type(obj).__name__}, not an OmniLearned checkpoint dict."
         raise ValueError(msg)
@@ -69,7 +70,11 @@ def omnilearned_state_dict(source: str | Path | Mapping[str, Any], ema: bool = F
 
 
 def load_omnilearned(
-    model: nn.Module, source: str | Path | Mapping[str, Any], ema: bool = False, fine_tune: bool = False
+    model: nn.Module,
+    source: Mapping[str, Any],
+    ema: bool = False,
+    fine_tune: bool = False,
+    where: str = "the checkpoint",
 ) -> nn.Module:
     """Load an OmniLearned checkpoint into ``model`` (a ``PET2``) strictly; return ``model``.
 
@@ -78,9 +83,11 @@ def load_omnilearned(
     model
         The PET2 whose sizes and options match the checkpoint's.
     source
-        Checkpoint file or its loaded dict (see ``omnilearned_state_dict``).
+        The loaded checkpoint or state dict (see ``omnilearned_state_dict``).
     ema
         Load the body's moving average.
+    where
+        The file, for messages.
     fine_tune
         As OmniLearned's fine-tuning: drop the output layer (``classifier.out``) and a pretrain-mode
         body's time embedding; ``model`` keeps its own output layer. Every other key must match.
@@ -90,7 +97,7 @@ def load_omnilearned(
     ValueError
         Naming the missing and unexpected keys and the shape mismatches, if there are any.
     """
-    state = omnilearned_state_dict(source, ema)
+    state = omnilearned_state_dict(source, ema, where)
     if fine_tune:
         dropped = [k for k in state if k.startswith(FINE_TUNE_DROPPED)]
         state = {k: v for k, v in state.items() if k not in dropped}
@@ -105,7 +112,6 @@ def load_omnilearned(
         if state[k].shape != own[k].shape
     ]
     if missing or unexpected or shapes:
-        where = str(source) if isinstance(source, (str, Path)) else "the checkpoint"
 
         def listed(items: list[str]) -> str:
             return ", ".join(items[:12]) + (f" ... ({len(items)} in all)" if len(items) > 12 else "")

@@ -13,7 +13,8 @@ import torch
 
 from halite.nn.backbone import InputInfo
 from halite.nn.point.pet import PET2, load_omnilearned, parameter_count
-from halite.nn.point.pet_checkpoint import omnilearned_state_dict
+from halite.training.checkpoint_io import read_omnilearned
+from halite.training.pretrained import load_backbone, load_omnilearned_file, read_state_dict
 from tests.unit.nn.pet2 import omnilearned_small as pinned
 from tests.unit.nn.pet2 import seeded
 
@@ -73,12 +74,12 @@ def test_omnilearned_checkpoint_file_loads_strictly(layout: str, tmp_path: Path)
     }[layout]
     path = tmp_path / "best_model_test.pt"
     torch.save(obj, path)
-    net = load_omnilearned(fixture_pet2(), path)
+    net = load_omnilearned_file(fixture_pet2(), path)
     torch.testing.assert_close(
         logits(net, seeded.seeded_jets()), torch.tensor(pinned.LOGITS), atol=2e-6, rtol=0
     )
     if layout == "trainer":
-        ema = omnilearned_state_dict(path, ema=True)
+        ema = read_omnilearned(path, ema=True)
         torch.testing.assert_close(ema["body.token"], state["body.token"] + 1.0)
 
 
@@ -99,7 +100,10 @@ def test_checkpoint_errors_name_the_keys(tmp_path: Path) -> None:
         load_omnilearned(net, missing)
     torch.testing.assert_close(net.state_dict()["body.token"], before)  # nothing loaded on an error
     with pytest.raises(FileNotFoundError, match="OmniLearned checkpoint not found"):
-        load_omnilearned(net, tmp_path / "nope.pt")
+        load_omnilearned_file(net, tmp_path / "nope.pt")
+    torch.save(missing, tmp_path / "best_model_bad.pt")
+    with pytest.raises(ValueError, match=r"best_model_bad\.pt does not fit this PET2 \(missing keys"):
+        load_omnilearned_file(net, tmp_path / "best_model_bad.pt")
 
 
 def test_fine_tune_drops_pretrain_only_keys_and_the_output_layer() -> None:
@@ -130,9 +134,9 @@ VARS = {"jets": ["pt", "eta", "mass"], "particles": ["deta", "dphi", "log_pt", "
 NORM = {s: {v: {"mean": 0.5, "std": 2.0} for v in vs} for s, vs in VARS.items()}
 
 
-def backbone(checkpoint: str | None = None) -> PET2:
+def backbone() -> PET2:
     net = PET2("particles", preset="small", conditional=True, pid=True, pid_idx=4, add_info=True, add_dim=2,
-               K=10, num_coord=2, checkpoint=checkpoint)  # fmt: skip
+               K=10, num_coord=2)  # fmt: skip
     net.build(InputInfo(VARS, NORM, "jets", ["particles"]))
     return net.eval()
 
@@ -160,17 +164,18 @@ def test_backbone_reads_omnilearned_inputs_and_loads_its_weights() -> None:
     torch.testing.assert_close(want, ref)
 
 
-def test_backbone_starts_from_an_omnilearned_checkpoint(tmp_path: Path) -> None:
+def test_pretrained_option_reads_omnilearned_files(tmp_path: Path) -> None:
+    """``--model.pretrained best_model_*.pt``: OmniLearned's tensors under ``backbone.``, by name and shape."""
     state = omnilearned_state()
     path = tmp_path / "best_model_pretrain.pt"
     torch.save(trainer_checkpoint(state), path)
-    net = backbone(str(path))
-    torch.testing.assert_close(
-        net.body.in_blocks[3].attn.in_proj_weight, state["body.in_blocks.3.attn.in_proj_weight"]
-    )
-    assert not torch.equal(
-        net.classifier.out.weight, state["classifier.out.weight"]
-    )  # fine-tuning: a new output
+    assert set(read_state_dict(path)) == {f"backbone.{k}" for k in state}
+    model = torch.nn.Module()
+    model.backbone = backbone()
+    report = load_backbone(model, path)
+    assert len(report.loaded) == len(state) and not report.mismatched and not report.missing
+    key = "body.in_blocks.3.attn.in_proj_weight"
+    torch.testing.assert_close(model.backbone.state_dict()[key], state[key])
 
 
 def test_padding_never_matters_jet_with_three_constituents() -> None:
