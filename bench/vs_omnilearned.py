@@ -1,7 +1,7 @@
 """halite's PET2 vs OmniLearned 0.2.0's: parameters per preset, outputs on the same weights, time per jet.
 
 Usage: python bench/vs_omnilearned.py [--omnilearned-python PY] [--presets small,medium,large]
-       [--outputs small,medium] [--batch 64] [--slots 64] [--reps 10] [--threads 1] [--no-fail]
+       [--outputs small,medium] [--batch 16] [--slots 64] [--reps 3] [--threads 1] [--no-fail]
        python bench/vs_omnilearned.py --install-only
 
 ``bench/vs_omnilearned_worker.py`` runs in OmniLearned's own environment (``bench/.venv-omnilearned``,
@@ -175,9 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--install-only", action="store_true", help="create bench/.venv-omnilearned and stop")
     ap.add_argument("--presets", default="small,medium,large")
     ap.add_argument("--outputs", default="small,medium", help="presets whose outputs and times are compared")
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--slots", type=int, default=64)
-    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even if a preset differs")
     args = ap.parse_args(argv)

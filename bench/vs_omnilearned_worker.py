@@ -1,7 +1,7 @@
 """OmniLearned 0.2.0's side of ``bench/vs_omnilearned.py``: its PET2 on seeded weights and jets.
 
 ``python bench/vs_omnilearned_worker.py OUT.pt [--presets small,medium,large] [--outputs small,medium]
-[--batch 64] [--slots 64] [--reps 10] [--threads 1]`` runs with OmniLearned's environment's Python
+[--batch 16] [--slots 64] [--reps 3] [--threads 1]`` runs with OmniLearned's environment's Python
 (``bench/.venv-omnilearned``, halite not on the path). Per preset it counts the parameters of
 ``omnilearned.network.PET2`` in classifier mode (on the meta device: nothing allocated), plain
 (``input_dim`` 4, no options) and with the fixture's options (``tests/unit/nn/pet2/seeded.py``:
@@ -130,9 +130,9 @@ def main() -> None:
     ap.add_argument("--pin", type=Path, help="write the unit tests' pinned constants to this file instead")
     ap.add_argument("--presets", default="small,medium,large")
     ap.add_argument("--outputs", default="small,medium", help="presets whose outputs and times are measured")
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--slots", type=int, default=64)
-    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     if args.pin:
