@@ -98,12 +98,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def omnilearned_variant() -> torch.nn.Module:
+    """OmniLearned's PET2 with ``seeded.VARIANT_ARGS`` (norm and activation names -> torch classes)."""
+    from omnilearned.network import PET2
+
+    args = dict(seeded.VARIANT_ARGS)
+    args["norm_layer"] = getattr(torch.nn, args["norm_layer"])
+    args["act_layer"] = getattr(torch.nn, args["act_layer"])
+    return PET2(**args, mode="classifier")
+
+
 def pin(path: Path) -> None:
     """Write the unit tests' pinned constants, measured on OmniLearned's own PET2."""
     model = omnilearned_pet2("small").eval()
     shapes = seeded.shapes_of(model.state_dict())
     model.load_state_dict(seeded.seeded_state(shapes), strict=True)
     out = logits(model, seeded.seeded_jets())
+    variant = omnilearned_variant().eval()
+    variant_shapes = seeded.shapes_of(variant.state_dict())
+    variant.load_state_dict(seeded.seeded_state(variant_shapes), strict=True)
+    jets = seeded.seeded_jets()
+    with torch.no_grad():
+        variant_out = variant(seeded.variant_x(jets), None)["y_pred"]
     counts = {p: {"plain": count(p, True), "fixture": count(p, False)} for p in ("small", "medium", "large")}
     lines = [
         '"""Pinned from OmniLearned 0.2.0 (``python bench/vs_omnilearned_worker.py --pin THIS_FILE``; do not edit).',
@@ -119,6 +135,11 @@ def pin(path: Path) -> None:
         "]",
         f"COUNTS = {counts!r}",
         f"LOGITS = {[[float(f'{v:.7g}') for v in row] for row in out.tolist()]!r}",
+        "#: the same for ``seeded.VARIANT_ARGS`` (inputs ``seeded.variant_x(seeded.seeded_jets())``)",
+        "VARIANT_KEYS = [",
+        *[f"    ({k!r}, {tuple(s)!r})," for k, s in variant_shapes],
+        "]",
+        f"VARIANT_LOGITS = {[[float(f'{v:.7g}') for v in row] for row in variant_out.tolist()]!r}",
         "",
     ]
     path.write_text("\n".join(lines))

@@ -19,6 +19,19 @@ FIXTURE_ARGS = {
     "num_coord": 2,
 }  # fmt: skip
 
+#: a second pinned case (halite's names; the worker passes OmniLearned the torch classes): U-shaped
+#: body with skip connections, LayerNorm, SiLU, no local physics, kNN in 3 coordinates, 5 features
+VARIANT_ARGS = {
+    "input_dim": 5, "use_int": True, "local_int": False, "skip": True, "num_transformers": 4,
+    "num_transformers_head": 1, "base_dim": 32, "num_heads": 4, "num_tokens": 2, "mlp_ratio": 2,
+    "norm_layer": "LayerNorm", "act_layer": "SiLU", "K": 5, "num_coord": 3, "num_classes": 3,
+}  # fmt: skip
+
+
+def variant_x(jets: Mapping[str, Tensor]) -> Tensor:
+    """The variant's 5 particle features: the jets' 4 and their first extra feature."""
+    return torch.cat([jets["x"], jets["add_info"][..., :1]], -1)
+
 
 def seeded_state(shapes: Sequence[tuple[str, Sequence[int]]], seed: int = 7) -> dict[str, Tensor]:
     """A state dict of well-scaled random values, in the given key order.

@@ -219,3 +219,14 @@ def test_argument_errors() -> None:
         PET2(conditional=True).build_points({"particles": VARS["particles"]}, "jets")
     with pytest.raises(ValueError, match="norm_layer 'BatchNorm'"):
         PET2(input_dim=4, norm_layer="BatchNorm")  # type: ignore[arg-type]
+
+
+def test_variant_skip_layernorm_silu_matches_omnilearned() -> None:
+    """U-shaped body (skip), LayerNorm, SiLU, no local physics, 3 kNN coordinates: OmniLearned's keys and logits."""
+    net = PET2(preset=None, **seeded.VARIANT_ARGS).eval()  # type: ignore[arg-type]
+    keys = [(k, tuple(s)) for k, s in pinned.VARIANT_KEYS]
+    assert [(k, tuple(v.shape)) for k, v in net.state_dict().items()] == keys
+    net.load_state_dict(seeded.seeded_state(pinned.VARIANT_KEYS), strict=True)
+    with torch.no_grad():
+        out = net.classify(seeded.variant_x(seeded.seeded_jets()))
+    torch.testing.assert_close(out, torch.tensor(pinned.VARIANT_LOGITS), atol=2e-6, rtol=0)
