@@ -228,11 +228,10 @@ class PET2(PointBackbone):
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         src = normed if self.normalise_inputs else raw
         x_all, valid = src[self.stream], ~pad_masks[self.stream]
-        pid = (
-            self.categorical(raw[self.stream], self.pid_col, self.pid_dim)
-            if self.pid_col is not None
-            else None
-        )
+        pid = None
+        if self.pid_col is not None:  # OmniLearned's ids: 0 is padding, so ``pid_shift`` moves the data's
+            ids = raw[self.stream][..., self.pid_col] + self.pid_shift
+            pid = ids.round().long().clamp(0, self.pid_dim - 1)
         add = x_all[..., self.add_cols] if self.add_info else None
         cond = normed[self.global_object] if self.conditional else None
         h, all_valid = self.body(x_all[..., self.feat_cols], valid, cond, pid, add)

@@ -230,3 +230,19 @@ def test_variant_skip_layernorm_silu_matches_omnilearned() -> None:
     with torch.no_grad():
         out = net.classify(seeded.variant_x(seeded.seeded_jets()))
     torch.testing.assert_close(out, torch.tensor(pinned.VARIANT_LOGITS), atol=2e-6, rtol=0)
+
+
+def test_pid_shift_maps_ids_from_zero_onto_omnilearned_ids() -> None:
+    """Data ids from 0 with ``pid_shift=1`` give what OmniLearned's ids (0 = padding) give."""
+    net = backbone()
+    net.load_state_dict(omnilearned_state(), strict=True)
+    raw, masks = halite_inputs(seeded.seeded_jets())
+    from_zero = {k: v.clone() for k, v in raw.items()}
+    from_zero["particles"][..., 4] -= 1.0
+    with torch.no_grad():
+        ref = net(raw, masks)
+        unshifted = net(from_zero, masks)
+        net.pid_shift = 1
+        shifted = net(from_zero, masks)
+    torch.testing.assert_close(shifted, ref)
+    assert not torch.allclose(unshifted, ref)
