@@ -12,6 +12,7 @@ returns the head's representation before its output layer (``num_tokens * base_d
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import torch
@@ -36,6 +37,9 @@ PET2_PRESETS: dict[str, dict[str, int]] = {
     "large": {"num_transformers": 28, "num_transformers_head": 4, "num_tokens": 4, "num_heads": 32,
               "base_dim": 1024, "mlp_ratio": 2},
 }  # fmt: skip
+#: halite's earlier PET2 argument -> OmniLearned's
+EARLIER_NAMES = {"k": "K", "num_blocks": "num_transformers", "num_pid": "pid_dim", "use_global": "conditional",
+                 "dropout": "mlp_drop and attn_drop"}  # fmt: skip
 #: OmniLearned's ``PET2`` defaults of the sizes (``preset: null``)
 PET2_DEFAULT_SIZES = {
     "num_transformers": 2, "num_transformers_head": 2, "num_tokens": 4, "num_heads": 4, "base_dim": 128, "mlp_ratio": 2,
@@ -96,6 +100,9 @@ class PET2(PointBackbone):
     normalise_inputs
         Feed the norm dict's normalised values instead of the raw ones (for inputs that are not
         OmniLearned's preprocessed features; best with ``use_int`` and ``local_int`` off).
+    k, num_blocks, num_pid, use_global, dropout
+        halite's earlier names (a ``FutureWarning``) of ``K``, ``num_transformers``, ``pid_dim``,
+        ``conditional`` and ``mlp_drop`` = ``attn_drop``.
     """
 
     persistent_norms = False  # the state dict is OmniLearned's: norms are rebuilt from the norm dict
@@ -134,8 +141,30 @@ class PET2(PointBackbone):
         num_coord: int = 3,
         inputs: list[str] | None = None,
         normalise_inputs: bool = False,
+        k: int | None = None,
+        num_blocks: int | None = None,
+        num_pid: int | None = None,
+        use_global: bool | None = None,
+        dropout: float | None = None,
     ) -> None:
         super().__init__()
+        earlier = {
+            "k": k,
+            "num_blocks": num_blocks,
+            "num_pid": num_pid,
+            "use_global": use_global,
+            "dropout": dropout,
+        }
+        used = [f"{n} -> {EARLIER_NAMES[n]}" for n, v in earlier.items() if v is not None]
+        if used:
+            msg = f"PET2: halite's earlier argument names; use OmniLearned's ({', '.join(used)})."
+            warnings.warn(msg, FutureWarning, stacklevel=2)
+        K = K if k is None else k
+        num_transformers = num_transformers if num_blocks is None else num_blocks
+        pid_dim = pid_dim if num_pid is None else num_pid
+        conditional = conditional if use_global is None else use_global
+        if dropout is not None:
+            mlp_drop = attn_drop = dropout
         if mode not in ("classifier", "regression"):
             msg = f"PET2 mode '{mode}' is not supported; choose classifier or regression."
             raise ValueError(msg)

@@ -246,3 +246,14 @@ def test_pid_shift_maps_ids_from_zero_onto_omnilearned_ids() -> None:
         shifted = net(from_zero, masks)
     torch.testing.assert_close(shifted, ref)
     assert not torch.allclose(unshifted, ref)
+
+
+def test_earlier_halite_names_still_configure_pet2() -> None:
+    with pytest.warns(
+        FutureWarning,
+        match=r"earlier argument names; use OmniLearned's \(k -> K, num_blocks -> num_transformers",
+    ):
+        net = PET2(preset="small", input_dim=4, k=7, num_blocks=3, num_pid=5, use_global=False, dropout=0.1,
+                   pid=True)  # fmt: skip
+    assert net.K == 7 and len(net.body.in_blocks) == 3 and net.body.pid_embed[0].num_embeddings == 5
+    assert not net.conditional and net.mlp_drop == net.attn_drop == 0.1
