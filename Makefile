@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/vs_salt.py
+	$(BIN)/python bench/vs_omnilearned.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -102,9 +102,15 @@ def _sinh(g: Any, x: Any) -> Any:
     return g.op("Sinh", x)
 
 
+def _cosh(g: Any, x: Any) -> Any:
+    """``aten::cosh`` -> ONNX ``Cosh`` (opset >= 9), which the TorchScript exporter does not map."""
+    return g.op("Cosh", x)
+
+
 def export_onnx(wrapper: OnnxWrapper, path: Path, opset: int = 18) -> tuple[list[str], list[str]]:
     """Export ``wrapper`` to ``path`` (atomically) with dynamic jet and constituent counts."""
-    torch.onnx.register_custom_op_symbolic("aten::sinh", _sinh, opset)  # pairwise features (ParT, PET2)
+    torch.onnx.register_custom_op_symbolic("aten::sinh", _sinh, opset)  # pairwise features (ParT)
+    torch.onnx.register_custom_op_symbolic("aten::cosh", _cosh, opset)  # pairwise features (PET2)
     wrapper.eval()
     example = wrapper.example()
     in_names = [input_name(s) for s in wrapper.streams]

@@ -104,6 +104,17 @@ def safe_load_weights(path: str | Path, strip_prefix: str = "") -> dict[str, tor
     return {k[len(strip_prefix) :] if k.startswith(strip_prefix) else k: v for k, v in weights.items()}
 
 
+def read_omnilearned(path: str | Path, ema: bool = False) -> dict[str, torch.Tensor]:
+    """The flat PET2 state dict (``body.*``, ``classifier.*``) of an OmniLearned checkpoint file.
+
+    Loaded by :func:`safe_load`; the layouts are those of
+    ``halite.nn.point.pet_checkpoint.omnilearned_state_dict`` (``ema``: the body's moving average).
+    """
+    from halite.nn.point.pet_checkpoint import omnilearned_state_dict
+
+    return omnilearned_state_dict(safe_load(path, lightning=False), ema, str(path))
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Save checkpoints to a temporary file and rename; load them with the safe unpickler."""
 

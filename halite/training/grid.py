@@ -72,9 +72,12 @@ BACKBONE_ARGS: dict[str, dict[str, dict[str, Any]]] = {
         "jets": {"stream": "particles", "coords": ["deta", "dphi"], "pid": "pid", "num_pid": 3},
     },
     "PET2": {
-        "events": {"stream": "hits", "pid": "pid", "num_pid": 5,
-                   "kinematics": {"pt": "energy", "eta": "x", "phi": "z", "energy": "energy", "angular_scale": 100.0}},
-        "jets": {"stream": "particles", "pid": "pid", "num_pid": 3},
+        "events": {"stream": "hits", "inputs": ["x", "z", "log_energy", "energy", "dist"], "normalise_inputs": True,
+                   "use_int": False, "local_int": False, "conditional": True, "pid": "pid", "pid_dim": 6,
+                   "pid_shift": 1, "K": 10, "num_coord": 2},
+        "jets": {"stream": "particles", "inputs": ["deta", "dphi", "log_pt", "log_energy", "log_pt_rel",
+                                                    "log_energy_rel", "dR", "charge"],
+                 "conditional": True, "pid": "pid", "pid_dim": 4, "pid_shift": 1, "K": 10, "num_coord": 2},
     },
     "ParticleTransformer": {
         "events": {"stream": "hits", "kinematics": {"pt": "energy", "eta": "x", "phi": "z", "energy": "energy", "angular_scale": 100.0}},

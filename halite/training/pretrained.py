@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from halite.training.checkpoint_io import safe_load_weights
+from halite.nn.point.pet_checkpoint import is_omnilearned_layout, load_omnilearned, omnilearned_state_dict
+from halite.training.checkpoint_io import safe_load
 
 HEAD_PREFIXES = ("tasks.",)
 
@@ -34,12 +35,36 @@ class LoadReport:
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Model weights of a halite checkpoint (``model.`` prefix removed), loaded safely."""
+    """Model weights of a halite checkpoint (``model.`` prefix removed), loaded safely.
+
+    An OmniLearned checkpoint (``best_model_*.pt``: ``body``, ``classifier_head``) gives its PET2
+    weights under ``backbone.`` (``backbone.body.*``, ``backbone.classifier.*``), the keys of a
+    ``PointCloudModel`` with a PET2 backbone.
+    """
     p = Path(path)
     if not p.is_file():
         msg = f"Pretrained checkpoint not found: {p}. Pass a local .ckpt file (nothing is downloaded)."
         raise FileNotFoundError(msg)
-    return safe_load_weights(p, strip_prefix="model.")
+    ckpt = safe_load(p, lightning=False)
+    if is_omnilearned_layout(ckpt):
+        return {f"backbone.{k}": v for k, v in omnilearned_state_dict(ckpt, where=str(p)).items()}
+    weights = ckpt.get("state_dict", ckpt)
+    return {k[len("model.") :] if k.startswith("model.") else k: v for k, v in weights.items()}
+
+
+def load_omnilearned_file(
+    model: nn.Module, path: str | Path, ema: bool = False, fine_tune: bool = False
+) -> nn.Module:
+    """Load an OmniLearned checkpoint file into a PET2 strictly (``halite.nn.point.pet_checkpoint.load_omnilearned``).
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the missing and
+    unexpected keys and the shape mismatches.
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = f"OmniLearned checkpoint not found: {p}."
+        raise FileNotFoundError(msg)
+    return load_omnilearned(model, safe_load(p, lightning=False), ema, fine_tune, str(p))
 
 
 def load_backbone(model: nn.Module, path: str | Path, include_heads: bool = False) -> LoadReport:

@@ -13,6 +13,7 @@ import yaml
 from halite.commands import main
 from halite.data.prep import compute_class_dict, compute_norm_dict
 from halite.data.synthetic_points import generate_events, generate_particle_jets, write_sample_splits
+from halite.training.grid import BACKBONE_ARGS
 from halite.training.pretrained import load_backbone
 from tests.conftest import CONFIGS
 
@@ -117,30 +118,19 @@ def test_pretrain_then_finetune_with_report(
     data["data"]["global_object"] = "events"
     data["data"]["variables"] = yaml.safe_load((CONFIGS / "vit.yaml").read_text())["data"]["variables"]
     bb = data["model"]["model"]["init_args"]["backbone"]["init_args"]
-    bb.update(
-        {
-            "stream": "hits",
-            "num_pid": 5,
-            "kinematics": {
-                "pt": "energy",
-                "eta": "x",
-                "phi": "z",
-                "energy": "energy",
-                "angular_scale": 100.0,
-            },
-        }
-    )
+    bb.pop("inputs")
+    bb.update(BACKBONE_ARGS["PET2"]["events"])
     data["model"]["model"]["init_args"]["tasks"] = yaml.safe_load((CONFIGS / "vit.yaml").read_text())[
         "model"
     ]["model"]["init_args"]["tasks"]
     cfg.write_text(yaml.safe_dump(data))
     main(["fit", "--config", str(cfg), "--model.pretrained", str(ckpt), "--model.freeze_backbone", "true"])
     text = caplog.text  # rank-zero info (lightning.pytorch logger)
-    assert "Pretrained weights:" in text and "mismatched: backbone.embed.0.weight" in text
+    assert "Pretrained weights:" in text and "backbone.body.embed.mlp.fc1.weight" in text
     (ft_run,) = list((tmp_path / "ft" / "logs").glob("*_*"))
     before = torch.load(ckpt, weights_only=True)["state_dict"]
     after = torch.load(ft_run / "ckpts" / "last.ckpt", weights_only=True)["state_dict"]
-    key = "model.backbone.blocks.0.attn.q_proj.weight"
+    key = "model.backbone.body.in_blocks.0.attn.in_proj_weight"
     torch.testing.assert_close(after[key], before[key])  # loaded and frozen
     assert not torch.equal(after["model.tasks.0.net.net.0.weight"][:, :4], torch.zeros(1))
 

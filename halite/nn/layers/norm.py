@@ -17,18 +17,23 @@ class InputNorm(nn.Module):
         Variable names in input order.
     norm
         ``{var: {"mean": m, "std": s}}`` (one stream of a salt norm dict).
+    persistent
+        Keep mean and std in the state dict (``False``: rebuilt from the norm dict only, for models
+        whose state dict is another framework's layout, as PET2's is OmniLearned's).
     """
 
     mean: Tensor
     inv_std: Tensor
 
-    def __init__(self, variables: list[str], norm: Mapping[str, Mapping[str, float]]) -> None:
+    def __init__(
+        self, variables: list[str], norm: Mapping[str, Mapping[str, float]], persistent: bool = True
+    ) -> None:
         super().__init__()
         self.variables = list(variables)
         mean = torch.tensor([float(norm[v]["mean"]) for v in variables], dtype=torch.float32)
         std = torch.tensor([float(norm[v]["std"]) for v in variables], dtype=torch.float32)
-        self.register_buffer("mean", mean)
-        self.register_buffer("inv_std", 1.0 / std)
+        self.register_buffer("mean", mean, persistent=persistent)
+        self.register_buffer("inv_std", 1.0 / std, persistent=persistent)
 
     def forward(self, x: Tensor) -> Tensor:
         """Normalise ``x`` ``(..., F)``."""

@@ -53,6 +53,8 @@ class PointBackbone(Backbone):
 
     out_features: int
     input_norms: nn.ModuleDict
+    #: keep the input norms' mean and std in the state dict (PET2: no, its layout is OmniLearned's)
+    persistent_norms: bool = True
     input_streams: list[str]  # the streams ``encode`` reads, set by ``build_points``
 
     def build(self, info: InputInfo) -> int:
@@ -61,7 +63,10 @@ class PointBackbone(Backbone):
             msg = f"{what} needs a global object (data.global_object, e.g. 'events' or 'jets')."
             raise ValueError(msg)
         self.input_norms = nn.ModuleDict(
-            {s: InputNorm(list(v), info.stream_norm(s, what)) for s, v in info.variables.items()}
+            {
+                s: InputNorm(list(v), info.stream_norm(s, what), self.persistent_norms)
+                for s, v in info.variables.items()
+            }
         )
         self.build_points({s: list(v) for s, v in info.variables.items()}, info.global_object)
         return int(self.out_features)
