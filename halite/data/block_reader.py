@@ -32,8 +32,10 @@ class Block:
 
     ``values[s]`` is float32 with the inputs first, then the labels: ``(n, C)`` for the
     global object; for a constituent stream either ``(n, N, C)`` or, when ``rows[s]`` is
-    given, ``(T, C)`` holding only the ``T`` valid constituents, with ``rows[s]`` ``(n, N)``
-    the row of each slot in ``values[s]`` (-1 = padding). ``valid[s]`` is ``(n, N)``.
+    given, ``(T + 1, C)`` holding only the ``T`` valid constituents and then one row of
+    zeros, with ``rows[s]`` ``(n, N)`` the row of each slot in ``values[s]`` (-1 =
+    padding, which so indexes the zero row: one ``np.take`` gives a padded batch).
+    ``valid[s]`` is ``(n, N)``.
     """
 
     path: Path | str

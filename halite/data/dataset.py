@@ -291,7 +291,7 @@ class JetDataset(IterableDataset):
             )
 
     def make_batch(self, block: Block, idx: np.ndarray, replaced: dict[str, int] | None = None) -> Batch:
-        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream).
+        """Build one ``Batch`` from rows ``idx`` of ``block`` (one gather per stream).
 
         ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
         """
@@ -301,20 +301,20 @@ class JetDataset(IterableDataset):
         for spec in self.specs:
             vals = block.values[spec.name]
             nvar = len(spec.variables)
-            valid, packed = None, False
+            pad = None
             if spec.is_global:
-                cols = vals[idx].T  # (C, B)
+                rows = take_rows(vals, idx)  # (B, C)
             else:
-                valid_all = block.valid[spec.name][idx]
-                n = trim_length(valid_all)
-                valid = np.ascontiguousarray(valid_all[:, :n])
-                masks[spec.name] = torch.from_numpy(~valid)
-                packed = spec.name in block.rows
-                if packed:  # valid constituents only, field-major (C, T_batch)
-                    cols = vals.T[:, block.rows[spec.name][idx, :n][valid]]
+                n = trim_length(block.valid[spec.name][idx])
+                if spec.name in block.rows:  # packed: padding slots (-1) index the last row, all zeros
+                    where = block.rows[spec.name][idx, :n]
+                    pad = where < 0
+                    rows = take_rows(vals, where)  # (B, n, C)
                 else:
-                    cols = np.moveaxis(vals[idx, :n], -1, 0)  # (C, B, n)
-            x = to_batch(cols[:nvar], valid, packed)
+                    pad = ~block.valid[spec.name][idx, :n]
+                    rows = vals[idx, :n]
+                masks[spec.name] = torch.from_numpy(pad)
+            x = np.ascontiguousarray(rows[..., :nvar])
             counts = check_finite(
                 x, spec.variables, spec.name, block.path, self.non_finite, self.non_finite_value
             )
@@ -327,27 +327,18 @@ class JetDataset(IterableDataset):
                 fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
                 labels[spec.name] = {}
                 for lab in spec.labels:
-                    k = fields.index(lab.name)
-                    col = to_batch(cols[k : k + 1], valid, packed)[..., 0]
+                    col = rows[..., fields.index(lab.name)]
                     if lab.kind == "class":
-                        ignore = None if valid is None else ~valid
-                        arr = map_labels(col, lab, spec.name, block.path, ignore)
+                        arr = map_labels(col, lab, spec.name, block.path, pad)
                     else:
-                        arr = col
+                        arr = np.ascontiguousarray(col)
                     labels[spec.name][lab.name] = torch.from_numpy(arr)
         apply_multi_target(labels, self.multi_target)
         return Batch(inputs, masks, labels)
 
 
-def to_batch(cols: np.ndarray, valid: np.ndarray | None, packed: bool) -> np.ndarray:
-    """Field-major ``(C, ...)`` values -> a contiguous batch array with the fields last.
-
-    ``cols`` is ``(C, B)`` or ``(C, B, n)``, or with ``packed`` ``(C, T)`` holding only the
-    valid constituents of ``valid`` ``(B, n)``, which are scattered into zeros ``(B, n, C)``.
-    """
-    if not packed:
-        return np.ascontiguousarray(np.moveaxis(cols, 0, -1))
-    assert valid is not None
-    out = np.zeros((*valid.shape, cols.shape[0]), dtype=cols.dtype)
-    out[valid] = cols.T
-    return out
+def take_rows(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]`` along the first axis; ``np.take`` (several times faster) for C-contiguous ``values``."""
+    if values.flags.c_contiguous:
+        return np.take(values, index, axis=0)
+    return values[index]
