@@ -22,6 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from halite.data.layout import register_filters
 from halite.errors import DataError, DataFileNotFound
 
 __all__ = [
@@ -79,6 +80,7 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
             f"(run `halite synth` for demo data)."
         )
         raise DataFileNotFound(msg)
+    register_filters()  # files written with --compression lz4 / zstd
     try:
         return h5py.File(p, "r")
     except OSError as err:

@@ -18,6 +18,7 @@ import h5py
 import numpy as np
 
 from halite.data.block_reader import Block
+from halite.data.layout import register_filters
 from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
 from halite.errors import (
@@ -60,6 +61,7 @@ def open_h5(path: Path | str) -> h5py.File:
 
     The error names the file when it is not readable HDF5.
     """
+    register_filters()  # files written with --compression lz4 / zstd
     try:
         if is_remote(path):
             return h5py.File(open_remote(str(path)), "r")
@@ -226,7 +228,7 @@ class H5Reader:
                 valid[name] = raw["valid"].astype(bool)
             if lay.has_valid and self.packed:
                 where = np.flatnonzero(valid[name])
-                rows[name] = np.full(raw.shape, -1, dtype=np.int64)
+                rows[name] = np.full(raw.shape, len(where), dtype=np.int64)  # padding: the zero row
                 rows[name].reshape(-1)[where] = np.arange(len(where))
                 raw = np.take(raw.reshape(-1), where)  # far faster than boolean indexing of records
                 zero_row = True

@@ -29,9 +29,9 @@ def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Pa
     from_reader = reader.read(100, 400)
     reader.close()
     rows, valid = packed.rows["tracks"], packed.valid["tracks"]
-    # only valid constituents are kept, then one row of zeros that the padding slots (rows -1) index
+    # only valid constituents are kept, then one row of zeros that the padding slots index
     assert packed.values["tracks"].shape == (int(valid.sum()) + 1, 4)
-    assert not packed.values["tracks"][-1].any() and (rows[~valid] == -1).all()
+    assert not packed.values["tracks"][-1].any() and (rows[~valid] == valid.sum()).all()
     assert packed.values["tracks"].flags.c_contiguous
     padded_tracks = np.zeros((*valid.shape, 4), dtype=np.float32)
     padded_tracks[valid] = packed.values["tracks"][rows[valid]]
