@@ -12,14 +12,13 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from halite.data import sharding
+from halite.data.batching import make_batch
 from halite.data.block_reader import Block, BlockReader, ReaderFactory
 from halite.data.multi_target import MultiTarget
-from halite.data.multi_target import apply as apply_multi_target
 from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
 from halite.data.readers import H5ReaderFactory
 from halite.data.sharding import Chunk
 from halite.data.specs import InputSpec
-from halite.data.transforms import check_finite, map_labels, trim_counts
 from halite.errors import DataError
 from halite.typing import Batch
 
@@ -294,58 +293,10 @@ class JetDataset(IterableDataset):
             )
 
     def make_batch(self, block: Block, idx: np.ndarray, replaced: dict[str, int] | None = None) -> Batch:
-        """Build one ``Batch`` from rows ``idx`` of ``block`` (one row gather per stream).
+        """Build one ``Batch`` from rows ``idx`` of ``block`` (see :func:`halite.data.batching.make_batch`).
 
         ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
         """
-        inputs: dict[str, torch.Tensor] = {}
-        masks: dict[str, torch.Tensor] = {}
-        labels: dict[str, dict[str, torch.Tensor]] = {}
-        for spec in self.specs:
-            vals = block.values[spec.name]
-            nvar = len(spec.variables)
-            pad = None
-            if spec.is_global:
-                rows = take_rows(vals, idx)  # (B, C)
-            else:
-                n = trim_counts(block.counts(spec.name)[idx], block.valid[spec.name].shape[1])
-                if spec.name in block.rows:  # packed: padding slots index the last row, all zeros
-                    where = block.rows[spec.name][idx, :n]
-                    pad = where == len(vals) - 1
-                    rows = take_rows(vals, where)  # (B, n, C)
-                else:
-                    pad = ~block.valid[spec.name][idx, :n]
-                    rows = vals[idx, :n]
-                masks[spec.name] = torch.from_numpy(pad)
-            x = np.ascontiguousarray(rows[..., :nvar])
-            counts = check_finite(
-                x, spec.variables, spec.name, block.path, self.non_finite, self.non_finite_value
-            )
-            if counts and replaced is not None:
-                for var, c in counts.items():
-                    key = f"{spec.name}.{var}"
-                    replaced[key] = replaced.get(key, 0) + c
-            inputs[spec.name] = torch.from_numpy(x)
-            if spec.labels:
-                fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
-                labels[spec.name] = {}
-                for lab in spec.labels:
-                    col = rows[..., fields.index(lab.name)]
-                    if lab.kind == "class":
-                        arr = map_labels(col, lab, spec.name, block.path, pad)
-                    else:
-                        arr = np.ascontiguousarray(col)
-                    labels[spec.name][lab.name] = torch.from_numpy(arr)
-        apply_multi_target(labels, self.multi_target)
-        return Batch(inputs, masks, labels)
-
-
-def take_rows(values: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``values[index]`` along the first axis; ``np.take`` (several times faster) for C-contiguous ``values``.
-
-    (``torch.index_select`` would copy only the wanted columns, but with more than one torch
-    thread on busy cores it is up to 100x slower; loading in-process runs with the trainer's threads.)
-    """
-    if values.flags.c_contiguous:
-        return np.take(values, index, axis=0)
-    return values[index]
+        return make_batch(
+            block, idx, self.specs, self.non_finite, self.non_finite_value, self.multi_target, replaced
+        )
