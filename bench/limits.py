@@ -7,7 +7,8 @@ Usage: python bench/limits.py [--threads 2] [--num-jets 20000] [--batch-size 100
    over valid constituents, and the same model over every padded slot (what a dense
    implementation such as salt's does), forward and forward + backward;
 3. raw h5py read rate of the file (native structured dtype, no conversion, block reads)
-   against halite's loader (conversion, shuffling, bucketing, trimming included);
+   against halite's loader (conversion, shuffling, bucketing, trimming included); per storage
+   layout (contiguous, LZ4, Zstandard) and number of loader workers: ``bench/loader.py``;
 4. halite's measured training jets/s as a fraction of the compute limit.
 Never part of ``make test``.
 """
@@ -203,6 +204,7 @@ def main() -> None:
     )
     print(f"  halite loader (training mode)           : {h:9.0f} jets/s = {h / r:5.1%} of the raw read rate")
     print(f"  medians of {args.reps}; loader file {args.num_jets} jets, {size_mb:.0f} MiB")
+    print("  per layout (LZ4 / Zstandard) and loader workers: python bench/loader.py")
 
 
 if __name__ == "__main__":
