@@ -10,6 +10,7 @@ process's cost of receiving batches several-fold.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,11 +33,11 @@ def arena(
     offsets, total = [], 0
     for dtype, shape in parts.values():
         offsets.append(total)
-        total += -(-int(np.prod(shape)) * dtype.itemsize // 8) * 8
+        total += -(-math.prod(shape) * dtype.itemsize // 8) * 8
     buf = torch.empty(total, dtype=torch.uint8)
     out = {}
     for (key, (dtype, shape)), off in zip(parts.items(), offsets, strict=True):
-        nbytes = int(np.prod(shape)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize
         out[key] = buf[off : off + nbytes].view(_TORCH[dtype]).view(shape)
     return out
 
