@@ -1,4 +1,4 @@
-"""``halite convert``: convert ROOT / parquet files (data.columnar) to salt-layout HDF5, or re-store HDF5 files."""
+"""``halite convert``: convert ROOT / parquet files (data.columnar) to salt-layout HDF5, or HDF5 to another layout."""
 
 from __future__ import annotations
 
