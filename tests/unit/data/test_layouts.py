@@ -152,3 +152,10 @@ def test_bad_layouts_name_the_option(tmp_path: Path) -> None:
     assert dataset_options() == {}  # contiguous by default
     assert dataset_options("none", 64, (40,))["chunks"] == (64, 40)
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_prep_reads_compressed_files(layouts: dict[str, Path]) -> None:
+    from halite.data.prep import compute_norm_dict
+
+    variables = {"jets": list(JET_VARS), "tracks": list(TRACK_VARS)}
+    assert compute_norm_dict(layouts["zstd"], variables) == compute_norm_dict(layouts["plain"], variables)
