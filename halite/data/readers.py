@@ -2,9 +2,10 @@
 
 One ``read_direct`` per stream and block copies the rows in the file's own compound
 dtype into a reused buffer (no HDF5 type conversion, which is ~10x slower than the raw
-read); numpy then gathers the valid constituents (about a quarter of the slots) and
-casts the requested fields (inputs first, then labels) into one packed float32 array,
-one vectorised copy per field.
+read; chunked files are read in whole chunks); numpy then gathers the valid constituents
+(about a quarter of the slots) and casts the requested fields (inputs first, then labels)
+into one packed float32 array followed by a row of zeros for the padding slots, one
+strided copy per run of same-typed fields stored back to back (``field_runs``).
 """
 
 from __future__ import annotations
