@@ -43,7 +43,9 @@ class Block:
     values: dict[str, np.ndarray]
     valid: dict[str, np.ndarray]
     rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
-    _counts: dict[str, np.ndarray] = dataclass_field(default_factory=dict, repr=False, compare=False)
+    _counts: dict[str, np.ndarray] = dataclass_field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def counts(self, stream: str) -> np.ndarray:
         """Valid constituents per jet of constituent stream ``stream`` ``(n,)``, computed once."""
