@@ -56,6 +56,10 @@ def main(argv: list[str]) -> int:
             chunk_jets=args.chunk_jets,
         )
     else:
+        if args.config is not None:
+            p.error(
+                "--config is for ROOT / parquet inputs; HDF5 inputs are copied as they are (drop --config)"
+            )
         n = relayout(inputs, Path(args.to), args.compression, args.chunk_jets)
     dt = time.perf_counter() - t0
     print(f"wrote {n} jets to {args.to} in {dt:.1f} s ({n / max(dt, 1e-9):.0f} jets/s)")

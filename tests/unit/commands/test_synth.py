@@ -92,3 +92,7 @@ def test_layout_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         main(["convert", str(tmp_path / "b.root"), "--to", str(tmp_path / "c.h5")])
     assert exc.value.code == 2
     assert "ROOT / parquet inputs need --config" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(tmp_path / "a.h5"), "--to", str(tmp_path / "c.h5"), "--config", "x.yaml"])
+    assert exc.value.code == 2
+    assert "--config is for ROOT / parquet inputs" in capsys.readouterr().err
