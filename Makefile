@@ -43,6 +43,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/limits.py
+	$(BIN)/python bench/loader.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/vs_salt.py

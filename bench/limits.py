@@ -7,7 +7,8 @@ Usage: python bench/limits.py [--threads 2] [--num-jets 20000] [--batch-size 100
    over valid constituents, and the same model over every padded slot (what a dense
    implementation such as salt's does), forward and forward + backward;
 3. raw h5py read rate of the file (native structured dtype, no conversion, block reads)
-   against halite's loader (conversion, shuffling, bucketing, trimming included);
+   against halite's loader (conversion, shuffling, bucketing, trimming included); per storage
+   layout (contiguous, LZ4, Zstandard) and number of loader workers: ``bench/loader.py``;
 4. halite's measured training jets/s as a fraction of the compute limit.
 Never part of ``make test``.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -188,21 +188,21 @@ def main() -> None:
         f"(rates per process CPU-second x {threads} threads: insensitive to other load)"
     )
 
-    # loader vs raw h5py
-    raw, loader = [], []
-    h5py_read_rate(paths["train"], args.batch_size * 16)  # page cache warm-up
-    for _ in range(args.reps):
-        raw.append(h5py_read_rate(paths["train"], args.batch_size * 16))
-        t0 = time.perf_counter()
-        m = sum(b.batch_size for b in dm.train_dataloader())
-        loader.append(m / (time.perf_counter() - t0))
+    # loader vs raw h5py: bench/loader.py's measurement (warm loader, alternating epochs)
+    from bench.loader import measure
+
+    r = measure(paths["train"], args.batch_size, 0, args.reps)
     size_mb = paths["train"].stat().st_size / 2**20
-    r, h = statistics.median(raw), statistics.median(loader)
     print(
-        f"  raw h5py read (all fields, native dtype): {r:9.0f} jets/s ({r * size_mb / args.num_jets:.0f} MiB/s)"
+        f"  raw h5py read (all fields, native dtype): {r['raw']:9.0f} jets/s "
+        f"({r['raw'] * size_mb / args.num_jets:.0f} MiB/s)"
     )
-    print(f"  halite loader (training mode)           : {h:9.0f} jets/s = {h / r:5.1%} of the raw read rate")
+    print(
+        f"  halite loader (training mode, in-process): {r['loader']:9.0f} jets/s = {r['ratio']:5.1%} of the raw "
+        f"read rate (target 50%); CPU-time ratio {r['cpu_ratio']:5.1%}"
+    )
     print(f"  medians of {args.reps}; loader file {args.num_jets} jets, {size_mb:.0f} MiB")
+    print("  per layout (LZ4 / Zstandard) and loader workers: python bench/loader.py")
 
 
 if __name__ == "__main__":

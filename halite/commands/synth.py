@@ -28,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write a `parameters` dataset (b-jet `mass`) that changes the b-jet signal",
     )
+    from halite.commands._layout import add_layout_options
+
+    add_layout_options(p)
     return p
 
 
@@ -44,6 +47,9 @@ def main(argv: list[str]) -> int:
     if args.num_electrons < 1:
         print("halite synth: --num-electrons must be >= 1", file=sys.stderr)
         return 2
+    if args.chunk_jets is not None and args.chunk_jets < 1:
+        print("halite synth: --chunk-jets must be >= 1", file=sys.stderr)
+        return 2
     from halite.data.synthetic import write_splits
 
     t0 = time.perf_counter()
@@ -58,11 +64,14 @@ def main(argv: list[str]) -> int:
         soft_muons=args.soft_muons,
         parameters=args.parameters,
         num_electrons=args.num_electrons,
+        compression=args.compression,
+        chunk_jets=args.chunk_jets,
     )
     elapsed = time.perf_counter() - t0
     sizes = {"train": args.num_train, "val": args.num_val, "test": args.num_test}
     for split, path in paths.items():
         size_mb = path.stat().st_size / 2**20
-        print(f"wrote {path} ({sizes[split]} jets x {args.num_tracks} tracks, {size_mb:.1f} MiB)")
+        layout = "" if args.compression == "none" else f", {args.compression}"
+        print(f"wrote {path} ({sizes[split]} jets x {args.num_tracks} tracks, {size_mb:.1f} MiB{layout})")
     print(f"done in {elapsed:.1f} s")
     return 0

@@ -32,8 +32,10 @@ class Block:
 
     ``values[s]`` is float32 with the inputs first, then the labels: ``(n, C)`` for the
     global object; for a constituent stream either ``(n, N, C)`` or, when ``rows[s]`` is
-    given, ``(T, C)`` holding only the ``T`` valid constituents, with ``rows[s]`` ``(n, N)``
-    the row of each slot in ``values[s]`` (-1 = padding). ``valid[s]`` is ``(n, N)``.
+    given, ``(T + 1, C)`` holding only the ``T`` valid constituents and then one row of
+    zeros, with ``rows[s]`` ``(n, N)`` the row of each slot in ``values[s]`` (``T`` for
+    padding, the zero row: one row gather gives a padded batch).
+    ``valid[s]`` is ``(n, N)``.
     """
 
     path: Path | str
@@ -41,6 +43,15 @@ class Block:
     values: dict[str, np.ndarray]
     valid: dict[str, np.ndarray]
     rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
+    _counts: dict[str, np.ndarray] = dataclass_field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def counts(self, stream: str) -> np.ndarray:
+        """Valid constituents per jet of constituent stream ``stream`` ``(n,)``, computed once."""
+        if stream not in self._counts:
+            self._counts[stream] = self.valid[stream].sum(axis=1)
+        return self._counts[stream]
 
     @property
     def num_jets(self) -> int:

@@ -1,10 +1,12 @@
-"""ROOT / parquet files -> salt-layout HDF5, streaming in chunks of entries (``halite convert``).
+"""ROOT / parquet or HDF5 files -> salt-layout HDF5, streaming in chunks (``halite convert``).
 
 Each stream of ``data.columnar`` becomes one structured dataset: the global object
 ``(jets,)``, constituent streams ``(jets, max_length)`` with a boolean ``valid``
 field. Jets appear in file and entry order, one per selected jet, exactly as
 halite reads them from the ROOT files, so training from the output gives the same
-batches as training from the input.
+batches as training from the input. HDF5 inputs (:func:`relayout`) are copied
+dataset by dataset, concatenated, into another storage layout (``halite.data.layout``:
+chunked, compressed with LZ4 / Zstandard / gzip).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tqdm import tqdm
 
 from halite.data.columnar.config import ColumnarConfig, columnar_config
 from halite.data.columnar.reader import ColumnarReader, Columns, structured_dtype
+from halite.data.layout import DEFAULT_CHUNK_JETS, check_layout, dataset_options, register_filters
 from halite.errors import DataError
 from halite.io import atomic_path, read_yaml
 
@@ -71,15 +74,23 @@ class H5Writer:
         Name of the global stream.
     chunk_jets
         HDF5 chunk length in jets.
+    compression
+        ``none``, ``lz4``, ``zstd`` or ``gzip`` (``halite.data.layout``).
     """
 
     def __init__(
-        self, file: h5py.File, config: ColumnarConfig, global_object: str, chunk_jets: int = 1000
+        self,
+        file: h5py.File,
+        config: ColumnarConfig,
+        global_object: str,
+        chunk_jets: int = DEFAULT_CHUNK_JETS,
+        compression: str = "none",
     ) -> None:
         self.file = file
         self.config = config
         self.global_object = global_object
         self.chunk_jets = chunk_jets
+        self.compression = compression
         self.num_jets = 0
 
     def _create(self, stream: str, cols: dict[str, np.ndarray], valid: np.ndarray | None) -> None:
@@ -88,9 +99,8 @@ class H5Writer:
             fields.append(("valid", np.dtype(bool)))
         dtype = np.dtype(fields)
         width = () if valid is None else (valid.shape[1],)
-        ds = self.file.create_dataset(
-            stream, shape=(0, *width), maxshape=(None, *width), dtype=dtype, chunks=(self.chunk_jets, *width)
-        )
+        options = dataset_options(self.compression, self.chunk_jets, width)
+        ds = self.file.create_dataset(stream, shape=(0, *width), dtype=dtype, **options)
         for name, label in self.config.labels.items():
             if (label.stream or self.global_object) == stream and label.class_names and name in cols:
                 ds.attrs[name] = label.class_names
@@ -115,21 +125,26 @@ def convert(
     config: ColumnarConfig,
     global_object: str = "jets",
     progress: bool = True,
+    compression: str = "none",
+    chunk_jets: int | None = None,
 ) -> int:
     """Convert ``inputs`` into one salt-layout HDF5 file ``output`` (written atomically).
+
+    ``compression`` and ``chunk_jets`` (default 1000) set the storage layout (``halite.data.layout``).
 
     Returns
     -------
     int
         Jets written.
     """
+    check_layout(compression, chunk_jets)
     readers = [
         ColumnarReader(p, config, None, global_object, offsets=np.zeros(1, dtype=np.int64)) for p in inputs
     ]
     total = sum(r.source.num_entries for r in readers)
     try:
         with atomic_path(output) as tmp, h5py.File(tmp, "w") as f:
-            writer = H5Writer(f, config, global_object)
+            writer = H5Writer(f, config, global_object, chunk_jets or DEFAULT_CHUNK_JETS, compression)
             with tqdm(total=total, unit="entries", disable=not progress, file=sys.stderr) as bar:
                 for reader in readers:
                     for _, arrays in reader.source.iterate(reader.branches, config.step_size):
@@ -144,3 +159,73 @@ def convert(
         for r in readers:
             r.close()
     return writer.num_jets
+
+
+def _jet_datasets(f: h5py.File, path: Path | str) -> dict[str, h5py.Dataset]:
+    """The top-level datasets of ``f`` (one row per jet, all of one length)."""
+    datasets = {k: v for k, v in f.items() if isinstance(v, h5py.Dataset) and v.ndim >= 1}
+    lengths = {k: len(v) for k, v in datasets.items()}
+    if not datasets or len(set(lengths.values())) > 1:
+        msg = (
+            f"{path}: expected top-level datasets with one row per jet, all of one length; "
+            f"found {lengths or 'none'}."
+        )
+        raise DataError(msg)
+    return datasets
+
+
+def relayout(
+    inputs: Sequence[Path | str],
+    output: Path,
+    compression: str = "none",
+    chunk_jets: int | None = None,
+    block_jets: int = 100_000,
+) -> int:
+    """Copy HDF5 files of jets, concatenated, into ``output`` with another storage layout (atomically).
+
+    Every top-level dataset and the attributes (of the datasets and of the first file) are
+    kept; rows are copied ``block_jets`` at a time (rounded to whole chunks), bit for bit.
+
+    Returns
+    -------
+    int
+        Jets written.
+    """
+    check_layout(compression, chunk_jets)
+    register_filters()
+    files = [h5py.File(p, "r") for p in inputs]
+    try:
+        first = _jet_datasets(files[0], inputs[0])
+        for path, f in zip(inputs[1:], files[1:], strict=True):
+            other = _jet_datasets(f, path)
+            layout = {k: (v.dtype, v.shape[1:]) for k, v in other.items()}
+            if layout != {k: (v.dtype, v.shape[1:]) for k, v in first.items()}:
+                msg = (
+                    f"{path}: its datasets {sorted(layout)} (dtypes, slots) differ from those of {inputs[0]}; "
+                    f"only files of one layout can be concatenated."
+                )
+                raise DataError(msg)
+        total = sum(len(next(iter(_jet_datasets(f, p).values()))) for p, f in zip(inputs, files, strict=True))
+        step = max(1, block_jets // chunk_jets) * chunk_jets if chunk_jets else block_jets
+        with atomic_path(output) as tmp, h5py.File(tmp, "w") as out:
+            for key, value in files[0].attrs.items():
+                out.attrs[key] = value
+            out.attrs["halite_source"] = [str(p) for p in inputs]
+            for name, ds in first.items():
+                options = dataset_options(compression, chunk_jets, ds.shape[1:])
+                new = out.create_dataset(name, shape=(total, *ds.shape[1:]), dtype=ds.dtype, **options)
+                for key, value in ds.attrs.items():
+                    new.attrs[key] = value
+            pos = 0
+            for path, f in zip(inputs, files, strict=True):
+                datasets = _jet_datasets(f, path)
+                n = len(next(iter(datasets.values())))
+                for start in range(0, n, step):
+                    stop = min(start + step, n)
+                    for name, ds in datasets.items():
+                        out[name][pos + start : pos + stop] = ds[start:stop]
+                pos += n
+    finally:
+        for f in files:
+            f.close()
+    return total

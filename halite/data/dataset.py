@@ -12,14 +12,13 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from halite.data import sharding
+from halite.data.batching import make_batch
 from halite.data.block_reader import Block, BlockReader, ReaderFactory
 from halite.data.multi_target import MultiTarget
-from halite.data.multi_target import apply as apply_multi_target
 from halite.data.parameters import PARAMETERS, ParameterConfig, sample_parameters
 from halite.data.readers import H5ReaderFactory
 from halite.data.sharding import Chunk
 from halite.data.specs import InputSpec
-from halite.data.transforms import check_finite, map_labels, trim_length
 from halite.errors import DataError
 from halite.typing import Batch
 
@@ -257,8 +256,11 @@ class JetDataset(IterableDataset):
         n = block.num_jets
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         if self.shuffle and self.bucket and block.valid:
-            counts = sum(v.sum(axis=1) for v in block.valid.values())
-            order = order[np.argsort(counts[order], kind="stable")]
+            counts: np.ndarray = np.sum([block.counts(s) for s in block.valid], axis=0)
+            keys = counts[order]
+            if len(keys) and keys.max() < 2**16:  # small ints: numpy's stable sort is a radix sort, 8x faster
+                keys = keys.astype(np.min_scalar_type(keys.max()))
+            order = order[np.argsort(keys, kind="stable")]
         batches = [order[s : s + self.batch_size] for s in range(0, n, self.batch_size)]
         batches = sharding.halve_fullest(batches, num_batches)
         if not self.shuffle:
@@ -291,63 +293,10 @@ class JetDataset(IterableDataset):
             )
 
     def make_batch(self, block: Block, idx: np.ndarray, replaced: dict[str, int] | None = None) -> Batch:
-        """Build one ``Batch`` from rows ``idx`` of ``block`` (one copy per stream).
+        """Build one ``Batch`` from rows ``idx`` of ``block`` (see :func:`halite.data.batching.make_batch`).
 
         ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
         """
-        inputs: dict[str, torch.Tensor] = {}
-        masks: dict[str, torch.Tensor] = {}
-        labels: dict[str, dict[str, torch.Tensor]] = {}
-        for spec in self.specs:
-            vals = block.values[spec.name]
-            nvar = len(spec.variables)
-            valid, packed = None, False
-            if spec.is_global:
-                cols = vals[idx].T  # (C, B)
-            else:
-                valid_all = block.valid[spec.name][idx]
-                n = trim_length(valid_all)
-                valid = np.ascontiguousarray(valid_all[:, :n])
-                masks[spec.name] = torch.from_numpy(~valid)
-                packed = spec.name in block.rows
-                if packed:  # valid constituents only, field-major (C, T_batch)
-                    cols = vals.T[:, block.rows[spec.name][idx, :n][valid]]
-                else:
-                    cols = np.moveaxis(vals[idx, :n], -1, 0)  # (C, B, n)
-            x = to_batch(cols[:nvar], valid, packed)
-            counts = check_finite(
-                x, spec.variables, spec.name, block.path, self.non_finite, self.non_finite_value
-            )
-            if counts and replaced is not None:
-                for var, c in counts.items():
-                    key = f"{spec.name}.{var}"
-                    replaced[key] = replaced.get(key, 0) + c
-            inputs[spec.name] = torch.from_numpy(x)
-            if spec.labels:
-                fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
-                labels[spec.name] = {}
-                for lab in spec.labels:
-                    k = fields.index(lab.name)
-                    col = to_batch(cols[k : k + 1], valid, packed)[..., 0]
-                    if lab.kind == "class":
-                        ignore = None if valid is None else ~valid
-                        arr = map_labels(col, lab, spec.name, block.path, ignore)
-                    else:
-                        arr = col
-                    labels[spec.name][lab.name] = torch.from_numpy(arr)
-        apply_multi_target(labels, self.multi_target)
-        return Batch(inputs, masks, labels)
-
-
-def to_batch(cols: np.ndarray, valid: np.ndarray | None, packed: bool) -> np.ndarray:
-    """Field-major ``(C, ...)`` values -> a contiguous batch array with the fields last.
-
-    ``cols`` is ``(C, B)`` or ``(C, B, n)``, or with ``packed`` ``(C, T)`` holding only the
-    valid constituents of ``valid`` ``(B, n)``, which are scattered into zeros ``(B, n, C)``.
-    """
-    if not packed:
-        return np.ascontiguousarray(np.moveaxis(cols, 0, -1))
-    assert valid is not None
-    out = np.zeros((*valid.shape, cols.shape[0]), dtype=cols.dtype)
-    out[valid] = cols.T
-    return out
+        return make_batch(
+            block, idx, self.specs, self.non_finite, self.non_finite_value, self.multi_target, replaced
+        )

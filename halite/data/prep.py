@@ -23,6 +23,7 @@ import h5py
 import numpy as np
 
 from halite.data.derived import DerivedReader, compile_new_variables
+from halite.data.layout import register_filters
 from halite.errors import DataError, DataFileNotFound
 
 __all__ = [
@@ -80,6 +81,7 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
             f"(run `halite synth` for demo data)."
         )
         raise DataFileNotFound(msg)
+    register_filters()  # files written with --compression lz4 / zstd
     try:
         return h5py.File(p, "r")
     except OSError as err:

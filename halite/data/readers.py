@@ -2,9 +2,10 @@
 
 One ``read_direct`` per stream and block copies the rows in the file's own compound
 dtype into a reused buffer (no HDF5 type conversion, which is ~10x slower than the raw
-read); numpy then gathers the valid constituents (about a quarter of the slots) and
-casts the requested fields (inputs first, then labels) into one packed float32 array,
-one vectorised copy per field.
+read; chunked files are read in whole chunks); numpy then gathers the valid constituents
+(about a quarter of the slots) and casts the requested fields (inputs first, then labels)
+into one packed float32 array followed by a row of zeros for the padding slots, one
+strided copy per run of same-typed fields stored back to back (``field_runs``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from halite.data.block_reader import Block
 from halite.data.derived import check_names, compile_new_variables, namespaces
 from halite.data.expressions import Expression
+from halite.data.layout import register_filters
 from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
 from halite.errors import (
@@ -64,6 +66,7 @@ def open_h5(path: Path | str) -> h5py.File:
 
     The error names the file when it is not readable HDF5.
     """
+    register_filters()  # files written with --compression lz4 / zstd
     try:
         if is_remote(path):
             return h5py.File(open_remote(str(path)), "r")
@@ -207,6 +210,13 @@ class H5Reader:
     packed
         Keep only the valid constituents of constituent streams (``Block.rows``); the
         default gives padded ``(n, N, C)`` values.
+
+    Notes
+    -----
+    A chunked dataset (``halite synth --compression``) is read in whole HDF5 chunks: the
+    read covers ``[start, stop)`` rounded out to chunk boundaries, so every chunk is
+    decompressed once per read and straight into the read buffer, never through HDF5's
+    chunk cache; the block is a view of the rows asked for.
     """
 
     def __init__(self, path: Path | str, specs: Sequence[InputSpec], packed: bool = False) -> None:
@@ -220,6 +230,7 @@ class H5Reader:
             raise DataError(msg)
         self.num_jets = next(iter(lengths.values()))
         self._buffers: dict[str, np.ndarray] = {}
+        self._datasets = {name: self.file[lay.spec.dataset] for name, lay in self.layouts.items()}
 
     def _buffer(self, name: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
         """A read buffer of ``shape`` in the file's ``dtype``, reused (grown when needed) across reads."""
@@ -229,47 +240,66 @@ class H5Reader:
             buf = self._buffers[name] = np.empty(size, dtype=dtype)
         return buf[:size].reshape(shape)
 
+    def _read_raw(self, name: str, lay: StreamLayout, start: int, stop: int) -> np.ndarray:
+        """Rows ``[start, stop)`` of stream ``name`` in the file's dtype (a view of a reused buffer)."""
+        ds = self._datasets[name]
+        lo, hi = start, stop
+        if ds.chunks is not None:  # whole chunks: each decompressed once, straight into the buffer
+            step = ds.chunks[0]
+            lo, hi = start - start % step, min(-(-stop // step) * step, self.num_jets)
+        shape = (hi - lo, lay.num_slots) if lay.has_valid else (hi - lo,)
+        sel = np.s_[lo:hi, : lay.num_slots] if lay.has_valid else np.s_[lo:hi]
+        raw = self._buffer(name, ds.dtype, shape)
+        try:
+            ds.read_direct(raw, source_sel=sel)
+        except (OSError, RuntimeError) as err:
+            msg = (
+                f"{self.path}: failed to read jets {start}:{stop} of dataset '{lay.spec.dataset}' "
+                f"({err}). The file may be truncated or corrupted."
+            )
+            raise DataFileError(msg) from err
+        return raw[start - lo : stop - lo]
+
     def read(self, start: int, stop: int) -> Block:
         """Read jets ``[start, stop)`` of every stream."""
         valid, rows = {}, {}
         raws: dict[str, np.ndarray] = {}
         jet_index: dict[str, np.ndarray] = {}
-        n = stop - start
+        zero_rows: dict[str, bool] = {}
         for name, lay in self.layouts.items():
-            ds = self.file[lay.spec.dataset]
-            shape = (n, lay.num_slots) if lay.has_valid else (n,)
-            sel = np.s_[start:stop, : lay.num_slots] if lay.has_valid else np.s_[start:stop]
-            raw = self._buffer(name, ds.dtype, shape)
-            try:
-                ds.read_direct(raw, source_sel=sel)
-            except (OSError, RuntimeError) as err:
-                msg = (
-                    f"{self.path}: failed to read jets {start}:{stop} of dataset '{lay.spec.dataset}' "
-                    f"({err}). The file may be truncated or corrupted."
-                )
-                raise DataFileError(msg) from err
+            raw = self._read_raw(name, lay, start, stop)
+            zero_row = False
             if lay.has_valid:
                 valid[name] = raw["valid"].astype(bool)
             if lay.has_valid and self.packed:
                 where = np.flatnonzero(valid[name])
-                rows[name] = np.full(shape, -1, dtype=np.int64)
+                rows[name] = np.full(raw.shape, len(where), dtype=np.int64)  # padding: the zero row
                 rows[name].reshape(-1)[where] = np.arange(len(where))
                 raw = np.take(raw.reshape(-1), where)  # far faster than boolean indexing of records
                 jet_index[name] = where // lay.num_slots
-            raws[name] = raw
-        sources: Mapping[str, Any] = raws
-        if any(lay.derived for lay in self.layouts.values()):
-            sources = self._namespaces(raws, jet_index, start, stop)
+                zero_row = True
+            raws[name], zero_rows[name] = raw, zero_row
+        if not any(lay.derived for lay in self.layouts.values()):
+            values = {
+                name: cast_fields(raws[name], lay.fields, zero_rows[name])
+                for name, lay in self.layouts.items()
+            }
+            return Block(self.path, start, values, valid, rows)
+        sources: Mapping[str, Any] = self._namespaces(raws, jet_index, start, stop)
         values = {}
         for name, lay in self.layouts.items():
-            # field-major casts write contiguously; values[name] is a fields-last view of them
-            src = sources[name]
-            out = np.empty((len(lay.fields), *raws[name].shape), dtype=np.float32)
+            src, shape = sources[name], raws[name].shape
+            rows_out = int(np.prod(shape)) + int(zero_rows[name])
+            out = np.zeros(
+                (rows_out, len(lay.fields)), dtype=np.float32
+            )  # a packed stream ends with the zero row
             for i, field_name in enumerate(lay.fields):
-                out[i] = src[field_name]
+                out[: rows_out - int(zero_rows[name]), i] = np.asarray(src[field_name]).reshape(-1)
+            if not zero_rows[name]:
+                out = out.reshape(*shape, len(lay.fields))
             if lay.derived and lay.has_valid and not self.packed:
-                out[:, ~valid[name]] = 0.0  # padding stays zero (log(0) of a padded slot is -inf)
-            values[name] = np.moveaxis(out, 0, -1)
+                out[~valid[name]] = 0.0  # padding stays zero (log(0) of a padded slot is -inf)
+            values[name] = out
         return Block(self.path, start, values, valid, rows)
 
     def _namespaces(
@@ -297,6 +327,54 @@ class H5Reader:
 
     def close(self) -> None:
         self.file.close()
+
+
+def field_runs(dtype: np.dtype, fields: Sequence[str]) -> list[tuple[int, int, int, np.dtype]]:
+    """``fields`` of records ``dtype`` grouped into runs stored back to back with one dtype.
+
+    Returns ``(first column, number of fields, byte offset in the record, field dtype)``
+    per run, in the order of ``fields``: a run is cast with one strided copy instead of
+    one per field (salt files store the float inputs, then the small-integer hit counts,
+    contiguously).
+    """
+    runs: list[tuple[int, int, int, np.dtype]] = []
+    for col, name in enumerate(fields):
+        fdt, off = dtype.fields[name][:2]  # type: ignore[index]
+        if runs:
+            first, k, start, rdt = runs[-1]
+            if fdt == rdt and off == start + k * rdt.itemsize and not fdt.shape:
+                runs[-1] = (first, k + 1, start, rdt)
+                continue
+        runs.append((col, 1, off, fdt))
+    return runs
+
+
+def cast_fields(raw: np.ndarray, fields: Sequence[str], zero_row: bool = False) -> np.ndarray:
+    """Fields ``fields`` of records ``raw`` ``(...)`` as float32 ``(..., C)``, fields last, C-contiguous.
+
+    Fields stored back to back with one dtype (:func:`field_runs`) are converted with one
+    2D strided copy per run; runs of native float32 are copied as raw bytes. With
+    ``zero_row`` (1D ``raw`` only) a last row of zeros is appended, which the padding
+    slots of packed blocks index.
+    """
+    shape = raw.shape
+    m = int(np.prod(shape))
+    c = len(fields)
+    out = np.empty((m + int(zero_row), c), dtype=np.float32)
+    if zero_row:
+        out[m] = 0.0
+    if m and c:
+        recs = np.ascontiguousarray(raw).reshape(m)
+        size = recs.dtype.itemsize
+        for first, k, off, fdt in field_runs(recs.dtype, fields):
+            if fdt == np.dtype(np.float32):  # bit copy of k floats per record
+                void = np.dtype(f"V{4 * k}")
+                dst = np.ndarray((m,), void, buffer=out, offset=4 * first, strides=(4 * c,))
+                dst[...] = np.ndarray((m,), void, buffer=recs, offset=off, strides=(size,))
+            else:
+                src = np.ndarray((m, k), fdt, buffer=recs, offset=off, strides=(size, fdt.itemsize))
+                out[:m, first : first + k] = src
+    return out.reshape(m + int(zero_row), c) if zero_row else out.reshape(*shape, c)
 
 
 @dataclass(frozen=True)

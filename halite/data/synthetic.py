@@ -39,6 +39,7 @@ import h5py
 import numpy as np
 
 from halite.data import synthetic_extras as extras
+from halite.data.layout import check_layout, dataset_options
 from halite.errors import DataError
 from halite.io import atomic_path
 
@@ -118,6 +119,9 @@ def generate_jets(
         Number of track slots per jet (padding included).
     electrons, soft_muons, parameters, num_electrons
         Opt-in extras (``halite.data.synthetic_extras``).
+    compression, chunk_jets
+        Storage layout of every dataset (``halite.data.layout``): contiguous by default, or
+        chunked (``chunk_jets`` jets per chunk) and compressed with ``lz4``, ``zstd`` or ``gzip``.
 
     Returns
     -------
@@ -151,6 +155,8 @@ def write_file(
     soft_muons: bool = False,
     parameters: bool = False,
     num_electrons: int = 10,
+    compression: str = "none",
+    chunk_jets: int | None = None,
 ) -> Path:
     """Write a synthetic HDF5 file with ``jets`` and ``tracks`` datasets.
 
@@ -172,6 +178,9 @@ def write_file(
         Jets generated and written per step.
     electrons, soft_muons, parameters, num_electrons
         Opt-in extras (``halite.data.synthetic_extras``).
+    compression, chunk_jets
+        Storage layout of every dataset (``halite.data.layout``): contiguous by default, or
+        chunked (``chunk_jets`` jets per chunk) and compressed with ``lz4``, ``zstd`` or ``gzip``.
 
     Returns
     -------
@@ -179,6 +188,7 @@ def write_file(
         ``path`` as a :class:`~pathlib.Path`.
     """
     _check_sizes(num_jets, num_tracks)
+    check_layout(compression, chunk_jets)
     if int(chunk_size) < 1:
         msg = f"chunk_size must be >= 1, got {chunk_size}."
         raise DataError(msg)
@@ -187,18 +197,19 @@ def write_file(
     offset = _event_offset(seed)
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         jet_dtype = extras.jet_dtype(JET_DTYPE, soft_muons)
-        jets_ds = f.create_dataset("jets", shape=(num_jets,), dtype=jet_dtype)
-        tracks_ds = f.create_dataset("tracks", shape=(num_jets, num_tracks), dtype=TRACK_DTYPE)
+
+        def create(name: str, row_shape: tuple[int, ...], dtype: np.dtype) -> h5py.Dataset:
+            options = dataset_options(compression, chunk_jets, row_shape)
+            return f.create_dataset(name, shape=(num_jets, *row_shape), dtype=dtype, **options)
+
+        jets_ds = create("jets", (), jet_dtype)
+        tracks_ds = create("tracks", (num_tracks,), TRACK_DTYPE)
         extra_ds = {}
         if electrons:
-            extra_ds["electrons"] = f.create_dataset(
-                "electrons", shape=(num_jets, num_electrons), dtype=extras.ELECTRON_DTYPE
-            )
+            extra_ds["electrons"] = create("electrons", (num_electrons,), extras.ELECTRON_DTYPE)
             extra_ds["electrons"].attrs["ftagTruthOriginLabel"] = TRACK_ORIGIN_NAMES
         if parameters:
-            extra_ds["parameters"] = f.create_dataset(
-                "parameters", shape=(num_jets,), dtype=extras.PARAMETER_DTYPE
-            )
+            extra_ds["parameters"] = create("parameters", (), extras.PARAMETER_DTYPE)
         jets_ds.attrs["flavour_label"] = FLAVOUR_NAMES
         tracks_ds.attrs["ftagTruthOriginLabel"] = TRACK_ORIGIN_NAMES
         f.attrs["generator"] = "halite.data.synthetic"
@@ -231,7 +242,7 @@ def write_splits(
     num_test: int,
     seed: int = 42,
     num_tracks: int = 40,
-    **extra: bool | int,
+    **extra: bool | int | str | None,
 ) -> dict[str, Path]:
     """Write ``train.h5``, ``val.h5`` and ``test.h5`` with independent seeds.
 
@@ -247,7 +258,8 @@ def write_splits(
     num_tracks
         Number of track slots per jet.
     extra
-        ``electrons``, ``soft_muons``, ``parameters``, ``num_electrons`` (see :func:`write_file`).
+        ``electrons``, ``soft_muons``, ``parameters``, ``num_electrons``, ``compression``,
+        ``chunk_jets`` (see :func:`write_file`).
 
     Returns
     -------

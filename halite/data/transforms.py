@@ -12,10 +12,15 @@ from halite.errors import DataError
 
 def trim_length(valid: np.ndarray) -> int:
     """Slots needed to hold the longest valid set of a batch ``(B, N)`` (at least 1)."""
-    if valid.shape[1] == 0:
+    return trim_counts(valid.sum(axis=1), valid.shape[1])
+
+
+def trim_counts(counts: np.ndarray, width: int) -> int:
+    """:func:`trim_length` from the valid entries per jet ``counts`` ``(B,)`` of ``width`` slots."""
+    if width == 0:
         return 0
     # padding follows the valid entries, so the last valid slot + 1 is the count
-    return max(1, int(valid.sum(axis=1).max()))
+    return max(1, int(counts.max()))
 
 
 def check_finite(

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         "vs_salt.py",
         "limits.py",
+        "loader.py",
         "memory.py",
         "startup.py",
         "continual_digits.py",
@@ -35,8 +36,25 @@ def test_bench_script_help(script: str) -> None:
 
 def test_makefile_bench_runs_every_script() -> None:
     bench = (ROOT / "Makefile").read_text().split("\nbench:")[1].split("\n\n")[0]
-    for script in ("vs_salt.py", "limits.py", "memory.py", "startup.py"):
+    for script in ("vs_salt.py", "limits.py", "loader.py", "memory.py", "startup.py"):
         assert f"bench/{script}" in bench
+
+
+def test_loader_bench_measures_plain_and_compressed_files(tmp_path: Path) -> None:
+    """``bench/loader.py``'s measurement on a tiny file and its LZ4 copy (numbers not checked, only sane)."""
+    from halite.data.convert import relayout
+    from halite.data.synthetic import write_file
+
+    spec = importlib.util.spec_from_file_location("loader_bench", ROOT / "bench" / "loader.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    plain = write_file(tmp_path / "plain.h5", 600, seed=1, num_tracks=10)
+    relayout([plain], tmp_path / "lz4.h5", "lz4", 100)
+    for path in (plain, tmp_path / "lz4.h5"):
+        r = bench.measure(path, 100, 0, 1)
+        assert set(r) == {"raw", "loader", "ratio", "cpu_ratio"}
+        assert r["raw"] > 0 and r["loader"] > 0 and r["ratio"] > 0
 
 
 def test_continual_digits_runs_every_method() -> None:

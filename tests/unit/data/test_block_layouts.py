@@ -29,7 +29,10 @@ def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Pa
     from_reader = reader.read(100, 400)
     reader.close()
     rows, valid = packed.rows["tracks"], packed.valid["tracks"]
-    assert packed.values["tracks"].shape == (int(valid.sum()), 4)  # only valid constituents are kept
+    # only valid constituents are kept, then one row of zeros that the padding slots index
+    assert packed.values["tracks"].shape == (int(valid.sum()) + 1, 4)
+    assert not packed.values["tracks"][-1].any() and (rows[~valid] == valid.sum()).all()
+    assert packed.values["tracks"].flags.c_contiguous
     padded_tracks = np.zeros((*valid.shape, 4), dtype=np.float32)
     padded_tracks[valid] = packed.values["tracks"][rows[valid]]
     padded = Block(packed.path, packed.start, {**packed.values, "tracks": padded_tracks}, packed.valid)

@@ -62,7 +62,7 @@ def test_h5_factory_counts_checks_and_opens(tiny_data: dict[str, Path]) -> None:
     finally:
         reader.close()
     assert block.num_jets == 20 and block.start == 10
-    assert block.values["tracks"].shape == (int(block.valid["tracks"].sum()), 2)  # packed
+    assert block.values["tracks"].shape == (int(block.valid["tracks"].sum()) + 1, 2)  # packed + zero row
     bad = [InputSpec("tracks", "tracks", ("no_such_var",))]
     with pytest.raises(KeyError, match=r"variable 'no_such_var' not found in dataset 'tracks'"):
         reader_factory([tiny_data["train"]], bad).num_jets(tiny_data["train"])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from halite.data import dataset as dataset_mod
+from halite.data import batching
 from halite.data.datamodule import JetDataModule
 from halite.data.prep import DEFAULT_VARIABLES
 from halite.models.model import Model
@@ -119,7 +119,7 @@ def test_trimmed_bucketed_packed_loss_equals_untrimmed(
     order = ds.batch_order(block, np.random.default_rng(3))
     idx = np.sort(min(order, key=lambda i: block.valid["tracks"][i].sum(1).max()))
     trimmed = ds.make_batch(block, idx)
-    monkeypatch.setattr(dataset_mod, "trim_length", lambda valid: valid.shape[1])
+    monkeypatch.setattr(batching, "trim_counts", lambda counts, width: width)
     untrimmed = ds.make_batch(block, idx)
     width = trimmed.inputs["tracks"].shape[1]
     assert width < full_width == untrimmed.inputs["tracks"].shape[1]
