@@ -155,7 +155,15 @@ def _run(args: argparse.Namespace) -> int:
         labels = _parse_labels(args.labels or DEFAULT_LABELS)
         if not args.labels:
             labels = _available_labels(file, {s: v for s, v in labels.items() if s in variables}, input_map)
-        norm = compute_norm_dict(file, variables, input_map, args.num_jets, args.block_size)
+        norm = compute_norm_dict(
+            file,
+            variables,
+            input_map,
+            args.num_jets,
+            args.block_size,
+            new_variables=data.get("new_variables"),
+            global_object=data.get("global_object", "jets"),
+        )
         classes = (
             compute_class_dict(file, labels, input_map, args.num_jets, args.block_size) if labels else {}
         )

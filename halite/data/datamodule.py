@@ -13,6 +13,7 @@ from halite.data.block_reader import reader_factory
 from halite.data.columnar.config import ColumnarConfig
 from halite.data.config_s3 import ConfigS3, activate, fetch, merge
 from halite.data.dataset import JetDataset
+from halite.data.derived import compile_new_variables
 from halite.data.loader import ResumableLoader
 from halite.data.multi_target import MultiTarget, read_specs
 from halite.data.parameters import PARAMETERS as PARAMETERS_STREAM
@@ -70,6 +71,11 @@ class JetDataModule(L.LightningDataModule):
     columnar
         How jets are built from ROOT / parquet files (``.root`` / ``.parquet``): streams from
         branches, layout (one jet or one event per entry), selection, new variables, labels.
+    new_variables
+        Derived inputs of HDF5 files, stream -> name -> expression (``halite.data.derived``), e.g.
+        ``{"particles": {"log_pt_rel": "log(pt / jets_pt)"}}``: bare names are the stream's fields,
+        ``<global_object>_<field>`` the jet's. Use the new names in ``variables``. ROOT / parquet
+        inputs take theirs in ``columnar.new_variables``.
     PARAMETERS
         Per parameter of ``variables.PARAMETERS``: ``train`` values, ``test`` value, optional
         ``prob`` (see ``halite.data.parameters``).
@@ -122,6 +128,7 @@ class JetDataModule(L.LightningDataModule):
         config_S3: ConfigS3 | None = None,
         bucket: bool | str | None = None,
         multi_target: list[MultiTarget] | None = None,
+        new_variables: dict[str, dict[str, str]] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(bucket, bool):
@@ -170,6 +177,11 @@ class JetDataModule(L.LightningDataModule):
         self.columnar = columnar
         if columnar is not None:
             columnar.check(global_object)
+        self.new_variables = {k: dict(v) for k, v in (new_variables or {}).items()}
+        if self.new_variables and columnar is not None:
+            msg = "data.new_variables is for HDF5 inputs; with data.columnar write them in data.columnar.new_variables."
+            raise DataError(msg)
+        compile_new_variables(self.new_variables, variables)  # a bad expression fails at parse time
         self.download_s3 = download_s3
         self.download_path = download_path
         self.config_s3 = merge(config_s3, config_S3, bucket)
@@ -228,6 +240,8 @@ class JetDataModule(L.LightningDataModule):
                 is_global=name == self.global_object or name in special,
                 max_length=self.num_inputs.get(name),
                 labels=tuple(self.labels.get(name, [])),
+                new_variables=tuple(self.new_variables.get(name, {}).items()),
+                global_ref=(self.global_object, glob),
             )
             for name, vars_ in self.variables.items()
         ]

@@ -22,6 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from halite.data.derived import DerivedReader, compile_new_variables
 from halite.errors import DataError, DataFileNotFound
 
 __all__ = [
@@ -161,6 +162,8 @@ def compute_norm_dict(
     input_map: Mapping[str, str] | None = None,
     num_jets: int | None = None,
     block_size: int = 100_000,
+    new_variables: Mapping[str, Mapping[str, str]] | None = None,
+    global_object: str = "jets",
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Compute per-variable mean and standard deviation over valid entries.
 
@@ -181,6 +184,11 @@ def compute_norm_dict(
         Use only the first ``num_jets`` jets (``None`` or negative: all).
     block_size
         Jets read per step.
+    new_variables
+        Derived variables, stream -> name -> expression (``data.new_variables``,
+        :mod:`halite.data.derived`), evaluated on each block before the statistics.
+    global_object
+        The stream whose fields the expressions of other streams read as ``<global_object>_<field>``.
 
     Returns
     -------
@@ -197,21 +205,27 @@ def compute_norm_dict(
         non-finite values (the message names file, stream, variable and count).
     """
     input_map = dict(input_map or {})
+    used = {k: v for k, v in (new_variables or {}).items() if k in variables}  # e.g. prep --variables
+    expressions = compile_new_variables(used, variables)
     result: dict[str, dict[str, dict[str, float]]] = {}
     with _open(path) as f:
         for stream, names in variables.items():
             names = list(names)
             ds = _dataset(f, stream, input_map.get(stream, stream))
-            _check_fields(ds, stream, names, "variable(s)")
+            derived = DerivedReader(
+                f, stream, ds, names, expressions.get(stream, {}), input_map, global_object
+            )
+            _check_fields(ds, stream, derived.file_fields, "variable(s)")
             n_rows = _num_rows(ds, num_jets)
             count = np.zeros(len(names), dtype=np.int64)
             mean = np.zeros(len(names), dtype=np.float64)
             m2 = np.zeros(len(names), dtype=np.float64)
             bad = np.zeros(len(names), dtype=np.int64)
             for start in _blocks(n_rows, block_size):
-                block, mask = _read_block(ds, names, start, min(start + block_size, n_rows))
+                stop = min(start + block_size, n_rows)
+                block, mask = derived.read(start, stop) if derived else _read_block(ds, names, start, stop)
                 for i, var in enumerate(names):
-                    x = block[var] if mask is None else block[var][mask]
+                    x = np.asarray(block[var]) if mask is None else np.asarray(block[var])[mask]
                     x = x.astype(np.float64, copy=False).ravel()
                     finite = np.isfinite(x)
                     if not finite.all():

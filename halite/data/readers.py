@@ -10,14 +10,18 @@ one vectorised copy per field.
 from __future__ import annotations
 
 import glob as globmod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 
 from halite.data.block_reader import Block
+from halite.data.derived import check_names, compile_new_variables, namespaces
+from halite.data.expressions import Expression
 from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
 from halite.errors import (
@@ -102,10 +106,44 @@ class StreamLayout:
     fields: tuple[str, ...]
     has_valid: bool
     num_slots: int  # constituent slots read (after truncation); 0 for the global object
+    expressions: Mapping[str, Expression] = dataclass_field(default_factory=dict)  # new variables read
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.expressions)
 
     @property
     def num_inputs(self) -> int:
         return len(self.spec.variables)
+
+
+def spec_expressions(spec: InputSpec) -> dict[str, Expression]:
+    """The compiled new variables of ``spec`` (``data.new_variables.<stream>``)."""
+    if not spec.new_variables:
+        return {}
+    return compile_new_variables({spec.name: dict(spec.new_variables)}, {spec.name: None})[spec.name]
+
+
+def _check_new_variables(
+    f: h5py.File,
+    path: Path | str,
+    spec: InputSpec,
+    fields: tuple[str, ...],
+    expressions: dict[str, Expression],
+) -> tuple[str, ...]:
+    """Check the new variables among ``fields`` against the file; return the fields read from it."""
+    glob_dtype, glob_name = None, spec.name
+    if spec.global_ref is not None and spec.global_ref[0] != spec.name:
+        glob_name, glob_ds = spec.global_ref
+        if glob_ds in f:
+            glob_dtype = f[glob_ds].dtype
+    try:
+        return tuple(
+            check_names(spec.name, fields, f[spec.dataset].dtype, expressions, glob_dtype, glob_name)
+        )
+    except DataError as err:
+        msg = f"{path}: {err}"
+        raise type(err)(msg) from err
 
 
 def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayout:
@@ -119,7 +157,10 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
     ds = f[spec.dataset]
     names = ds.dtype.names or ()
     fields = tuple(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
-    for field in fields:
+    expressions = spec_expressions(spec)
+    used = {name: e for name, e in expressions.items() if name in fields}
+    file_fields = _check_new_variables(f, path, spec, fields, expressions) if used else fields
+    for field in file_fields:
         if field not in names:
             msg = (
                 f"{path}: variable '{field}' not found in dataset '{spec.dataset}' (stream '{spec.name}'). "
@@ -151,7 +192,7 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
     slots = 0
     if has_valid:
         slots = ds.shape[1] if spec.max_length is None else min(spec.max_length, ds.shape[1])
-    return StreamLayout(spec, fields, has_valid, slots)
+    return StreamLayout(spec, fields, has_valid, slots, expressions if used else {})
 
 
 class H5Reader:
@@ -190,7 +231,9 @@ class H5Reader:
 
     def read(self, start: int, stop: int) -> Block:
         """Read jets ``[start, stop)`` of every stream."""
-        values, valid, rows = {}, {}, {}
+        valid, rows = {}, {}
+        raws: dict[str, np.ndarray] = {}
+        jet_index: dict[str, np.ndarray] = {}
         n = stop - start
         for name, lay in self.layouts.items():
             ds = self.file[lay.spec.dataset]
@@ -212,12 +255,41 @@ class H5Reader:
                 rows[name] = np.full(shape, -1, dtype=np.int64)
                 rows[name].reshape(-1)[where] = np.arange(len(where))
                 raw = np.take(raw.reshape(-1), where)  # far faster than boolean indexing of records
+                jet_index[name] = where // lay.num_slots
+            raws[name] = raw
+        sources: Mapping[str, Any] = raws
+        if any(lay.derived for lay in self.layouts.values()):
+            sources = self._namespaces(raws, jet_index, start, stop)
+        values = {}
+        for name, lay in self.layouts.items():
             # field-major casts write contiguously; values[name] is a fields-last view of them
-            out = np.empty((len(lay.fields), *raw.shape), dtype=np.float32)
+            src = sources[name]
+            out = np.empty((len(lay.fields), *raws[name].shape), dtype=np.float32)
             for i, field_name in enumerate(lay.fields):
-                out[i] = raw[field_name]
+                out[i] = src[field_name]
+            if lay.derived and lay.has_valid and not self.packed:
+                out[:, ~valid[name]] = 0.0  # padding stays zero (log(0) of a padded slot is -inf)
             values[name] = np.moveaxis(out, 0, -1)
         return Block(self.path, start, values, valid, rows)
+
+    def _namespaces(
+        self, raws: dict[str, np.ndarray], jet_index: dict[str, np.ndarray], start: int, stop: int
+    ) -> dict[str, Any]:
+        """Namespaces evaluating the new variables of each stream on the block's records."""
+        ref = next((lay.spec.global_ref for lay in self.layouts.values() if lay.spec.global_ref), None)
+        glob_name, glob_ds = ref if ref is not None else ("", "")
+        candidates = [
+            k for k, lay in self.layouts.items() if lay.spec.dataset == glob_ds and not lay.has_valid
+        ]
+        glob_key = glob_name if glob_name in candidates else next(iter(candidates), None)
+        records: dict[str, np.ndarray] = dict(raws)
+        if glob_key is None and glob_ds and glob_ds in self.file:
+            glob_key = "\0global"
+            records[glob_key] = self.file[glob_ds][start:stop]
+        expressions = {name: lay.expressions for name, lay in self.layouts.items()}
+        if glob_key is not None:
+            expressions[glob_name] = expressions.get(glob_key, {})
+        return dict(namespaces(records, expressions, glob_key, glob_name, jet_index))
 
     def attrs(self, dataset: str) -> dict:
         """Attributes of ``dataset`` (e.g. class names of labels)."""

@@ -81,6 +81,12 @@ class InputSpec:
         Truncation of constituent streams (``num_inputs``); ``None`` keeps all slots.
     labels
         Labels read from this stream.
+    new_variables
+        ``(name, expression)`` pairs of derived variables of the stream (``data.new_variables``,
+        :mod:`halite.data.derived`), usable in ``variables`` and ``labels``.
+    global_ref
+        ``(stream, dataset)`` of the global object, whose fields the expressions read as
+        ``<stream>_<field>``.
     """
 
     name: str
@@ -89,3 +95,5 @@ class InputSpec:
     is_global: bool = False
     max_length: int | None = None
     labels: tuple[LabelSpec, ...] = field(default_factory=tuple)
+    new_variables: tuple[tuple[str, str], ...] = ()
+    global_ref: tuple[str, str] | None = None

@@ -96,6 +96,11 @@ def _ckpt_case(make: Callable[[Path, Path], Path], change: Callable[[dict], None
     return build
 
 
+def _bad_new_variable(c: dict) -> None:
+    c["data"]["new_variables"] = {"tracks": {"d0_rel": "d0 / jets_ptt"}}
+    c["data"]["variables"]["tracks"].append("d0_rel")
+
+
 def _salt(env: Env) -> str:
     return env.write("salt.yaml", {"data": {"train_file": "x.h5"}, "model": {"model": {
         "class_path": "salt.models.SaltModel", "init_args": {"bogus_key": 1}}}})  # fmt: skip
@@ -366,6 +371,12 @@ CASES: list[Case] = [
         "prep: truncated file",
         lambda e: ["prep", "--file", str(bad_files._truncated(e.data["test"], e.tmp)[0])],
         r"halite prep: error: Cannot open .*cut\.h5 as an HDF5 file .*truncated",
+    ),
+    (
+        "prep: unknown name in a data.new_variables expression",
+        lambda e: ["prep", "--config", e.edited(_bad_new_variable), "--norm-dict", str(e.tmp / "n.yaml")],
+        r"halite prep: error: .*data\.new_variables\.tracks\.d0_rel: Expression 'd0 / jets_ptt' uses "
+        r"\['jets_ptt'\]",
     ),
     (
         "evaluate: predictions missing",

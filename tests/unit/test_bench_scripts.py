@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
-    "script", ["vs_salt.py", "limits.py", "memory.py", "startup.py", "continual_digits.py"]
+    "script", ["vs_salt.py", "limits.py", "memory.py", "startup.py", "continual_digits.py", "pythia_speed.py"]
 )
 def test_bench_script_help(script: str) -> None:
     res = subprocess.run(
