@@ -87,7 +87,18 @@ def ensure_source(
         from halite.data.pythia import Options
         from halite.data.pythia_files import write_splits
 
-        write_splits(out, Options(what), {s: sizes[s] for s in SPLITS}, seed=seed, chunk_size=500)
+        total = sizes["train"] + sizes["val"]
+        step = max(100, total // 10)
+        shown = [0]
+
+        def report(n: int) -> None:  # called per event: print every ``step`` jets
+            if n // step > shown[0] or n >= total > shown[0] * step:
+                shown[0] = n // step if n < total else total
+                say(f"  {source}: {min(n, total)}/{total} jets")
+
+        write_splits(
+            out, Options(what), {s: sizes[s] for s in SPLITS}, seed=seed, chunk_size=500, progress=report
+        )
     return out
 
 
