@@ -38,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the template's)")
     ap.add_argument("--accelerator", default=None, help="trainer accelerator (default: the template's)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--workers", type=int, default=1, help="processes generating each missing Pythia source")
     for key in ("base_dim", "num_transformers", "num_transformers_head", "num_heads", "num_tokens", "K"):
         ap.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, default=None,
                         help="override the preset's PET2 size")  # fmt: skip
@@ -72,9 +73,8 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for i, s in enumerate(sources):
-        ensure_source(
-            args.data_dir, s, {"train": args.num_train, "val": args.num_val}, args.seed + 10 * i, print
-        )
+        split_sizes = {"train": args.num_train, "val": args.num_val}
+        ensure_source(args.data_dir, s, split_sizes, args.seed + 10 * i, print, args.workers)
     variables = template(args.preset)["data"]["variables"]
     mixed_dir = out / "data"
     print(f"mixing {sources} into {mixed_dir} ...")
