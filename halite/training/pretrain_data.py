@@ -66,8 +66,12 @@ def ensure_source(
     sizes: dict[str, int],
     seed: int,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> Path:
-    """Generate ``source``'s train/val files under ``data_dir/source`` when they are missing."""
+    """Generate ``source``'s train/val files under ``data_dir/source`` when they are missing.
+
+    ``workers`` processes generate a Pythia source's chunks (``halite synth-pythia --workers``).
+    """
     if source not in SOURCES:
         msg = f"Unknown pretraining source '{source}'; choose from {sorted(SOURCES)}."
         raise ConfigError(msg)
@@ -97,7 +101,13 @@ def ensure_source(
                 say(f"  {source}: {min(n, total)}/{total} jets")
 
         write_splits(
-            out, Options(what), {s: sizes[s] for s in SPLITS}, seed=seed, chunk_size=500, progress=report
+            out,
+            Options(what),
+            {s: sizes[s] for s in SPLITS},
+            seed=seed,
+            chunk_size=500,
+            progress=report,
+            workers=workers,
         )
     return out
 
