@@ -40,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--num-eval", type=int, default=5_000)
     ap.add_argument("--max-epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--accelerator", default=None,
+                    help="trainer accelerator of every run and pretraining (default: the configs' cpu; gpu on --submit)")  # fmt: skip
     ap.add_argument("--pretrained-ckpt", type=Path, default=None,
                     help="one checkpoint for every pretrained entry (overrides their backbone names)")  # fmt: skip
     ap.add_argument("--pretrained-dir", type=Path, default=Path("pretrained"),
@@ -100,6 +102,11 @@ def main(argv: list[str]) -> int:
     out = args.out_dir / f"{args.sample}_{args.task}"
     sizes = (args.num_train, args.num_eval, args.num_eval)
     overrides = {"data": {"batch_size": args.batch_size}, "trainer": {"max_epochs": args.max_epochs}}
+    if args.accelerator:
+        overrides["trainer"]["accelerator"] = args.accelerator
+    pre_extra = (
+        f"--accelerator {args.accelerator} {args.pretrain_args}" if args.accelerator else args.pretrain_args
+    )
     configs = {
         m: run_config(m, args.sample, args.task, args.data_dir.resolve(), (out / m).resolve(), overrides)
         for m in models
@@ -115,7 +122,7 @@ def main(argv: list[str]) -> int:
     }
     commands = {
         name: pretrain_command(name, preset, ckpt.parent, args.pretrain_data_dir.resolve(),
-                               args.pretrain_epochs, args.pretrain_num_train, args.pretrain_args)
+                               args.pretrain_epochs, args.pretrain_num_train, pre_extra)
         for name, (ckpt, preset) in missing.items()
     }  # fmt: skip
     if args.submit:

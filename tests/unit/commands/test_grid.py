@@ -72,7 +72,8 @@ def test_submit_writes_pretraining_and_dependent_finetuning_jobs(tmp_path: Path)
     root = Path(__file__).resolve().parents[3]
     pre_dir = tmp_path / "pretrained"
     cmd = [sys.executable, "-m", "halite", *grid_args(tmp_path, "OLS,OLS_RW,OLM"), "--submit", "slurm",
-           "--pretrained-dir", str(pre_dir), "--pretrain-epochs", "2", "--pretrain-num-train", "500"]  # fmt: skip
+           "--pretrained-dir", str(pre_dir), "--pretrain-epochs", "2", "--pretrain-num-train", "500",
+           "--pretrain-args", "--workers 4 --base-dim 64", "--accelerator", "gpu"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(root)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -80,7 +81,8 @@ def test_submit_writes_pretraining_and_dependent_finetuning_jobs(tmp_path: Path)
     for name, preset in (("pretrain_s", "small"), ("pretrain_m", "medium")):
         job = (out / f"{name}.slurm").read_text()
         assert f"-m halite pretrain --preset {preset} --out {pre_dir / name} " in job
-        assert "--epochs 2 --num-train 500" in job and "--accelerator gpu" in job
+        assert "--epochs 2 --num-train 500" in job and job.count("--accelerator gpu") == 1
+        assert "--workers 4 --base-dim 64" in job
     ols = (out / "OLS" / "job.slurm").read_text()
     assert f"--model.pretrained {pre_dir / 'pretrain_s' / 'backbone.ckpt'}" in ols
     assert (
@@ -88,6 +90,7 @@ def test_submit_writes_pretraining_and_dependent_finetuning_jobs(tmp_path: Path)
         in (out / "OLM" / "job.slurm").read_text()
     )
     assert "--model.pretrained" not in (out / "OLS_RW" / "job.slurm").read_text()
+    assert yaml.safe_load((out / "OLS_RW" / "config.yaml").read_text())["trainer"]["accelerator"] == "gpu"
     submit = (out / "submit.sh").read_text()
     assert f"pre_pretrain_s=$(sbatch --parsable {out / 'pretrain_s.slurm'})" in submit
     assert f"sbatch --dependency=afterok:$pre_pretrain_s {out / 'OLS' / 'job.slurm'}" in submit
