@@ -1,7 +1,8 @@
 """A grid of point-cloud models on one sample and task, and their comparison (``halite grid``).
 
-Model identifiers expand into runs (``pet2-small`` fine-tunes a pretrained backbone,
-``pet2-small-scratch`` starts from random weights). Each run is ``halite fit`` then
+Model identifiers (:mod:`halite.training.grid_models`: the seed's ``OLS`` fine-tunes the
+``halite pretrain`` backbone ``pretrain_s``, ``OLS_RW`` starts from random weights ...) expand into
+runs. Each run is ``halite fit`` then
 ``halite test`` in its own process; the comparison table (metric, parameters, training
 time) is written as Markdown, JSON and a plot. With ``--submit slurm`` job scripts are
 written instead and ``--collect`` builds the table once they have run.
@@ -14,7 +15,6 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +24,10 @@ import yaml
 
 from halite.evaluate.metrics import rejection_at, roc_auc
 from halite.io import atomic_path, write_yaml
+from halite.training.grid_models import MODELS, canonical
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A grid entry: its config and whether it starts from a pretrained backbone."""
-
-    config: str
-    pretrained: bool = False
-
-
-MODELS: dict[str, ModelSpec] = {
-    "vit": ModelSpec("vit.yaml"),
-    "pet2-small": ModelSpec("pet2_small.yaml", pretrained=True),
-    "pet2-small-scratch": ModelSpec("pet2_small.yaml"),
-    "pet2-medium": ModelSpec("pet2_medium.yaml"),
-    "pet2-large": ModelSpec("pet2_large.yaml"),
-    "part": ModelSpec("part.yaml"),
-    "cond-only": ModelSpec("cond_only.yaml"),
-}
 
 #: sample -> (data section template config, task per task type)
 SAMPLE_CONFIG = {"events": "vit.yaml", "jets": "part.yaml"}
@@ -91,9 +74,7 @@ def run_config(
     model_id: str, sample: str, task: str, data_dir: Path, run_dir: Path, overrides: dict[str, Any]
 ) -> dict:
     """The full training config of one grid entry."""
-    if model_id not in MODELS:
-        msg = f"Unknown model '{model_id}' in --models; choose from {sorted(MODELS)}."
-        raise ValueError(msg)
+    model_id = canonical(model_id)
     if (sample, task) not in TASKS:
         msg = f"Task '{task}' is not defined for sample '{sample}'; choose from {sorted(TASKS)}."
         raise ValueError(msg)
@@ -238,7 +219,7 @@ def write_job(cfg: dict, run_dir: Path, pretrained: Path | None) -> Path:
     """Write ``config.yaml`` and a SLURM script ``job.slurm`` (fit then test) into ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     write_yaml(run_dir / "config.yaml", cfg)
-    extra = f"--model.pretrained {pretrained}" if pretrained else ""
+    extra = "--trainer.accelerator=gpu" + (f" --model.pretrained {pretrained}" if pretrained else "")
     script = SLURM.format(
         name=cfg["name"],
         hours=4,

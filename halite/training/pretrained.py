@@ -8,10 +8,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from halite.errors import CheckpointError
 from halite.nn.point.pet_checkpoint import is_omnilearned_layout, load_omnilearned, omnilearned_state_dict
 from halite.training.checkpoint_io import safe_load
 
 HEAD_PREFIXES = ("tasks.",)
+#: fewer of the model's backbone tensors than this fraction loaded is an error (wrong checkpoint)
+MIN_LOADED_FRACTION = 0.5
 
 
 @dataclass
@@ -67,11 +70,21 @@ def load_omnilearned_file(
     return load_omnilearned(model, safe_load(p, lightning=False), ema, fine_tune, str(p))
 
 
-def load_backbone(model: nn.Module, path: str | Path, include_heads: bool = False) -> LoadReport:
+def load_backbone(
+    model: nn.Module, path: str | Path, include_heads: bool = False, min_fraction: float = MIN_LOADED_FRACTION
+) -> LoadReport:
     """Copy matching backbone tensors of the checkpoint at ``path`` into ``model``.
 
     Keys are matched by name and shape; task heads (``tasks.*``) are replaced for the
-    new task unless ``include_heads``.
+    new task unless ``include_heads``. A halite checkpoint (``halite fit``, ``halite pretrain``'s
+    ``backbone.ckpt``) and an OmniLearned file (``best_model_*.pt``, its keys mapped to
+    ``backbone.body.*`` / ``backbone.classifier.*``) are read.
+
+    Raises
+    ------
+    CheckpointError
+        When no tensor, or fewer than ``min_fraction`` of the model's backbone tensors, load: the
+        message names the file and examples of the mismatched, unmatched and missing keys.
     """
     weights = read_state_dict(path)
     own = model.state_dict()
@@ -86,8 +99,27 @@ def load_backbone(model: nn.Module, path: str | Path, include_heads: bool = Fals
             usable[key] = value
             report.loaded.append(key)
     report.missing = [k for k in own if k not in usable and not k.startswith(HEAD_PREFIXES)]
+    wanted = [k for k in own if include_heads or not k.startswith(HEAD_PREFIXES)]
+    if wanted and (not usable or len(usable) < min_fraction * len(wanted)):
+        raise CheckpointError(_too_few(path, report, len(wanted)))
     model.load_state_dict(usable, strict=False)
     return report
+
+
+def _too_few(path: str | Path, report: LoadReport, wanted: int) -> str:
+    def some(keys: list[str]) -> str:
+        return (
+            ", ".join(keys[:3]) + (f" ... ({len(keys)} in all)" if len(keys) > 3 else "") if keys else "none"
+        )
+
+    unmatched = [k for k in report.skipped if not k.startswith(HEAD_PREFIXES)]
+    return (
+        f"Pretrained checkpoint {path}: only {len(report.loaded)} of the model's {wanted} backbone tensors "
+        f"load (by name and shape), so it is not a checkpoint of this backbone. Shape-mismatched: "
+        f"{some(report.mismatched)}; checkpoint keys the model lacks: {some(unmatched)}; model keys "
+        f"missing from it: {some(report.missing)}. Pretrain the same backbone (preset, sizes, inputs) with "
+        "halite pretrain, or pass the matching checkpoint."
+    )
 
 
 def backbone_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:

@@ -107,6 +107,15 @@ def _salt(env: Env) -> str:
         "class_path": "salt.models.SaltModel", "init_args": {"bogus_key": 1}}}})  # fmt: skip
 
 
+def _other_backbone(env: Env) -> str:
+    """A checkpoint of another network: none of its tensors fits the demo model's backbone."""
+    import torch
+
+    path = env.tmp / "other_backbone.ckpt"
+    torch.save({"state_dict": {"model.backbone.body.token": torch.zeros(1, 4, 8)}}, path)
+    return str(path)
+
+
 #: (id, command line after ``halite``, regex the error must match, extra environment)
 Case = tuple[str, Callable[[Env], list[str]], str]
 
@@ -378,6 +387,12 @@ CASES: list[Case] = [
         "predict from a missing checkpoint",
         lambda e: ["predict", "--config", str(e.run_cfg), "--ckpt_path", str(e.tmp / "gone.ckpt")],
         r"halite predict: error: .*gone\.ckpt",
+    ),
+    (
+        "pretrained backbone of another network",
+        lambda e: fit(e, None, "--model.pretrained", _other_backbone(e), *FIT0),
+        r"halite fit: error: Pretrained checkpoint .*other_backbone\.ckpt: only 0 of the model's \d+ backbone "
+        r"tensors load .*checkpoint keys the model lacks: backbone\.body\.token",
     ),
     # ---- other tools
     ("prep: training file missing", lambda e: ["prep", "--file", str(e.tmp / "absent.h5")], r"absent\.h5"),

@@ -29,7 +29,8 @@ def test_submit_writes_a_job_per_model(tmp_path: Path, capsys: pytest.CaptureFix
         assert "--model.pretrained" not in script
         assert yaml.safe_load((out / model / "config.yaml").read_text())["name"] == name
     printed = capsys.readouterr().out
-    assert printed.count("job.slurm  (sbatch it;") == 2
+    assert printed.count("job.slurm") == 2 and "submit.sh  (run it to sbatch everything" in printed
+    assert "--dependency" not in (out / "submit.sh").read_text()
     assert (tmp_path / "d" / "events" / "norm_dict.yaml").is_file()
 
 
@@ -60,3 +61,64 @@ def test_collect_skips_unfinished_and_tabulates_finished(
     assert "| cond-only | 0.75 |" in table and "| vit |" not in table
     (row,) = json.loads((tmp_path / "g" / "events_classification" / "results.json").read_text())
     assert row["parameters"] == -1 and math.isnan(row["train_time_s"])
+
+
+def test_submit_writes_pretraining_and_dependent_finetuning_jobs(tmp_path: Path) -> None:
+    """Subprocess: OLS and OLM wait for their halite pretrain jobs (afterok); OLS_RW for none."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    pre_dir = tmp_path / "pretrained"
+    cmd = [sys.executable, "-m", "halite", *grid_args(tmp_path, "OLS,OLS_RW,OLM"), "--submit", "slurm",
+           "--pretrained-dir", str(pre_dir), "--pretrain-epochs", "2", "--pretrain-num-train", "500",
+           "--pretrain-args", "--workers 4 --base-dim 64", "--accelerator", "gpu"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "g" / "events_classification"
+    for name, preset in (("pretrain_s", "small"), ("pretrain_m", "medium")):
+        job = (out / f"{name}.slurm").read_text()
+        assert f"-m halite pretrain --preset {preset} --out {pre_dir / name} " in job
+        assert "--epochs 2 --num-train 500" in job and job.count("--accelerator gpu") == 1
+        assert "--workers 4 --base-dim 64" in job
+    ols = (out / "OLS" / "job.slurm").read_text()
+    assert f"--model.pretrained {pre_dir / 'pretrain_s' / 'backbone.ckpt'}" in ols
+    assert (
+        f"--model.pretrained {pre_dir / 'pretrain_m' / 'backbone.ckpt'}"
+        in (out / "OLM" / "job.slurm").read_text()
+    )
+    assert "--model.pretrained" not in (out / "OLS_RW" / "job.slurm").read_text()
+    assert yaml.safe_load((out / "OLS_RW" / "config.yaml").read_text())["trainer"]["accelerator"] == "gpu"
+    submit = (out / "submit.sh").read_text()
+    assert f"pre_pretrain_s=$(sbatch --parsable {out / 'pretrain_s.slurm'})" in submit
+    assert f"sbatch --dependency=afterok:$pre_pretrain_s {out / 'OLS' / 'job.slurm'}" in submit
+    assert f"sbatch --dependency=afterok:$pre_pretrain_m {out / 'OLM' / 'job.slurm'}" in submit
+    assert f"sbatch {out / 'OLS_RW' / 'job.slurm'}" in submit
+    assert yaml.safe_load((out / "OLM" / "config.yaml").read_text())["model"]["model"]["init_args"]["backbone"][
+        "init_args"]["preset"] == "medium"  # fmt: skip
+    help_text = subprocess.run([sys.executable, "-m", "halite", "grid", "--help"], capture_output=True, text=True,
+                               env=env, timeout=120, check=True).stdout  # fmt: skip
+    assert "--use-omnilearned" in help_text and "--use-pretrained" in help_text and "--cond_only" in help_text
+
+
+def test_seed_flags_define_the_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--use-omnilearned small --use-pretrained pretrain_s --cond_only: OLS (an existing backbone) and cond-only."""
+    pre_dir = tmp_path / "pretrained"
+    (pre_dir / "pretrain_s").mkdir(parents=True)
+    (pre_dir / "pretrain_s" / "backbone.ckpt").write_bytes(b"x")
+    args = [a for a in grid_args(tmp_path, "") if a not in ("--models", "")]
+    flags = ["--use-omnilearned", "small", "--use-pretrained", "pretrain_s", "--cond_only"]
+    assert main([*args, *flags, "--pretrained-dir", str(pre_dir), "--submit", "slurm"]) == 0
+    out = tmp_path / "g" / "events_classification"
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["OLS", "cond-only"]
+    assert not list(out.glob("pretrain_*.slurm"))  # the backbone exists: no pretraining job
+    submit = (out / "submit.sh").read_text()
+    assert "--dependency" not in submit and f"sbatch {out / 'OLS' / 'job.slurm'}" in submit
+    # a former id is an alias of the seed's: pet2-small-scratch -> OLS_RW
+    assert main([*grid_args(tmp_path, "pet2-small-scratch"), "--submit", "slurm"]) == 0
+    assert (out / "OLS_RW" / "job.slurm").is_file()
+    capsys.readouterr()
+    with pytest.raises(Exception, match="no such checkpoint file"):
+        main([*args, "--use-pretrained", str(tmp_path / "nope.pt"), "--submit", "slurm"])
