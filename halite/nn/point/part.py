@@ -36,19 +36,44 @@ class LastDimBatchNorm(_BatchNorm):
         return super().forward(x.movedim(last, 1)).movedim(1, last)
 
 
-def _pair_embed(dims: list[int], num_heads: int, batch_norm: bool) -> nn.Sequential:
-    """Pair features ``(..., 4)`` -> one bias per head: weaver's ``PairEmbed`` or halite's plain MLP.
+class Pointwise(nn.Conv1d):
+    """weaver's 1x1 ``Conv1d`` on ``(B, C_in, M)``, as a matrix product (also for ``M = 0``)."""
 
-    With ``batch_norm``: ``BN`` of the 4 inputs, ``Linear BN GELU`` per width, then ``Linear BN``
-    to the heads (weaver's 1x1 convolutions with ``use_pre_activation_pair``). Without: ``Linear GELU``
-    per width, then ``Linear`` to the heads.
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        w = self.weight.squeeze(-1)
+        if x.dim() == 3:
+            out = torch.matmul(w, x)
+            return out if self.bias is None else out + self.bias.unsqueeze(-1)
+        last = x.dim() - 1  # (B, C, N, N) in an ONNX export: channels last for the product, and back
+        return nn.functional.linear(x.movedim(1, last), w, self.bias).movedim(last, 1)
+
+
+class ChannelBatchNorm(_BatchNorm):
+    """``BatchNorm`` of dimension 1 of a ``(B, C, ...)`` tensor of any rank (``BatchNorm1d``'s state dict)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            msg = f"ChannelBatchNorm expects (B, {self.num_features}, ...), got shape {tuple(input.shape)}"
+            raise ValueError(msg)
+
+
+def _pair_embed(dims: list[int], num_heads: int, batch_norm: bool) -> nn.Sequential:
+    """Pair features -> one bias per head: weaver's ``PairEmbed`` or halite's plain MLP.
+
+    With ``batch_norm`` (channels first, ``(B, 4, M)`` -> ``(B, H, M)``, weaver's layout and the fast
+    one for batch norm): ``BN`` of the 4 inputs, ``Pointwise BN GELU`` per width (1x1 convolutions), then
+    ``Pointwise BN`` to the heads (weaver's ``use_pre_activation_pair``). Without (channels last,
+    ``(B, M, 4)`` -> ``(B, M, H)``): ``Linear GELU`` per width, then ``Linear`` to the heads.
     """
     if not batch_norm:
         return nn.Sequential(_mlp([4, *dims], norm_first=False), nn.Linear(dims[-1], num_heads))
-    layers: list[nn.Module] = [LastDimBatchNorm(4)]
+    layers: list[nn.Module] = [ChannelBatchNorm(4)]
     for a, b in zip([4, *dims], dims, strict=False):
-        layers += [nn.Linear(a, b), LastDimBatchNorm(b), nn.GELU()]
-    layers += [nn.Linear(dims[-1], num_heads), LastDimBatchNorm(num_heads)]
+        layers += [Pointwise(a, b), ChannelBatchNorm(b), nn.GELU()]
+    layers += [Pointwise(dims[-1], num_heads), ChannelBatchNorm(num_heads)]
     return nn.Sequential(*layers)
 
 
@@ -113,6 +138,7 @@ class ParticleTransformer(PointBackbone):
         d = self.embed_dims[-1]
         self.out_features = d
         self.num_heads = num_heads
+        self.pair_channels_first = pair_batch_norm
         self.pair_embed = _pair_embed(pair_dims, num_heads, pair_batch_norm)
         self.blocks = nn.ModuleList(
             [
@@ -163,16 +189,23 @@ class ParticleTransformer(PointBackbone):
         of embedding all ``N²`` pairs, and the pair batch norm sees each pair once. An ONNX export
         embeds all pairs (the same values in eval mode).
         """
-        if torch.onnx.is_in_onnx_export():  # no triu_indices in ONNX: embed all pairs (as weaver's for_onnx)
-            return self.pair_embed(pair_features(pt, eta, phi, e)).permute(0, 3, 1, 2)
         b, n = pt.shape
+        feats = pair_features(pt, eta, phi, e)
+        if torch.onnx.is_in_onnx_export():  # no triu_indices in ONNX: embed all pairs (as weaver's for_onnx)
+            return self.embed_pairs(feats)
         rows, cols = torch.triu_indices(n, n, device=pt.device)
-        emb = self.pair_embed(pair_features(pt, eta, phi, e)[:, rows, cols])  # (B, T, H)
-        slot = torch.empty(n, n, dtype=torch.long, device=pt.device)
-        tri = torch.arange(rows.shape[0], device=pt.device)
-        slot[rows, cols] = tri
-        slot[cols, rows] = tri
-        return emb[:, slot.reshape(-1)].reshape(b, n, n, self.num_heads).permute(0, 3, 1, 2)
+        emb = self.embed_pairs(feats[:, rows, cols])  # (B, H, T)
+        bias = emb.new_zeros(b, self.num_heads, n, n)
+        bias[:, :, rows, cols] = emb
+        bias[:, :, cols, rows] = emb
+        return bias
+
+    def embed_pairs(self, feats: Tensor) -> Tensor:
+        """Pair features ``(B, ..., 4)`` -> biases ``(B, H, ...)``."""
+        last = feats.dim() - 1
+        if self.pair_channels_first:
+            return self.pair_embed(feats.movedim(last, 1))  # type: ignore[no-any-return]
+        return self.pair_embed(feats).movedim(last, 1)  # type: ignore[no-any-return]
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]

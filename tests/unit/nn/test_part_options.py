@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from halite.nn.layers.pairwise import pair_features
-from halite.nn.point.part import LastDimBatchNorm, ParticleTransformer
+from halite.nn.point.part import ChannelBatchNorm, LastDimBatchNorm, ParticleTransformer
 
 VARS = {"particles": ["a", "b", "pt", "eta", "phi", "energy"]}
 
@@ -35,7 +35,7 @@ def test_triangle_pair_bias_equals_embedding_every_pair(pair_bn: bool) -> None:
     net.build_points(VARS, "jets")
     net.eval()
     pt, eta, phi, e = kinematics()
-    full = net.pair_embed(pair_features(pt, eta, phi, e)).permute(0, 3, 1, 2)
+    full = net.embed_pairs(pair_features(pt, eta, phi, e))  # (B, H, N, N): the ONNX path
     tri = net.pair_bias(pt, eta, phi, e)
     assert tri.shape == (2, 2, 5, 5)
     torch.testing.assert_close(tri, full)
@@ -47,13 +47,15 @@ def test_embedding_columns_and_batch_norms_follow_the_options() -> None:
     weaverlike.build_points(VARS, "jets")
     assert weaverlike.embed_cols.tolist() == [0, 1]  # pt, eta, phi, energy feed the pair features only
     assert isinstance(weaverlike.embed[0], LastDimBatchNorm) and weaverlike.embed[0].num_features == 2
-    assert sum(isinstance(m, LastDimBatchNorm) for m in weaverlike.pair_embed) == 3  # input, hidden, heads
+    assert sum(isinstance(m, ChannelBatchNorm) for m in weaverlike.pair_embed) == 3  # input, hidden, heads
     old = ParticleTransformer(
         embed_dims=[8], pair_embed_dims=[6], num_heads=2, num_layers=1,
         input_batch_norm=False, pair_batch_norm=False, embed_kinematics=True,
     )  # fmt: skip
     old.build_points(VARS, "jets")
-    assert old.embed_all and not any(isinstance(m, LastDimBatchNorm) for m in old.modules())
+    assert old.embed_all and not any(
+        isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in old.modules()
+    )
     x = torch.randn(2, 5, 6)
     mask = torch.zeros(2, 5, dtype=torch.bool)
     for net in (weaverlike, old):
