@@ -232,6 +232,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--fresh", action="store_true", help="rerun runs whose results exist")
     ap.add_argument("--smoke", action="store_true", help="tiny: 1 seed, 1 epoch, 256 jets, small network")
     ap.add_argument("--install-only", action="store_true", help="create bench/.venv-weaver and stop")
+    ap.add_argument(
+        "--table-only", action="store_true", help="print the table of the finished runs, run nothing"
+    )
     a = ap.parse_args(argv)
     for v in a.variant.split(","):
         if v not in VARIANTS:
@@ -245,7 +248,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     a = parse(argv)
-    python = a.weaver_python or ensure_weaver()
+    python = a.weaver_python or (VENV / "bin" / "python" if a.table_only else ensure_weaver())
     if a.install_only:
         return 0
     results = a.results_dir or a.data_dir / "results"
@@ -255,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = a.variant.split(",")
     halite_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for sample in a.samples.split(","):
-        data = ensure_sample(a.data_dir, sample, a.num_jets, max(a.num_constituents, 64))
+        data = a.data_dir / sample
+        if not a.table_only:
+            data = ensure_sample(a.data_dir, sample, a.num_jets, max(a.num_constituents, 64))
         jobs: list[tuple[str, int, list[str], Path, dict[str, str]]] = []
         for seed in range(a.seeds):
             out = results / sample / tag / f"weaver_s{seed}.npz"
@@ -265,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out = results / sample / tag / f"halite-{v}_s{seed}.npz"
                 cmd = worker_command("halite", Path(sys.executable), data, sample, seed, out, a, v)
                 jobs.append((f"halite ({v})", seed, cmd, out, halite_env))
+        if a.table_only:
+            jobs = [j for j in jobs if j[3].exists()]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(a.jobs) as pool:
             futures = [
@@ -276,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{sample}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr} ({a.optimizer}), "
               f"{a.num_constituents} slots, {a.threads} thread(s) per run, {a.jobs} runs at a time, "
               f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
-        print(format_table(sample, {"weaver": rows.pop("weaver"), **rows}))
+        print(format_table(sample, {"weaver": rows.pop("weaver", []), **rows}))
     return 0
 
 
