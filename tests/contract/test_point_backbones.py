@@ -96,6 +96,7 @@ def test_shapes_backward_empty_padding_permutation(name: str) -> None:
     grads = [p.grad for p in net.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     net.eval()
+    out = net.encode(normed, raw, mask)  # again: the train-mode pass moved batch-norm running statistics
     # padded slots' values do not matter
     n2, r2 = {k: v.clone() for k, v in normed.items()}, {k: v.clone() for k, v in raw.items()}
     n2["particles"][mask["particles"]] = 7.0
@@ -177,12 +178,27 @@ def block(d: int, ratio: float, normformer: bool) -> int:
 def test_part_default_parameter_count() -> None:
     net = ParticleTransformer("particles")
     net.build_points({"particles": [f"v{i}" for i in range(17)] + ["pt", "eta", "phi", "energy"]}, "jets")
-    f, d, heads = 21, 128, 8
-    embed = sum(2 * a + linear(a, b) for a, b in [(f, 128), (128, 512), (512, 128)])
-    pair = linear(4, 64) + linear(64, 64) + linear(64, 64) + linear(64, heads)
+    f, d, heads = 17, 128, 8  # weaver's defaults: the 4 kinematic columns feed the pair features only
+    embed = 2 * f + sum(
+        2 * a + linear(a, b) for a, b in [(f, 128), (128, 512), (512, 128)]
+    )  # BN, [LN Linear GELU]
+    pair = (
+        2 * 4 + linear(4, 64) + linear(64, 64) + linear(64, 64) + linear(64, heads) + 2 * (3 * 64 + heads)
+    )  # BNs
     cls_block = 4 * d + linear(d, d) + linear(d, 2 * d) + linear(d, d) + linear(d, 4 * d) + linear(4 * d, d)
     expected = embed + pair + 8 * block(d, 4.0, True) + 2 * cls_block + d + 2 * d
     got = PointBackbone.num_parameters(net)
-    print(f"ParT (paper sizes, 21 inputs): {got:,} parameters")
+    print(f"ParT (paper sizes, 17 embedded inputs): {got:,} parameters")
     assert got == expected
     assert math.isclose(got, 2.14e6, rel_tol=0.05)  # the paper quotes 2.14M
+    old = ParticleTransformer(
+        "particles", input_batch_norm=False, pair_batch_norm=False, embed_kinematics=True
+    )
+    old.build_points({"particles": [f"v{i}" for i in range(17)] + ["pt", "eta", "phi", "energy"]}, "jets")
+    f = 21  # halite's earlier network: every column embedded, no batch norm
+    embed = sum(2 * a + linear(a, b) for a, b in [(f, 128), (128, 512), (512, 128)])
+    pair = linear(4, 64) + linear(64, 64) + linear(64, 64) + linear(64, heads)
+    assert (
+        PointBackbone.num_parameters(old)
+        == embed + pair + 8 * block(d, 4.0, True) + 2 * cls_block + d + 2 * d
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from halite.nn.layers.dense import mlp
 from halite.nn.layers.pairwise import pair_features
@@ -17,6 +18,65 @@ def _mlp(sizes: list[int], norm_first: bool) -> nn.Sequential:
     return mlp(sizes, "GELU", act_last=True, norm="LayerNorm" if norm_first else None, norm_at="input")
 
 
+class LastDimBatchNorm(_BatchNorm):
+    """Batch normalisation of the last dimension of a tensor of any shape ``(..., C)``.
+
+    The statistics run over every leading position, padded ones included, as weaver's
+    ``BatchNorm1d`` on ``(B, C, P)`` and ``(B, C, P*P)`` tensors does; same state dict as
+    ``BatchNorm1d``.
+    """
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            msg = f"LastDimBatchNorm expects (..., {self.num_features}), got shape {tuple(input.shape)}"
+            raise ValueError(msg)
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        last = x.dim() - 1  # a non-negative dim: ONNX rejects a negative transpose index
+        return super().forward(x.movedim(last, 1)).movedim(1, last)
+
+
+class Pointwise(nn.Conv1d):
+    """weaver's 1x1 ``Conv1d`` on ``(B, C_in, M)``, as a matrix product (also for ``M = 0``)."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        w = self.weight.squeeze(-1)
+        if x.dim() == 3:
+            out = torch.matmul(w, x)
+            return out if self.bias is None else out + self.bias.unsqueeze(-1)
+        last = x.dim() - 1  # (B, C, N, N) in an ONNX export: channels last for the product, and back
+        return nn.functional.linear(x.movedim(1, last), w, self.bias).movedim(last, 1)
+
+
+class ChannelBatchNorm(_BatchNorm):
+    """``BatchNorm`` of dimension 1 of a ``(B, C, ...)`` tensor of any rank (``BatchNorm1d``'s state dict)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            msg = f"ChannelBatchNorm expects (B, {self.num_features}, ...), got shape {tuple(input.shape)}"
+            raise ValueError(msg)
+
+
+def _pair_embed(dims: list[int], num_heads: int, batch_norm: bool) -> nn.Sequential:
+    """Pair features -> one bias per head: weaver's ``PairEmbed`` or halite's plain MLP.
+
+    With ``batch_norm`` (channels first, ``(B, 4, M)`` -> ``(B, H, M)``, weaver's layout and the fast
+    one for batch norm): ``BN`` of the 4 inputs, ``Pointwise BN GELU`` per width (1x1 convolutions), then
+    ``Pointwise BN`` to the heads (weaver's ``use_pre_activation_pair``). Without (channels last,
+    ``(B, M, 4)`` -> ``(B, M, H)``): ``Linear GELU`` per width, then ``Linear`` to the heads.
+    """
+    if not batch_norm:
+        return nn.Sequential(_mlp([4, *dims], norm_first=False), nn.Linear(dims[-1], num_heads))
+    layers: list[nn.Module] = [ChannelBatchNorm(4)]
+    for a, b in zip([4, *dims], dims, strict=False):
+        layers += [Pointwise(a, b), ChannelBatchNorm(b), nn.GELU()]
+    layers += [Pointwise(dims[-1], num_heads), ChannelBatchNorm(num_heads)]
+    return nn.Sequential(*layers)
+
+
 class ParticleTransformer(PointBackbone):
     """Particle attention blocks with pairwise interaction bias, then class-attention blocks.
 
@@ -24,7 +84,11 @@ class ParticleTransformer(PointBackbone):
     ``[64, 64, 64]`` of ``(ln Δ, ln kT, ln z, ln m²)`` to one bias per head, 8 particle
     attention blocks (width 128, 8 heads, MLP ratio 4, NormFormer-style extra norms),
     2 class-attention blocks. The pair embedding uses linear layers on each pair
-    (equivalent to the paper's 1x1 convolutions) without batch normalisation.
+    (equivalent to the paper's 1x1 convolutions). By default the particle inputs are batch
+    normalised before the embedding, the pair features and every pair-embedding layer are batch
+    normalised, and the four-momentum columns only feed the pair features, not the particle
+    embedding: weaver-core's ``ParticleTransformer``. ``input_batch_norm=False``,
+    ``pair_batch_norm=False`` and ``embed_kinematics=True`` give halite's earlier network.
 
     Parameters
     ----------
@@ -38,7 +102,16 @@ class ParticleTransformer(PointBackbone):
         Transformer sizes.
     use_global
         Add the global object's features to the class token.
+    input_batch_norm
+        ``BatchNorm`` of the particle inputs before the embedding (weaver's ``Embed``).
+    pair_batch_norm
+        ``BatchNorm`` of the pair features and after each pair-embedding layer (weaver's ``PairEmbed``).
+    embed_kinematics
+        Also feed the four-momentum variables (``kinematics``) to the particle embedding; weaver
+        feeds them to the pair features only.
     """
+
+    embed_cols: Tensor  # the embedded columns of the stream (a buffer set by ``build_points``)
 
     def __init__(
         self,
@@ -52,18 +125,21 @@ class ParticleTransformer(PointBackbone):
         mlp_ratio: float = 4.0,
         dropout: float = 0.1,
         use_global: bool = False,
+        input_batch_norm: bool = True,
+        pair_batch_norm: bool = True,
+        embed_kinematics: bool = False,
     ) -> None:
         super().__init__()
         self.stream, self.use_global = stream, use_global
+        self.input_batch_norm, self.embed_kinematics = input_batch_norm, embed_kinematics
         self.kin = kinematics or Kinematics()
         self.embed_dims = embed_dims or [128, 512, 128]
         pair_dims = pair_embed_dims or [64, 64, 64]
         d = self.embed_dims[-1]
         self.out_features = d
         self.num_heads = num_heads
-        self.pair_embed = nn.Sequential(
-            _mlp([4, *pair_dims], norm_first=False), nn.Linear(pair_dims[-1], num_heads)
-        )
+        self.pair_channels_first = pair_batch_norm
+        self.pair_embed = _pair_embed(pair_dims, num_heads, pair_batch_norm)
         self.blocks = nn.ModuleList(
             [
                 PreNormBlock.point(d, num_heads, mlp_ratio, dropout, dropout, normformer=True)
@@ -82,17 +158,62 @@ class ParticleTransformer(PointBackbone):
         self.kin_idx = tuple(
             column(variables, self.stream, v, "ParticleTransformer") for v in (k.pt, k.eta, k.phi, k.energy)
         )
-        self.embed = _mlp([len(variables[self.stream]), *self.embed_dims], norm_first=True)
+        names = variables[self.stream]
+        kin = set(self.kin_idx)
+        cols = (
+            list(range(len(names)))
+            if self.embed_kinematics
+            else [i for i in range(len(names)) if i not in kin]
+        )
+        if not cols:
+            msg = (
+                f"ParticleTransformer: data.variables.{self.stream} {names} holds only the four-momentum, "
+                "which embed_kinematics=False keeps out of the particle embedding; add other variables "
+                "or set embed_kinematics: true."
+            )
+            raise ValueError(msg)
+        self.register_buffer("embed_cols", torch.tensor(cols, dtype=torch.long), persistent=False)
+        self.embed_all = len(cols) == len(names)
+        embed = _mlp([len(cols), *self.embed_dims], norm_first=True)
+        self.embed = nn.Sequential(LastDimBatchNorm(len(cols)), *embed) if self.input_batch_norm else embed
         self.global_object = global_object
         n_glob = len(variables.get(global_object, []))
         self.cond = nn.Linear(n_glob, self.out_features) if self.use_global and n_glob else None
         self.input_streams = [global_object, self.stream] if self.cond is not None else [self.stream]
 
+    def pair_bias(self, pt: Tensor, eta: Tensor, phi: Tensor, e: Tensor) -> Tensor:
+        """Attention bias ``(B, H, N, N)``: the pair embedding of each unordered pair, once.
+
+        The four pair features are symmetric, so (as weaver does) only the ``N (N + 1) / 2`` pairs
+        ``a <= b`` are embedded and the result is mirrored: half the work and activation memory
+        of embedding all ``N²`` pairs, and the pair batch norm sees each pair once. An ONNX export
+        embeds all pairs (the same values in eval mode).
+        """
+        b, n = pt.shape
+        feats = pair_features(pt, eta, phi, e)
+        if torch.onnx.is_in_onnx_export():  # no triu_indices in ONNX: embed all pairs (as weaver's for_onnx)
+            return self.embed_pairs(feats)
+        rows, cols = torch.triu_indices(n, n, device=pt.device)
+        emb = self.embed_pairs(feats[:, rows, cols])  # (B, H, T)
+        bias = emb.new_zeros(b, self.num_heads, n, n)
+        bias[:, :, rows, cols] = emb
+        bias[:, :, cols, rows] = emb
+        return bias
+
+    def embed_pairs(self, feats: Tensor) -> Tensor:
+        """Pair features ``(B, ..., 4)`` -> biases ``(B, H, ...)``."""
+        last = feats.dim() - 1
+        if self.pair_channels_first:
+            return self.pair_embed(feats.movedim(last, 1))  # type: ignore[no-any-return]
+        return self.pair_embed(feats).movedim(last, 1)  # type: ignore[no-any-return]
+
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
+        if not self.embed_all:
+            x = x.index_select(-1, self.embed_cols)
         h = self.embed(x).masked_fill(mask.unsqueeze(-1), 0.0)
         pt, eta, phi, e = self.kinematics(raw[self.stream], self.kin_idx, self.kin.angular_scale)
-        bias = self.pair_embed(pair_features(pt, eta, phi, e)).permute(0, 3, 1, 2)
+        bias = self.pair_bias(pt, eta, phi, e)
         attn = additive_mask(mask, bias)
         for block in self.blocks:
             h = block(h, attn)
