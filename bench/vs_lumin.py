@@ -32,7 +32,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,12 +42,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))
 
 import lumin_examples  # noqa: E402
+from peer_venv import TORCH_PIN, ensure_peer, peer_env  # noqa: E402
 from vs_lumin_worker import Namespace, run_example, try_documented  # noqa: E402
 
 LUMIN_VENV = ROOT / "bench" / ".venv-lumin"
 LUMIN_VERSION = "0.9.1"
-#: the project's torch
-TORCH_PIN = "torch==2.13.0"
 #: what lumin 0.9.1's block modules (and the lumin modules they import) need, in versions lumin's code runs on
 LUMIN_DEPS = [
     "numpy<2", "pandas<2.1", "fastcore<=1.3.5", "fastprogress==0.1.21", "matplotlib", "seaborn",
@@ -73,9 +71,7 @@ def lumin_check_command(python: str | os.PathLike[str]) -> list[str]:
 
 def lumin_env() -> dict[str, str]:
     """The environment of lumin's processes: nothing of halite's on the path."""
-    env = {**os.environ}
-    env.pop("PYTHONPATH", None)
-    return env
+    return peer_env()
 
 
 def check_lumin(python: str | os.PathLike[str]) -> str | None:
@@ -90,24 +86,7 @@ def check_lumin(python: str | os.PathLike[str]) -> str | None:
 
 def ensure_lumin(venv: Path = LUMIN_VENV) -> Path:
     """``venv``'s Python, creating the environment with lumin 0.9.1 unless it already works."""
-    python = venv / "bin" / "python"
-    if check_lumin(python) is None:
-        return python
-    t0 = time.perf_counter()
-    print(f"installing lumin=={LUMIN_VERSION} into {venv} ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pins = venv / "bench-constraints.txt"  # every later install keeps this torch
-    pins.write_text(TORCH_PIN + "\n")
-    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(pins)]
-    subprocess.run([*pip, TORCH_PIN], check=True, env=lumin_env())
-    subprocess.run([*pip, "--no-deps", f"lumin=={LUMIN_VERSION}", "pdpbox"], check=True, env=lumin_env())
-    subprocess.run([*pip, *LUMIN_DEPS], check=True, env=lumin_env())
-    why = check_lumin(python)
-    if why is not None:
-        msg = f"lumin does not import in {venv} (delete the folder to reinstall):\n{why}"
-        raise RuntimeError(msg)
-    print(f"installed lumin in {time.perf_counter() - t0:.0f} s", flush=True)
-    return python
+    return ensure_peer(venv, [f"lumin=={LUMIN_VERSION}", "pdpbox"], LUMIN_DEPS, check_lumin, "lumin")
 
 
 def run_lumin(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import statistics
 import subprocess
 import sys
@@ -37,20 +36,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # appended: bench/memory.py and the like shadow nothing
+
+from peer_venv import TORCH_PIN, ensure_peer, peer_env  # noqa: E402
 
 VENV = ROOT / "bench" / ".venv-omnilearned"
 VERSION = "0.2.0"
-TORCH_PIN = "torch==2.13.0"
 #: what omnilearned 0.2.0's network / layers / diffusion / utils modules import
 DEPS = ["einops", "torchdiffeq", "numpy", "scikit-learn", "requests"]
 TOL = 1e-5
-
-
-def peer_env() -> dict[str, str]:
-    """OmniLearned's processes: nothing of halite's on the path."""
-    env = {**os.environ}
-    env.pop("PYTHONPATH", None)
-    return env
 
 
 def check(python: Path) -> str | None:
@@ -68,22 +62,7 @@ def check(python: Path) -> str | None:
 
 def ensure_env(venv: Path = VENV) -> Path:
     """``venv``'s Python, creating the environment with omnilearned 0.2.0 unless it already works."""
-    python = venv / "bin" / "python"
-    if check(python) is None:
-        return python
-    print(f"installing omnilearned=={VERSION} into {venv} ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pins = venv / "bench-constraints.txt"
-    pins.write_text(TORCH_PIN + "\n")
-    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(pins)]
-    subprocess.run([*pip, TORCH_PIN], check=True, env=peer_env())
-    subprocess.run([*pip, "--no-deps", f"omnilearned=={VERSION}"], check=True, env=peer_env())
-    subprocess.run([*pip, *DEPS], check=True, env=peer_env())
-    why = check(python)
-    if why is not None:
-        msg = f"omnilearned does not import in {venv} (delete the folder to reinstall):\n{why}"
-        raise RuntimeError(msg)
-    return python
+    return ensure_peer(venv, [f"omnilearned=={VERSION}"], DEPS, check, "omnilearned")
 
 
 def run_worker(python: Path, args: argparse.Namespace) -> dict[str, Any]:

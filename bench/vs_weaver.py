@@ -34,9 +34,12 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(ROOT / "bench"))  # appended: bench/memory.py and the like shadow nothing
+
+from peer_venv import ensure_peer, peer_env  # noqa: E402
+
 VENV = ROOT / "bench" / ".venv-weaver"
 VERSION = "0.5.3"
-TORCH_PIN = "torch==2.13.0"
 #: what ``weaver.nn.model.ParticleTransformer`` and the worker import, besides torch
 DEPS = ["numpy", "h5py"]
 WORKER = ROOT / "bench" / "vs_weaver_worker.py"
@@ -127,9 +130,7 @@ def format_table(sample: str, rows: dict[str, list[dict[str, float]]]) -> str:
 
 
 def weaver_env() -> dict[str, str]:
-    env = {**os.environ}
-    env.pop("PYTHONPATH", None)
-    return env
+    return peer_env()
 
 
 def check_weaver(python: Path) -> str | None:
@@ -144,22 +145,7 @@ def check_weaver(python: Path) -> str | None:
 
 def ensure_weaver(venv: Path = VENV) -> Path:
     """``venv``'s Python, creating it (torch 2.13.0, weaver-core --no-deps, numpy, h5py) unless it works."""
-    python = venv / "bin" / "python"
-    if check_weaver(python) is None:
-        return python
-    print(f"installing weaver-core=={VERSION} into {venv} ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pins = venv / "bench-constraints.txt"
-    pins.write_text(TORCH_PIN + "\n")
-    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(pins)]
-    subprocess.run([*pip, TORCH_PIN], check=True, env=weaver_env())
-    subprocess.run([*pip, "--no-deps", f"weaver-core=={VERSION}"], check=True, env=weaver_env())
-    subprocess.run([*pip, *DEPS], check=True, env=weaver_env())
-    why = check_weaver(python)
-    if why is not None:
-        msg = f"weaver-core does not import in {venv} (delete the folder to reinstall):\n{why}"
-        raise RuntimeError(msg)
-    return python
+    return ensure_peer(venv, [f"weaver-core=={VERSION}"], DEPS, check_weaver, "weaver-core")
 
 
 def ensure_sample(data_dir: Path, sample: str, num_jets: int, num_constituents: int) -> Path:
