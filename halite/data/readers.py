@@ -5,7 +5,7 @@ dtype into a reused buffer (no HDF5 type conversion, which is ~10x slower than t
 read; chunked files are read in whole chunks); numpy then gathers the valid constituents
 (about a quarter of the slots) and casts the requested fields (inputs first, then labels)
 into one packed float32 array followed by a row of zeros for the padding slots, one
-strided copy per run of same-typed fields stored back to back (``field_runs``).
+strided copy per run of same-typed fields stored back to back (``halite.data.casting``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from halite.data.block_reader import Block
+from halite.data.casting import cast_fields
 from halite.data.derived import check_names, compile_new_variables, namespaces
 from halite.data.expressions import Expression
 from halite.data.layout import register_filters
@@ -327,54 +328,6 @@ class H5Reader:
 
     def close(self) -> None:
         self.file.close()
-
-
-def field_runs(dtype: np.dtype, fields: Sequence[str]) -> list[tuple[int, int, int, np.dtype]]:
-    """``fields`` of records ``dtype`` grouped into runs stored back to back with one dtype.
-
-    Returns ``(first column, number of fields, byte offset in the record, field dtype)``
-    per run, in the order of ``fields``: a run is cast with one strided copy instead of
-    one per field (salt files store the float inputs, then the small-integer hit counts,
-    contiguously).
-    """
-    runs: list[tuple[int, int, int, np.dtype]] = []
-    for col, name in enumerate(fields):
-        fdt, off = dtype.fields[name][:2]  # type: ignore[index]
-        if runs:
-            first, k, start, rdt = runs[-1]
-            if fdt == rdt and off == start + k * rdt.itemsize and not fdt.shape:
-                runs[-1] = (first, k + 1, start, rdt)
-                continue
-        runs.append((col, 1, off, fdt))
-    return runs
-
-
-def cast_fields(raw: np.ndarray, fields: Sequence[str], zero_row: bool = False) -> np.ndarray:
-    """Fields ``fields`` of records ``raw`` ``(...)`` as float32 ``(..., C)``, fields last, C-contiguous.
-
-    Fields stored back to back with one dtype (:func:`field_runs`) are converted with one
-    2D strided copy per run; runs of native float32 are copied as raw bytes. With
-    ``zero_row`` (1D ``raw`` only) a last row of zeros is appended, which the padding
-    slots of packed blocks index.
-    """
-    shape = raw.shape
-    m = int(np.prod(shape))
-    c = len(fields)
-    out = np.empty((m + int(zero_row), c), dtype=np.float32)
-    if zero_row:
-        out[m] = 0.0
-    if m and c:
-        recs = np.ascontiguousarray(raw).reshape(m)
-        size = recs.dtype.itemsize
-        for first, k, off, fdt in field_runs(recs.dtype, fields):
-            if fdt == np.dtype(np.float32):  # bit copy of k floats per record
-                void = np.dtype(f"V{4 * k}")
-                dst = np.ndarray((m,), void, buffer=out, offset=4 * first, strides=(4 * c,))
-                dst[...] = np.ndarray((m,), void, buffer=recs, offset=off, strides=(size,))
-            else:
-                src = np.ndarray((m, k), fdt, buffer=recs, offset=off, strides=(size, fdt.itemsize))
-                out[:m, first : first + k] = src
-    return out.reshape(m + int(zero_row), c) if zero_row else out.reshape(*shape, c)
 
 
 @dataclass(frozen=True)
