@@ -73,13 +73,16 @@ class TrainingConfig:
     ckpt_every_n_steps: int = 0
     progress_bar: bool = True
 
+    @property
+    def single_process(self) -> bool:
+        """Whether the options ask for one process (no devices / num_nodes / strategy set)."""
+        return self.devices in (1, "1") and self.num_nodes == 1 and self.strategy == "auto"
+
     def __post_init__(self) -> None:
         if self.engine not in ("lightning", "torch"):
             msg = f"continual.training.engine must be 'lightning' or 'torch', got '{self.engine}'."
             raise ValueError(msg)
-        if self.engine == "torch" and (
-            self.devices not in (1, "1") or self.num_nodes != 1 or self.strategy != "auto"
-        ):
+        if self.engine == "torch" and not self.single_process:
             msg = (
                 "continual.training.devices / num_nodes / strategy need the Lightning engine; the torch engine "
                 "trains in one process. Set continual.training.engine: lightning."

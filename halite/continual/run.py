@@ -144,7 +144,7 @@ class ContinualRun:
                 f"is '{self.paradigm}' on '{self.training.engine}'. Start it again without --ckpt_path."
             )
             raise ValueError(msg)
-        if not sequence and self.training.engine == "lightning" and not _single_process(self.training):
+        if not sequence and self.training.engine == "lightning" and not self.training.single_process:
             msg = (
                 f"The '{self.paradigm}' paradigm trains in one process; remove continual.training.devices / "
                 f"strategy / num_nodes."
@@ -188,10 +188,6 @@ class ContinualRun:
     def _classifier(self) -> Learner:
         """A fresh classification learner (mtl / stl, which take no regression)."""
         return cast(Learner, self.make_learner())
-
-
-def _single_process(cfg: TrainingConfig) -> bool:
-    return cfg.devices in (1, "1") and cfg.num_nodes == 1 and cfg.strategy == "auto"
 
 
 def is_rank_zero() -> bool:
