@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch.utils.data import get_worker_info
 
 from halite.data.block_reader import Block
 from halite.data.multi_target import MultiTarget
@@ -27,14 +28,20 @@ _TORCH = {np.dtype(np.float32): torch.float32, np.dtype(np.int64): torch.int64, 
 
 
 def arena(
-    parts: dict[tuple[str, ...], tuple[np.dtype, tuple[int, ...]]],
+    parts: dict[tuple[str, ...], tuple[np.dtype, tuple[int, ...]]], shared: bool = False
 ) -> dict[tuple[str, ...], torch.Tensor]:
-    """Tensors of the given ``(dtype, shape)``, all views of one uninitialised byte buffer (8-byte aligned)."""
+    """Tensors of the given ``(dtype, shape)``, all views of one uninitialised byte buffer (8-byte aligned).
+
+    With ``shared`` the buffer is allocated in shared memory (what a loader worker hands over).
+    """
     offsets, total = [], 0
     for dtype, shape in parts.values():
         offsets.append(total)
         total += -(-math.prod(shape) * dtype.itemsize // 8) * 8
-    buf = torch.empty(total, dtype=torch.uint8)
+    if shared:  # straight into shared memory: torch would copy it there to hand it to the training process
+        buf = torch.empty(0, dtype=torch.uint8).set_(torch.UntypedStorage._new_shared(total))
+    else:
+        buf = torch.empty(total, dtype=torch.uint8)
     out = {}
     for (key, (dtype, shape)), off in zip(parts.items(), offsets, strict=True):
         nbytes = math.prod(shape) * dtype.itemsize
@@ -99,8 +106,8 @@ def make_batch(
             rows = take_rows(vals, idx)  # (B, C)
         else:
             n = trim_counts(block.counts(spec.name)[idx], block.valid[spec.name].shape[1])
-            if spec.name in block.rows:  # packed: padding slots index the last row, all zeros
-                where = block.rows[spec.name][idx, :n]
+            if block.is_packed(spec.name):  # packed: padding slots index the last row, all zeros
+                where = block.slot_rows(spec.name, idx, n)
                 pad = where == len(vals) - 1
                 rows = take_rows(vals, where)  # (B, n, C)
             else:
@@ -111,7 +118,7 @@ def make_batch(
         for lab in spec.labels:
             parts[("label", spec.name, lab.name)] = (i64 if lab.kind == "class" else f32, rows.shape[:-1])
         gathered.append((spec, rows, pad))
-    out = arena(parts)
+    out = arena(parts, shared=get_worker_info() is not None)
     inputs: dict[str, torch.Tensor] = {}
     masks: dict[str, torch.Tensor] = {}
     labels: dict[str, dict[str, torch.Tensor]] = {}
@@ -134,7 +141,8 @@ def make_batch(
                 col = rows[..., fields.index(lab.name)]
                 tensor = labels[spec.name][lab.name] = out[("label", spec.name, lab.name)]
                 if lab.kind == "class":
-                    col = map_labels(col, lab, spec.name, block.path, pad)
-                np.copyto(tensor.numpy(), col)
+                    map_labels(col, lab, spec.name, block.path, pad, out=tensor.numpy())
+                else:
+                    np.copyto(tensor.numpy(), col)
     apply_multi_target(labels, multi_target)
     return Batch(inputs, masks, labels)

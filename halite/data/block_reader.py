@@ -31,10 +31,13 @@ class Block:
     """A block of jets read from one file.
 
     ``values[s]`` is float32 with the inputs first, then the labels: ``(n, C)`` for the
-    global object; for a constituent stream either ``(n, N, C)`` or, when ``rows[s]`` is
-    given, ``(T + 1, C)`` holding only the ``T`` valid constituents and then one row of
-    zeros, with ``rows[s]`` ``(n, N)`` the row of each slot in ``values[s]`` (``T`` for
-    padding, the zero row: one row gather gives a padded batch).
+    global object; for a constituent stream either ``(n, N, C)`` or, when packed,
+    ``(T + 1, C)`` holding only the ``T`` valid constituents in file order and then one
+    row of zeros. A packed stream says where each slot's row is in one of two ways:
+    ``rows[s]`` ``(n, N)`` the row of each slot (``T`` for padding, the zero row: one row
+    gather gives a padded batch), or, when every jet's valid slots come first (salt's
+    files), ``offsets[s]`` ``(n + 1,)``: jet ``j``'s constituents are rows
+    ``offsets[s][j]:offsets[s][j + 1]`` (:meth:`slot_rows` builds a batch's rows from either).
     ``valid[s]`` is ``(n, N)``.
     """
 
@@ -43,6 +46,7 @@ class Block:
     values: dict[str, np.ndarray]
     valid: dict[str, np.ndarray]
     rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
+    offsets: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
     _counts: dict[str, np.ndarray] = dataclass_field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -50,8 +54,35 @@ class Block:
     def counts(self, stream: str) -> np.ndarray:
         """Valid constituents per jet of constituent stream ``stream`` ``(n,)``, computed once."""
         if stream not in self._counts:
-            self._counts[stream] = self.valid[stream].sum(axis=1)
+            if stream in self.offsets:
+                self._counts[stream] = np.diff(self.offsets[stream])
+            else:
+                self._counts[stream] = self.valid[stream].sum(axis=1)
         return self._counts[stream]
+
+    def is_packed(self, stream: str) -> bool:
+        """Whether constituent stream ``stream`` holds only its valid constituents (``rows`` or ``offsets``)."""
+        return stream in self.rows or stream in self.offsets
+
+    def slot_rows(self, stream: str, idx: np.ndarray, n: int) -> np.ndarray:
+        """Rows of ``values[stream]`` of the first ``n`` slots of jets ``idx`` ``(len(idx), n)`` (packed only).
+
+        Padding slots index the zero row. From ``offsets``: the jet's first row plus the
+        slot, the same rows that ``rows[stream][idx, :n]`` holds, without reading a
+        ``(n, N)`` table.
+        """
+        if stream in self.rows:
+            return self.rows[stream][idx, :n]
+        slots = np.arange(n)
+        where = self.offsets[stream][idx][:, None] + slots
+        np.putmask(where, slots >= self.counts(stream)[idx][:, None], len(self.values[stream]) - 1)
+        return where
+
+    def row_table(self, stream: str) -> np.ndarray:
+        """The ``(n, N)`` row of every slot of packed stream ``stream`` (``rows[stream]``, or built from ``offsets``)."""
+        if stream in self.rows:
+            return self.rows[stream]
+        return self.slot_rows(stream, np.arange(self.num_jets), self.valid[stream].shape[1])
 
     @property
     def num_jets(self) -> int:

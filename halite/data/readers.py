@@ -102,6 +102,16 @@ def read_label_names(path: Path | str, datasets: dict[str, str]) -> dict[str, di
     return out
 
 
+def leading_offsets(valid: np.ndarray) -> np.ndarray | None:
+    """First packed row of each jet ``(n + 1,)`` when every jet's valid slots of ``valid`` ``(n, N)`` come first, else None."""
+    counts = valid.sum(axis=1)
+    if not np.array_equal(valid, np.arange(valid.shape[1]) < counts[:, None]):
+        return None
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
+
+
 @dataclass(frozen=True)
 class StreamLayout:
     """Read layout of one stream: the fields to read (inputs, then labels) and the slots."""
@@ -263,10 +273,11 @@ class H5Reader:
 
     def read(self, start: int, stop: int) -> Block:
         """Read jets ``[start, stop)`` of every stream."""
-        valid, rows = {}, {}
+        valid, rows, offsets = {}, {}, {}
         raws: dict[str, np.ndarray] = {}
         jet_index: dict[str, np.ndarray] = {}
         zero_rows: dict[str, bool] = {}
+        derived = any(lay.derived for lay in self.layouts.values())
         for name, lay in self.layouts.items():
             raw = self._read_raw(name, lay, start, stop)
             zero_row = False
@@ -274,18 +285,23 @@ class H5Reader:
                 valid[name] = raw["valid"].astype(bool)
             if lay.has_valid and self.packed:
                 where = np.flatnonzero(valid[name])
-                rows[name] = np.full(raw.shape, len(where), dtype=np.int64)  # padding: the zero row
-                rows[name].reshape(-1)[where] = np.arange(len(where))
+                leading = leading_offsets(valid[name])
+                if leading is not None:  # salt's files: a jet's rows are one run, no (n, N) table
+                    offsets[name] = leading
+                else:
+                    rows[name] = np.full(raw.shape, len(where), dtype=np.int64)  # padding: the zero row
+                    rows[name].reshape(-1)[where] = np.arange(len(where))
                 raw = np.take(raw.reshape(-1), where)  # far faster than boolean indexing of records
-                jet_index[name] = where // lay.num_slots
+                if derived:
+                    jet_index[name] = where // lay.num_slots
                 zero_row = True
             raws[name], zero_rows[name] = raw, zero_row
-        if not any(lay.derived for lay in self.layouts.values()):
+        if not derived:
             values = {
                 name: cast_fields(raws[name], lay.fields, zero_rows[name])
                 for name, lay in self.layouts.items()
             }
-            return Block(self.path, start, values, valid, rows)
+            return Block(self.path, start, values, valid, rows, offsets)
         sources: Mapping[str, Any] = self._namespaces(raws, jet_index, start, stop)
         values = {}
         for name, lay in self.layouts.items():
@@ -301,7 +317,7 @@ class H5Reader:
             if lay.derived and lay.has_valid and not self.packed:
                 out[~valid[name]] = 0.0  # padding stays zero (log(0) of a padded slot is -inf)
             values[name] = out
-        return Block(self.path, start, values, valid, rows)
+        return Block(self.path, start, values, valid, rows, offsets)
 
     def _namespaces(
         self, raws: dict[str, np.ndarray], jet_index: dict[str, np.ndarray], start: int, stop: int

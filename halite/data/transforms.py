@@ -30,8 +30,10 @@ def check_finite(
 
     Returns the number of replaced values per variable (empty when all are finite).
     """
+    if np.isfinite(x.sum()):  # NaN and inf propagate into the sum; a finite sum means all are finite
+        return {}
     finite = np.isfinite(x)
-    if finite.all():
+    if finite.all():  # the sum overflowed
         return {}
     bad = ~finite.reshape(-1, x.shape[-1])
     counts = bad.sum(axis=0)
@@ -48,13 +50,22 @@ def check_finite(
 
 
 def map_labels(
-    raw: np.ndarray, spec: LabelSpec, stream: str, path: Path | str, ignore: np.ndarray | None
+    raw: np.ndarray,
+    spec: LabelSpec,
+    stream: str,
+    path: Path | str,
+    ignore: np.ndarray | None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Convert raw label values (float32 from the packed read) to int64 class indices.
 
     Entries flagged in ``ignore`` (padding) become -1. Values outside the label map raise.
+    With ``out`` (int64, the shape of ``raw``) the indices are written there and it is returned.
     """
-    labels = raw.astype(np.int64)
+    if out is None:
+        out = np.empty(raw.shape, dtype=np.int64)
+    labels = out
+    np.copyto(labels, raw, casting="unsafe")  # = raw.astype(np.int64)
     table = spec.lookup_table()
     if table is not None:
         lut, offset = table
@@ -62,9 +73,14 @@ def map_labels(
         inside = (idx >= 0) & (idx < len(lut))
         mapped = np.full_like(labels, -2)
         mapped[inside] = lut[idx[inside]]
-        labels = mapped
+        np.copyto(labels, mapped)
     if ignore is not None:
-        labels[ignore] = -1
+        np.putmask(labels, ignore, -1)
+    if not labels.size:
+        return labels
+    low, high = labels.min(), labels.max()
+    if low >= -1 and (table is not None or spec.num_classes is None or high < spec.num_classes):
+        return labels  # every entry a class or ignored: no (B, N) masks to build
     unknown = labels < -1
     if table is None and spec.num_classes is not None:
         unknown |= labels >= spec.num_classes

@@ -62,3 +62,13 @@ def test_copy_columns_equals_a_slice_copy() -> None:
     dst = np.empty((7, 3, 2), np.float32)
     copy_columns(dst, strided)
     np.testing.assert_array_equal(dst, strided[..., :2])
+
+
+def test_shared_arena_is_in_shared_memory() -> None:
+    """A loader worker's batch buffer is allocated in shared memory (no copy when it is handed over)."""
+    parts = {("x",): (np.dtype(np.float32), (4, 3)), ("m",): (np.dtype(bool), (4,))}
+    shared, plain = arena(parts, shared=True), arena(parts)
+    assert all(t.is_shared() for t in shared.values()) and not any(t.is_shared() for t in plain.values())
+    assert {k: (t.dtype, t.shape) for k, t in shared.items()} == {
+        k: (t.dtype, t.shape) for k, t in plain.items()
+    }

@@ -28,7 +28,7 @@ def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Pa
     reader = H5Reader(tiny_data["train"], specs)
     from_reader = reader.read(100, 400)
     reader.close()
-    rows, valid = packed.rows["tracks"], packed.valid["tracks"]
+    rows, valid = packed.row_table("tracks"), packed.valid["tracks"]
     # only valid constituents are kept, then one row of zeros that the padding slots index
     assert packed.values["tracks"].shape == (int(valid.sum()) + 1, 4)
     assert not packed.values["tracks"][-1].any() and (rows[~valid] == valid.sum()).all()
@@ -59,3 +59,29 @@ def test_every_jet_is_read_when_a_constituent_stream_comes_first(tiny_data: dict
     for shuffle in (False, True):
         ds = JetDataset([tiny_data["train"]], specs, batch_size=100, num_jets=700, shuffle=shuffle)
         assert sum(b.batch_size for b in ds) == 700
+
+
+def test_offsets_give_the_rows_of_the_row_table() -> None:
+    """Leading valid slots: a batch's rows from ``offsets`` equal the ``(n, N)`` table's; holes: no offsets."""
+    from halite.data.block_reader import Block
+    from halite.data.readers import leading_offsets
+
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 6, size=40)
+    valid = np.arange(8) < counts[:, None]
+    offsets = leading_offsets(valid)
+    assert offsets is not None and offsets[-1] == valid.sum()
+    where = np.flatnonzero(valid)
+    rows = np.full(valid.shape, len(where), dtype=np.int64)
+    rows.reshape(-1)[where] = np.arange(len(where))
+    values = {"tracks": np.zeros((len(where) + 1, 2), dtype=np.float32)}
+    by_offsets = Block("x.h5", 0, values, {"tracks": valid}, offsets={"tracks": offsets})
+    by_rows = Block("x.h5", 0, values, {"tracks": valid}, rows={"tracks": rows})
+    np.testing.assert_array_equal(by_offsets.counts("tracks"), counts)
+    np.testing.assert_array_equal(by_offsets.row_table("tracks"), rows)
+    idx = np.sort(rng.choice(40, 9, replace=False))
+    n = int(counts[idx].max())
+    np.testing.assert_array_equal(by_offsets.slot_rows("tracks", idx, n), by_rows.slot_rows("tracks", idx, n))
+    holes = valid.copy()
+    holes[0, :2] = [False, True]
+    assert leading_offsets(holes) is None

@@ -106,7 +106,7 @@ def test_reader_evaluates_new_variables(sample: Path, packed: bool) -> None:
     np.testing.assert_allclose(block.values["jets"][:, 0], jet_log_pt[1:6], rtol=1e-6)
     got = block.values["particles"]
     if packed:
-        rows, n_valid = block.rows["particles"], int(valid[1:6].sum())
+        rows, n_valid = block.row_table("particles"), int(valid[1:6].sum())
         assert len(got) == n_valid + 1 and not got[n_valid].any()  # padding indexes the zero row at the end
         np.testing.assert_array_equal(rows == n_valid, ~valid[1:6])
         np.testing.assert_allclose(got[rows[valid[1:6]]], expected[1:6][valid[1:6]], rtol=1e-5)

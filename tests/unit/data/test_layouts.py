@@ -97,7 +97,7 @@ def test_chunked_reads_of_unaligned_ranges(layouts: dict[str, Path]) -> None:
             a, b = plain.read(start, stop), chunked.read(start, stop)
             for s in ("jets", "tracks"):
                 np.testing.assert_array_equal(a.values[s], b.values[s])
-            np.testing.assert_array_equal(a.rows["tracks"], b.rows["tracks"])
+            np.testing.assert_array_equal(a.row_table("tracks"), b.row_table("tracks"))
             np.testing.assert_array_equal(a.valid["tracks"], b.valid["tracks"])
     finally:
         plain.close()
