@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -40,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--num-eval", type=int, default=5_000)
     ap.add_argument("--max-epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--num-constituents", type=int, default=None,
+                    help="constituent slots read per jet/event (data.num_inputs of the sample's stream; default the configs' 64)")  # fmt: skip
     ap.add_argument("--accelerator", default=None,
                     help="trainer accelerator of every run and pretraining (default: the configs' cpu; gpu on --submit)")  # fmt: skip
     ap.add_argument("--pretrained-ckpt", type=Path, default=None,
@@ -75,6 +78,7 @@ def _backbones(args: argparse.Namespace, models: list[str], flagged: dict[str, s
 def main(argv: list[str]) -> int:
     """Entry point of ``halite grid``; prints the comparison table (Markdown)."""
     from halite.training.grid import (
+        STREAMS,
         collect_run,
         ensure_data,
         metrics,
@@ -101,9 +105,17 @@ def main(argv: list[str]) -> int:
     models = list(dict.fromkeys([canonical(m.strip()) for m in listed.split(",") if m.strip()] + flag_ids))
     out = args.out_dir / f"{args.sample}_{args.task}"
     sizes = (args.num_train, args.num_eval, args.num_eval)
-    overrides = {"data": {"batch_size": args.batch_size}, "trainer": {"max_epochs": args.max_epochs}}
+    overrides: dict[str, dict[str, object]] = {
+        "data": {"batch_size": args.batch_size},
+        "trainer": {"max_epochs": args.max_epochs},
+    }
     if args.accelerator:
         overrides["trainer"]["accelerator"] = args.accelerator
+    if args.num_constituents is not None:
+        if args.num_constituents < 1:
+            print("halite grid: --num-constituents must be >= 1", file=sys.stderr)
+            return 2
+        overrides["data"]["num_inputs"] = {STREAMS[args.sample]: args.num_constituents}
     pre_extra = (
         f"--accelerator {args.accelerator} {args.pretrain_args}" if args.accelerator else args.pretrain_args
     )

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: sample -> (data section template config, task per task type)
 SAMPLE_CONFIG = {"events": "vit.yaml", "jets": "part.yaml"}
+#: sample -> its constituent stream (``--num-constituents`` sets its ``data.num_inputs``)
+STREAMS = {"events": "hits", "jets": "particles"}
 TASKS: dict[tuple[str, str], dict[str, Any]] = {
     ("events", "classification"): {
         "class_path": "halite.tasks.ClassificationTask",

@@ -122,3 +122,17 @@ def test_seed_flags_define_the_entries(tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     with pytest.raises(Exception, match="no such checkpoint file"):
         main([*args, "--use-pretrained", str(tmp_path / "nope.pt"), "--submit", "slurm"])
+
+
+def test_num_constituents_sets_the_stream_slots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--num-constituents N: every entry reads N slots of the sample's stream (hits for events); N < 1 refused."""
+    args = grid_args(tmp_path, "cond-only,OLS_RW")
+    assert main([*args, "--num-constituents", "16", "--submit", "slurm"]) == 0
+    out = tmp_path / "g" / "events_classification"
+    for model in ("cond-only", "OLS_RW"):
+        assert yaml.safe_load((out / model / "config.yaml").read_text())["data"]["num_inputs"] == {"hits": 16}
+    assert main([*grid_args(tmp_path, "vit"), "--submit", "slurm"]) == 0  # default: the config's 64
+    assert yaml.safe_load((out / "vit" / "config.yaml").read_text())["data"]["num_inputs"] == {"hits": 64}
+    capsys.readouterr()
+    assert main([*args, "--num-constituents", "0", "--submit", "slurm"]) == 2
+    assert "--num-constituents must be >= 1" in capsys.readouterr().err
