@@ -87,6 +87,9 @@ def run_metrics(rec: dict[str, Any]) -> dict[str, float]:
     """A worker's record -> its metrics plus jets/s, peak RSS (MB) and parameters."""
     out = metrics(rec["labels"], rec["scores"])
     out["jets_s"] = float(rec["seen"]) / float(rec["train_time"])
+    if "train_cpu" in rec:  # CPU seconds of the run's own process: robust to waiting for a shared core
+        out["jets_cpu"] = float(rec["seen"]) / float(rec["train_cpu"])
+        out["infer_cpu"] = len(rec["labels"]) / float(rec["test_cpu"])
     out["rss"] = float(rec["rss_peak"])
     out["params"] = float(rec["params"])
     return out
@@ -99,7 +102,8 @@ def mean_spread(values: Sequence[float]) -> tuple[float, float]:
 
 
 COLUMNS = [("auc", "AUC", 4), ("acc", "accuracy", 4), ("rej30", "1/eB @ 30%", 1), ("rej50", "1/eB @ 50%", 1),
-           ("jets_s", "train jets/s", 0), ("rss", "peak RSS MB", 0)]  # fmt: skip
+           ("jets_s", "train jets/s", 0), ("jets_cpu", "train jets/CPU-s", 0),
+           ("infer_cpu", "test jets/CPU-s", 0), ("rss", "peak RSS MB", 0)]  # fmt: skip
 
 
 def fmt(values: Sequence[float], digits: int) -> str:
@@ -115,7 +119,7 @@ def format_table(sample: str, rows: dict[str, list[dict[str, float]]]) -> str:
         if not runs:
             continue
         cells = [side, f"{int(runs[0]['params']):,}", str(len(runs))]
-        cells += [fmt([r[k] for r in runs], d) for k, _, d in COLUMNS]
+        cells += [fmt([r[k] for r in runs], d) if all(k in r for r in runs) else "-" for k, _, d in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     base = rows.get("weaver") or []
     for side, runs in rows.items():
@@ -123,6 +127,9 @@ def format_table(sample: str, rows: dict[str, list[dict[str, float]]]) -> str:
             continue
         cells = [f"{side} / weaver", "", ""]
         for k, _, _ in COLUMNS:
+            if not all(k in r for r in [*runs, *base]):
+                cells.append("-")
+                continue
             m, w = mean_spread([r[k] for r in runs])[0], mean_spread([r[k] for r in base])[0]
             cells.append(f"{m / w:.3f}" if w else "-")
         lines.append("| " + " | ".join(cells) + " |")

@@ -243,10 +243,10 @@ def main(argv: list[str] | None = None) -> None:
     steps = math.ceil(len(tr["y"]) / a.batch_size)
     opt, sched, every = make_optimiser(model, a.optimizer, a.lr, a.epochs, steps)
     rng = np.random.default_rng(a.seed)
-    best, best_loss, train_time, seen = None, math.inf, 0.0, 0
+    best, best_loss, train_time, train_cpu, seen = None, math.inf, 0.0, 0.0, 0
     for _ in range(a.epochs):
         model.train()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for inputs, y in batches(tr, rng.permutation(len(tr["y"])), a.batch_size):
             loss = nn.functional.cross_entropy(model(*inputs), y)
             opt.zero_grad()
@@ -258,16 +258,20 @@ def main(argv: list[str] | None = None) -> None:
         if every == "epoch":
             sched.step()
         train_time += time.perf_counter() - t0
+        train_cpu += time.process_time() - c0
         _, val_loss = predict(model, splits["val"], 512)
         if val_loss < best_loss:
             best_loss, best = val_loss, copy.deepcopy(model.state_dict())
     if best is not None:
         model.load_state_dict(best)
+    t0, c0 = time.perf_counter(), time.process_time()
     scores, _ = predict(model, splits["test"], 512)
+    test_time, test_cpu = time.perf_counter() - t0, time.process_time() - c0
     a.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = a.out.with_suffix(".tmp.npz")
     np.savez(
-        tmp, scores=scores, labels=splits["test"]["y"], train_time=train_time, seen=seen, params=params,
+        tmp, scores=scores, labels=splits["test"]["y"], train_time=train_time, train_cpu=train_cpu, seen=seen,
+        test_time=test_time, test_cpu=test_cpu, params=params,
         rss_peak=rss_mb(), rss_data=rss_data, val_loss=best_loss,
     )  # fmt: skip
     tmp.replace(a.out)

@@ -22,16 +22,32 @@ def pair_features(pt: Tensor, eta: Tensor, phi: Tensor, energy: Tensor, eps: flo
         ``(B, N, N, 4)``; ``Δ = sqrt(Δη² + Δφ²)``, ``kT = min(pT) Δ``,
         ``z = min(pT) / (pT_a + pT_b)``, ``m² = (E_a + E_b)² - |p_a + p_b|²``.
     """
-    deta = eta.unsqueeze(-1) - eta.unsqueeze(-2)
-    dphi = torch.remainder(phi.unsqueeze(-1) - phi.unsqueeze(-2) + torch.pi, 2 * torch.pi) - torch.pi
+    a = (pt.unsqueeze(-1), eta.unsqueeze(-1), phi.unsqueeze(-1), energy.unsqueeze(-1))
+    b = (pt.unsqueeze(-2), eta.unsqueeze(-2), phi.unsqueeze(-2), energy.unsqueeze(-2))
+    return pair_features_between(a, b, eps)
+
+
+def pair_features_between(
+    a: tuple[Tensor, Tensor, Tensor, Tensor], b: tuple[Tensor, Tensor, Tensor, Tensor], eps: float = 1e-8
+) -> Tensor:
+    """``ln Δ, ln kT, ln z, ln m²`` of the pairs ``(a, b)``: ``(pt, eta, phi, energy)`` each, broadcast.
+
+    ``pair_features`` is this on the outer pairs; a list of pairs (``(T,)`` tensors per side) gives
+    ``(T, 4)`` with the same values.
+    """
+    pt_a, eta_a, phi_a, e_a = a
+    pt_b, eta_b, phi_b, e_b = b
+    deta = eta_a - eta_b
+    dphi = torch.remainder(phi_a - phi_b + torch.pi, 2 * torch.pi) - torch.pi
     delta = torch.sqrt(deta**2 + dphi**2 + eps)
-    ptmin = torch.minimum(pt.unsqueeze(-1), pt.unsqueeze(-2))
+    ptmin = torch.minimum(pt_a, pt_b)
     kt = ptmin * delta
-    z = ptmin / (pt.unsqueeze(-1) + pt.unsqueeze(-2) + eps)
-    px, py, pz = pt * torch.cos(phi), pt * torch.sin(phi), pt * torch.sinh(eta)
-    e = energy.unsqueeze(-1) + energy.unsqueeze(-2)
-    m2 = e**2 - (px.unsqueeze(-1) + px.unsqueeze(-2)) ** 2 - (py.unsqueeze(-1) + py.unsqueeze(-2)) ** 2
-    m2 = m2 - (pz.unsqueeze(-1) + pz.unsqueeze(-2)) ** 2
+    z = ptmin / (pt_a + pt_b + eps)
+    e = e_a + e_b
+    px = pt_a * torch.cos(phi_a) + pt_b * torch.cos(phi_b)
+    py = pt_a * torch.sin(phi_a) + pt_b * torch.sin(phi_b)
+    pz = pt_a * torch.sinh(eta_a) + pt_b * torch.sinh(eta_b)
+    m2 = e**2 - px**2 - py**2 - pz**2
     feats = [delta, kt, z, m2]
     return torch.stack([torch.log(torch.clamp(f, min=eps)) for f in feats], dim=-1)
 

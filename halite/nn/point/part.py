@@ -7,8 +7,8 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from halite.nn.layers.dense import mlp
-from halite.nn.layers.pairwise import pair_features
-from halite.nn.layers.prenorm import ClassAttentionBlock, PreNormBlock, additive_mask
+from halite.nn.layers.pairwise import pair_features, pair_features_between
+from halite.nn.layers.prenorm import NEG, ClassAttentionBlock, PreNormBlock, additive_mask
 from halite.nn.point.base import Kinematics, PointBackbone, column
 from halite.typing import Masks, Tensors
 
@@ -32,18 +32,24 @@ class LastDimBatchNorm(_BatchNorm):
             raise ValueError(msg)
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
-        last = x.dim() - 1  # a non-negative dim: ONNX rejects a negative transpose index
-        return super().forward(x.movedim(last, 1)).movedim(1, last)
+        # (M, C) rows: batch norm's fast channels-last case, no transposed copies
+        return super().forward(x.reshape(-1, x.shape[-1])).view(x.shape)
 
 
 class Pointwise(nn.Conv1d):
-    """weaver's 1x1 ``Conv1d`` on ``(B, C_in, M)``, as a matrix product (also for ``M = 0``)."""
+    """weaver's 1x1 ``Conv1d`` (its state dict) as a matrix product.
+
+    Rows ``(M, C_in)`` -> ``(M, C_out)`` (a ``Linear``: how the pair embedding runs), or channels
+    first ``(B, C_in, M)`` / ``(B, C_in, N, N)`` -> ``(B, C_out, ...)`` as the convolution does.
+    """
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(in_channels, out_channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         w = self.weight.squeeze(-1)
+        if x.dim() == 2:
+            return nn.functional.linear(x, w, self.bias)
         if x.dim() == 3:
             out = torch.matmul(w, x)
             return out if self.bias is None else out + self.bias.unsqueeze(-1)
@@ -52,7 +58,7 @@ class Pointwise(nn.Conv1d):
 
 
 class ChannelBatchNorm(_BatchNorm):
-    """``BatchNorm`` of dimension 1 of a ``(B, C, ...)`` tensor of any rank (``BatchNorm1d``'s state dict)."""
+    """``BatchNorm`` of dimension 1 of a ``(M, C)`` or ``(B, C, ...)`` tensor (``BatchNorm1d``'s state dict)."""
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() < 2:
@@ -61,12 +67,12 @@ class ChannelBatchNorm(_BatchNorm):
 
 
 def _pair_embed(dims: list[int], num_heads: int, batch_norm: bool) -> nn.Sequential:
-    """Pair features -> one bias per head: weaver's ``PairEmbed`` or halite's plain MLP.
+    """Pair features ``(M, 4)`` -> one bias per head ``(M, H)``: weaver's ``PairEmbed`` or a plain MLP.
 
-    With ``batch_norm`` (channels first, ``(B, 4, M)`` -> ``(B, H, M)``, weaver's layout and the fast
-    one for batch norm): ``BN`` of the 4 inputs, ``Pointwise BN GELU`` per width (1x1 convolutions), then
-    ``Pointwise BN`` to the heads (weaver's ``use_pre_activation_pair``). Without (channels last,
-    ``(B, M, 4)`` -> ``(B, M, H)``): ``Linear GELU`` per width, then ``Linear`` to the heads.
+    With ``batch_norm``: ``BN`` of the 4 inputs, ``Pointwise BN GELU`` per width (weaver's 1x1
+    convolutions, their state dict), then ``Pointwise BN`` to the heads (weaver's
+    ``use_pre_activation_pair``). Without: ``Linear GELU`` per width, then ``Linear`` to the heads.
+    Both run on rows of pairs (channels last), the fast layout for the products and batch norms.
     """
     if not batch_norm:
         return nn.Sequential(_mlp([4, *dims], norm_first=False), nn.Linear(dims[-1], num_heads))
@@ -138,7 +144,6 @@ class ParticleTransformer(PointBackbone):
         d = self.embed_dims[-1]
         self.out_features = d
         self.num_heads = num_heads
-        self.pair_channels_first = pair_batch_norm
         self.pair_embed = _pair_embed(pair_dims, num_heads, pair_batch_norm)
         self.blocks = nn.ModuleList(
             [
@@ -181,31 +186,39 @@ class ParticleTransformer(PointBackbone):
         self.cond = nn.Linear(n_glob, self.out_features) if self.use_global and n_glob else None
         self.input_streams = [global_object, self.stream] if self.cond is not None else [self.stream]
 
-    def pair_bias(self, pt: Tensor, eta: Tensor, phi: Tensor, e: Tensor) -> Tensor:
-        """Attention bias ``(B, H, N, N)``: the pair embedding of each unordered pair, once.
+    def pair_bias(self, pt: Tensor, eta: Tensor, phi: Tensor, e: Tensor, pad_mask: Tensor) -> Tensor:
+        """Attention mask ``(B, H, N, N)``: pair embeddings of the valid pairs plus ``NEG`` at padded keys.
 
-        The four pair features are symmetric, so (as weaver does) only the ``N (N + 1) / 2`` pairs
-        ``a <= b`` are embedded and the result is mirrored: half the work and activation memory
-        of embedding all ``N²`` pairs, and the pair batch norm sees each pair once. An ONNX export
-        embeds all pairs (the same values in eval mode).
+        The four pair features are symmetric, so (as weaver does) only the valid unordered pairs
+        ``a <= b`` are embedded, once each, and mirrored by one gather: a pair with a padded
+        constituent is never embedded (its bias is 0, or ``NEG`` where the key is padded), so the
+        pair batch norm's statistics are those of the real pairs (weaver's sparse ``PairEmbed``) and
+        the output does not depend on the values in padded slots. An ONNX export embeds all pairs
+        (the same output in eval mode).
         """
         b, n = pt.shape
-        feats = pair_features(pt, eta, phi, e)
-        if torch.onnx.is_in_onnx_export():  # no triu_indices in ONNX: embed all pairs (as weaver's for_onnx)
-            return self.embed_pairs(feats)
-        rows, cols = torch.triu_indices(n, n, device=pt.device)
-        emb = self.embed_pairs(feats[:, rows, cols])  # (B, H, T)
-        bias = emb.new_zeros(b, self.num_heads, n, n)
-        bias[:, :, rows, cols] = emb
-        bias[:, :, cols, rows] = emb
-        return bias
+        if torch.onnx.is_in_onnx_export():  # no nonzero in a fixed graph: embed all pairs (weaver's for_onnx)
+            return additive_mask(pad_mask, self.embed_pairs(pair_features(pt, eta, phi, e)))
+        valid = ~pad_mask
+        upper = torch.ones(n, n, dtype=torch.bool, device=pt.device).triu()
+        jet, i, j = (valid.unsqueeze(-1) & valid.unsqueeze(-2) & upper).nonzero(as_tuple=True)
+        kin = torch.stack([pt, eta, phi, e], -1).reshape(b * n, 4)
+        first, second = jet * n + i, jet * n + j
+        ka, kb = kin.index_select(0, first), kin.index_select(0, second)
+        feats = pair_features_between(ka.unbind(-1), kb.unbind(-1))  # type: ignore[arg-type]
+        emb = self.pair_embed(feats) if len(feats) else feats.new_zeros(0, self.num_heads)  # (T, H)
+        # rows of the table: the T pairs, a zero row (padded query) and a NEG row (padded key)
+        t = emb.shape[0]
+        table = torch.cat([emb, emb.new_zeros(1, self.num_heads), emb.new_full((1, self.num_heads), NEG)])
+        where = torch.where(pad_mask, t + 1, t).unsqueeze(1).expand(b, n, n).reshape(-1)  # by key
+        pair = torch.arange(t, device=pt.device)
+        where = where.index_put((first * n + j,), pair).index_put((second * n + i,), pair)
+        return table.index_select(0, where).view(b, n, n, self.num_heads).permute(0, 3, 1, 2)
 
     def embed_pairs(self, feats: Tensor) -> Tensor:
-        """Pair features ``(B, ..., 4)`` -> biases ``(B, H, ...)``."""
-        last = feats.dim() - 1
-        if self.pair_channels_first:
-            return self.pair_embed(feats.movedim(last, 1))  # type: ignore[no-any-return]
-        return self.pair_embed(feats).movedim(last, 1)  # type: ignore[no-any-return]
+        """Pair features ``(B, ..., 4)`` -> biases ``(B, H, ...)`` (every pair embedded)."""
+        out = self.pair_embed(feats.reshape(-1, 4)).view(*feats.shape[:-1], self.num_heads)
+        return out.movedim(-1, 1)
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
@@ -213,8 +226,7 @@ class ParticleTransformer(PointBackbone):
             x = x.index_select(-1, self.embed_cols)
         h = self.embed(x).masked_fill(mask.unsqueeze(-1), 0.0)
         pt, eta, phi, e = self.kinematics(raw[self.stream], self.kin_idx, self.kin.angular_scale)
-        bias = self.pair_bias(pt, eta, phi, e)
-        attn = additive_mask(mask, bias)
+        attn = self.pair_bias(pt, eta, phi, e, mask)
         for block in self.blocks:
             h = block(h, attn)
         cls = self.cls.expand(h.shape[0], -1, -1)

@@ -35,8 +35,9 @@ def test_triangle_pair_bias_equals_embedding_every_pair(pair_bn: bool) -> None:
     net.build_points(VARS, "jets")
     net.eval()
     pt, eta, phi, e = kinematics()
+    pad = torch.zeros(2, 5, dtype=torch.bool)
     full = net.embed_pairs(pair_features(pt, eta, phi, e))  # (B, H, N, N): the ONNX path
-    tri = net.pair_bias(pt, eta, phi, e)
+    tri = net.pair_bias(pt, eta, phi, e, pad)
     assert tri.shape == (2, 2, 5, 5)
     torch.testing.assert_close(tri, full)
     torch.testing.assert_close(tri, tri.transpose(-1, -2))
