@@ -67,3 +67,25 @@ def test_only_kinematics_without_embed_kinematics_is_an_error() -> None:
     net = ParticleTransformer(embed_dims=[8], pair_embed_dims=[6], num_heads=2, num_layers=1)
     with pytest.raises(ValueError, match="embed_kinematics: true"):
         net.build_points({"particles": ["pt", "eta", "phi", "energy"]}, "jets")
+
+
+def test_pair_bias_in_training_ignores_padded_slots() -> None:
+    """Only real pairs are embedded (weaver's sparse PairEmbed): the pair batch norm's statistics and
+    the bias of valid pairs do not depend on the values in padded slots; padded keys get NEG."""
+    torch.manual_seed(0)
+    net = ParticleTransformer(embed_dims=[8], pair_embed_dims=[6, 6], num_heads=2, num_layers=1)
+    net.build_points(VARS, "jets")
+    net.train()
+    pt, eta, phi, e = kinematics(b=3, n=6)
+    pad = torch.zeros(3, 6, dtype=torch.bool)
+    pad[0, 3:] = True
+    pad[2, 1:] = True
+    out = []
+    for fill in (7.0, -3.0):
+        args = [t.masked_fill(pad, fill) for t in (pt, eta, phi, e)]
+        out.append(net.pair_bias(*args, pad))
+    valid = (~pad).unsqueeze(1).unsqueeze(-1) & (~pad).unsqueeze(1).unsqueeze(-2)
+    valid = valid.expand_as(out[0])
+    torch.testing.assert_close(out[0][valid], out[1][valid])
+    keys = pad.unsqueeze(1).unsqueeze(2).expand_as(out[0])
+    assert bool((out[0][keys] < -1e8).all())  # NEG at every padded key
