@@ -32,6 +32,9 @@ class LastDimBatchNorm(_BatchNorm):
             raise ValueError(msg)
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        if torch.onnx.is_in_onnx_export():  # a reshape to rows bakes the traced shape into the graph
+            last = x.dim() - 1  # a non-negative dim: ONNX rejects a negative transpose index
+            return super().forward(x.movedim(last, 1)).movedim(1, last)
         # (M, C) rows: batch norm's fast channels-last case, no transposed copies
         return super().forward(x.reshape(-1, x.shape[-1])).view(x.shape)
 
@@ -217,8 +220,12 @@ class ParticleTransformer(PointBackbone):
 
     def embed_pairs(self, feats: Tensor) -> Tensor:
         """Pair features ``(B, ..., 4)`` -> biases ``(B, H, ...)`` (every pair embedded)."""
-        out = self.pair_embed(feats.reshape(-1, 4)).view(*feats.shape[:-1], self.num_heads)
-        return out.movedim(-1, 1)
+        # no reshape to rows: it would bake the traced shape into an ONNX graph. Non-negative dims: ONNX
+        # rejects a negative transpose index.
+        last = feats.dim() - 1
+        if isinstance(self.pair_embed[0], ChannelBatchNorm):  # channels first, as weaver's for_onnx
+            return self.pair_embed(feats.movedim(last, 1))  # type: ignore[no-any-return]
+        return self.pair_embed(feats).movedim(last, 1)  # type: ignore[no-any-return]
 
     def encode(self, normed: Tensors, raw: Tensors, pad_masks: Masks) -> Tensor:
         x, mask = normed[self.stream], pad_masks[self.stream]
