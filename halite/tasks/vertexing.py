@@ -173,18 +173,23 @@ class VertexingTask(TaskBase):
         first = self.net.net[0]
         assert isinstance(first, nn.Linear)
         w = first.weight
-        proj_i = x @ w[:, :d].T
-        proj_j = x @ w[:, d : 2 * d].T
-        bi, ii, jj = pair_mask(pad_mask).nonzero(as_tuple=True)
-        hidden = proj_i[bi, ii] + proj_j[bi, jj] + first.bias
+        if self.net.context_size and context is None:
+            msg = f"Task '{self.name}' was built with a context input but got none."
+            raise ValueError(msg)
+        # one matmul for both projections; the bias and the jet context are folded into the
+        # first constituent's projection per slot, so the pairs cost two row gathers and one add
+        proj = (x.reshape(b * n, d) @ torch.cat([w[:, :d], w[:, d : 2 * d]]).T).view(b, n, 2, -1)
+        left = proj[:, :, 0] + first.bias
         if self.net.context_size:
-            if context is None:
-                msg = f"Task '{self.name}' was built with a context input but got none."
-                raise ValueError(msg)
-            hidden = hidden + (context @ w[:, 2 * d :].T)[bi]
+            assert context is not None
+            left = left + (context @ w[:, 2 * d :].T).unsqueeze(1)
+        flat = pair_mask(pad_mask).reshape(-1).nonzero().squeeze(1)  # (b * n + i) * n + j
+        rows_i, rows_j = flat // n, (flat // (n * n)) * n + flat % n  # b * n + i, b * n + j
+        hidden = left.reshape(b * n, -1).index_select(0, rows_i)
+        hidden = hidden + proj[:, :, 1].reshape(b * n, -1).index_select(0, rows_j)
         logits = self.net.net[1:](hidden).squeeze(-1)
-        out = x.new_full((b, n, n), NO_PAIR_LOGIT)
-        return out.index_put((bi, ii, jj), logits.to(out.dtype))
+        out = x.new_full((b * n * n,), NO_PAIR_LOGIT)
+        return out.index_copy(0, flat, logits.to(out.dtype)).view(b, n, n)
 
     def pair_targets(self, labels: Labels, pad_mask: Tensor) -> tuple[Tensor, Tensor]:
         """Same-vertex truth ``(B, N, N)`` float and the mask of scored pairs."""
