@@ -15,7 +15,6 @@ import os
 import pkgutil
 import sys
 import traceback
-from collections.abc import MutableMapping
 from pathlib import Path
 
 #: exit status of a user error (bad config, data or checkpoint), as argparse uses for bad arguments
@@ -137,17 +136,6 @@ def debug_requested(args: list[str]) -> tuple[bool, list[str]]:
     return len(rest) < len(args) or os.environ.get("HALITE_DEBUG", "") not in ("", "0"), rest
 
 
-def allocator_defaults(env: MutableMapping[str, str]) -> None:
-    """Memory-allocator settings of torch that halite's commands turn on unless the user set them.
-
-    ``THP_MEM_ALLOC_ENABLE=1``: torch backs CPU tensors of 2 MiB and more with transparent huge
-    pages. A training step allocates and frees gigabytes of activations; with 4 KiB pages every
-    fresh page costs a page fault, which measured a quarter of GN2's CPU step time on a 2-core
-    machine (``bench/vs_salt.py``). Set it to ``0`` to keep 4 KiB pages.
-    """
-    env.setdefault("THP_MEM_ALLOC_ENABLE", "1")
-
-
 def main(argv: list[str] | None = None, *, catch: bool | None = None) -> int:
     """Entry point of the ``halite`` console script.
 
@@ -157,7 +145,6 @@ def main(argv: list[str] | None = None, *, catch: bool | None = None) -> int:
     errors only for the console (``argv`` None); a call with explicit ``argv`` (tests, scripts)
     gets the exception.
     """
-    allocator_defaults(os.environ)
     # no list(...) in this module: importing the tool halite.commands.list rebinds the name here
     debug, args = debug_requested([*(sys.argv[1:] if argv is None else argv)])
     if argv is None:

@@ -141,11 +141,3 @@ def test_user_error_finds_halite_messages_in_the_chain() -> None:
     full.filename = "/out/pred.h5"
     assert user_error(full) == "No space left on device: /out/pred.h5"
 
-
-def test_commands_turn_on_huge_pages_for_torch_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("THP_MEM_ALLOC_ENABLE", raising=False)
-    assert main(["--help"]) == 0
-    assert os.environ["THP_MEM_ALLOC_ENABLE"] == "1"
-    monkeypatch.setenv("THP_MEM_ALLOC_ENABLE", "0")  # the user's choice stays
-    assert main(["--help"]) == 0
-    assert os.environ["THP_MEM_ALLOC_ENABLE"] == "0"
