@@ -140,4 +140,3 @@ def test_user_error_finds_halite_messages_in_the_chain() -> None:
     full = OSError(28, "No space left on device")
     full.filename = "/out/pred.h5"
     assert user_error(full) == "No space left on device: /out/pred.h5"
-
