@@ -49,9 +49,12 @@ def vertex_assignment(same: Tensor, pad_mask: Tensor) -> Tensor:
     adj = (same | same.transpose(1, 2)) & pair_mask(pad_mask)
     idx = torch.arange(n, device=pad_mask.device).expand(b, n)
     labels = idx.clone()
+    small = (
+        torch.int16 if n < 2**15 else torch.int64
+    )  # the (B, N, N) step in 2-byte labels: 4x less memory traffic
     for _ in range(max(n, 1)):
-        neighbour = torch.where(adj, labels.unsqueeze(1), n).amin(dim=-1)
-        new = torch.minimum(labels, neighbour)
+        neighbour = torch.where(adj, labels.to(small).unsqueeze(1), n).amin(dim=-1)
+        new = torch.minimum(labels, neighbour.long())
         new = new.gather(1, new)  # pointer jumping: adopt the label of the current label
         if torch.equal(new, labels):
             break
