@@ -179,17 +179,21 @@ class VertexingTask(TaskBase):
         if self.net.context_size and context is None:
             msg = f"Task '{self.name}' was built with a context input but got none."
             raise ValueError(msg)
-        # one matmul for both projections; the bias and the jet context are folded into the
-        # first constituent's projection per slot, so the pairs cost two row gathers and one add
-        proj = (x.reshape(b * n, d) @ torch.cat([w[:, :d], w[:, d : 2 * d]]).T).view(b, n, 2, -1)
-        left = proj[:, :, 0] + first.bias
+        # the first layer as projections of the valid constituents only (one matmul for both
+        # sides; bias and jet context folded into the first), then two row gathers and one add per pair
+        valid = ~pad_mask.reshape(-1)
+        slots = valid.nonzero().squeeze(1)  # b * n + i of the valid constituents
+        row_of = torch.cumsum(valid, 0) - 1  # slot -> row of the projections (valid slots only)
+        proj = x.reshape(b * n, d).index_select(0, slots) @ torch.cat([w[:, :d], w[:, d : 2 * d]]).T
+        hid = w.shape[0]
+        left = proj[:, :hid] + first.bias
         if self.net.context_size:
             assert context is not None
-            left = left + (context @ w[:, 2 * d :].T).unsqueeze(1)
+            left = left + (context @ w[:, 2 * d :].T).index_select(0, slots // n)
         flat = pair_mask(pad_mask).reshape(-1).nonzero().squeeze(1)  # (b * n + i) * n + j
-        rows_i, rows_j = flat // n, (flat // (n * n)) * n + flat % n  # b * n + i, b * n + j
-        hidden = left.reshape(b * n, -1).index_select(0, rows_i)
-        hidden = hidden + proj[:, :, 1].reshape(b * n, -1).index_select(0, rows_j)
+        rows_i = row_of.index_select(0, flat // n)  # rows of (b, i) and (b, j)
+        rows_j = row_of.index_select(0, (flat // (n * n)) * n + flat % n)
+        hidden = left.index_select(0, rows_i) + proj[:, hid:].index_select(0, rows_j)
         logits = self.net.net[1:](hidden).squeeze(-1)
         out = x.new_full((b * n * n,), NO_PAIR_LOGIT)
         return out.index_copy(0, flat, logits.to(out.dtype)).view(b, n, n)
