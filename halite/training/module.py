@@ -12,7 +12,6 @@ from torch import nn
 
 from halite.models.multitask import LossMode, check_gls_weights, check_output_columns, geometric_loss
 from halite.models.protocol import HaliteModel, check_model
-from halite.training.allocator import tune_malloc
 from halite.training.compat import META_KEY, check_compatible, model_meta
 from halite.training.mup import MupConfig, check_flags
 from halite.training.mup import apply as apply_mup
@@ -190,7 +189,6 @@ class LitModel(L.LightningModule):
             )
 
     def setup(self, stage: str) -> None:
-        tune_malloc()
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is not None and hasattr(dm, "require_labels"):
             dm.require_labels(self.model.required_labels())
