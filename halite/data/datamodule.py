@@ -58,7 +58,10 @@ class JetDataModule(L.LightningDataModule):
     num_workers
         Loader processes (default: cores - 1, at most 4).
     length_buckets
-        Group training jets of similar constituent count to trim padding.
+        Group training jets of similar constituent count to trim padding. ``None`` (default):
+        on, except for a model that runs its constituents packed (``halite.models.Model``
+        with a packing encoder, ``use_packed_model``): packing already skips the padding,
+        and batches of long jets only raise the peak memory (by about a fifth for GN2).
     pin_memory
         Pin batches for faster host-to-GPU copies (default: when CUDA is available).
     non_finite
@@ -115,7 +118,7 @@ class JetDataModule(L.LightningDataModule):
         num_test: int = -1,
         batch_size: int = 1000,
         num_workers: int | None = None,
-        length_buckets: bool = True,
+        length_buckets: bool | None = None,
         pin_memory: bool | None = None,
         non_finite: Literal["error", "zero", "replace"] = "error",
         seed: int = 42,
@@ -170,6 +173,7 @@ class JetDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = default_num_workers() if num_workers is None else num_workers
         self.length_buckets = length_buckets
+        self.model_packed = False  # set by use_packed_model
         self.pin_memory = pin_memory
         self.non_finite = non_finite
         self.non_finite_value = non_finite_value
@@ -195,6 +199,16 @@ class JetDataModule(L.LightningDataModule):
         self.multi_target = list(multi_target or [])
         self.labels: dict[str, list[LabelSpec]] = {}
         self.train_dataset: JetDataset | None = None
+
+    def use_packed_model(self, packed: bool) -> None:
+        """Tell the data whether the model packs its constituents (``length_buckets: None`` follows it)."""
+        self.model_packed = packed
+
+    @property
+    def bucketing(self) -> bool:
+        """Whether training batches are length-bucketed: ``length_buckets``, or when ``None``, unless
+        the model packs its constituents."""
+        return self.length_buckets if self.length_buckets is not None else not self.model_packed
 
     def require_labels(self, labels: dict[str, list[LabelSpec]]) -> None:
         """Labels to read, per stream (called by the model before loaders are built)."""
@@ -264,7 +278,7 @@ class JetDataModule(L.LightningDataModule):
             batch_size=self.batch_size,
             num_jets=num,
             shuffle=split == "train",
-            bucket=self.length_buckets,
+            bucket=self.bucketing,
             seed=self.seed,
             non_finite=self.non_finite,
             non_finite_value=self.non_finite_value,

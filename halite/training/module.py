@@ -192,6 +192,8 @@ class LitModel(L.LightningModule):
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is not None and hasattr(dm, "require_labels"):
             dm.require_labels(self.model.required_labels())
+        if dm is not None and hasattr(dm, "use_packed_model"):
+            dm.use_packed_model(runs_packed(self.module))
 
     @property
     def module(self) -> nn.Module:
@@ -349,3 +351,10 @@ class LitModel(L.LightningModule):
             peak=cfg.max,
         )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def runs_packed(model: nn.Module) -> bool:
+    """Whether ``model`` runs its constituent encoder on packed valid constituents (halite's
+    ``Model`` with ``packed`` and a packing encoder), where padding costs nothing."""
+    encoder = getattr(model, "encoder", None)
+    return bool(getattr(model, "packed", False)) and bool(getattr(encoder, "packed", False))

@@ -69,7 +69,7 @@ def test_config_errors() -> None:
 def test_bucket_string_is_the_s3_bucket(tiny_data: dict[str, Path]) -> None:
     dm = module(tiny_data, config_S3=ConfigS3(), bucket="my-bucket")  # salt < 0.11.1 spelling
     assert dm.config_s3 is not None and dm.config_s3.bucket == "my-bucket"
-    assert dm.length_buckets
+    assert dm.length_buckets is None and dm.bucketing
 
 
 def test_old_bool_bucket_means_length_buckets(tiny_data: dict[str, Path]) -> None:
@@ -78,3 +78,16 @@ def test_old_bool_bucket_means_length_buckets(tiny_data: dict[str, Path]) -> Non
     assert not dm.length_buckets and dm.config_s3 is None
     assert not module(tiny_data, length_buckets=False).dataset("train").bucket
     assert module(tiny_data).dataset("train").bucket
+
+
+def test_length_buckets_follow_a_packed_model(tiny_data: dict[str, Path]) -> None:
+    """``length_buckets: None``: bucketed unless the model packs; an explicit value always wins."""
+    dm = module(tiny_data)
+    dm.use_packed_model(True)
+    assert not dm.bucketing and not dm.dataset("train").bucket
+    dm.use_packed_model(False)
+    assert dm.dataset("train").bucket
+    for explicit in (True, False):
+        dm = module(tiny_data, length_buckets=explicit)
+        dm.use_packed_model(True)
+        assert dm.dataset("train").bucket is explicit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from halite.nn.sets.init_nets import InitNetConfig
 from halite.nn.sets.pooling import GlobalAttentionPooling
 from halite.nn.sets.transformer import TransformerEncoder
 from halite.tasks.classification import ClassificationTask
+from halite.training.module import LitModel, runs_packed
 from halite.typing import Batch
 
 
@@ -104,13 +106,21 @@ def test_trimmed_bucketed_packed_loss_equals_untrimmed(
     reference = copy.deepcopy(model)
     reference.packed = False
     reference.encoder.packed = False
+    assert runs_packed(model) and not runs_packed(reference)
     dm = JetDataModule(
         str(tiny_data["train"]), str(tiny_data["val"]), DEFAULT_VARIABLES, str(tiny_data["norm_dict"]),
         batch_size=50, num_workers=0,
     )  # fmt: skip
     dm.require_labels(model.required_labels())
     ds = dm.dataset("train")
-    assert ds.bucket
+    assert ds.bucket  # length_buckets None, no model told: bucketed (this test needs trimmed batches)
+    lit = LitModel(copy.deepcopy(model))
+    lit._trainer = SimpleNamespace(datamodule=dm)  # type: ignore[assignment]
+    lit.setup(
+        "fit"
+    )  # what Lightning calls before it asks for the loaders: the packed model turns buckets off
+    assert dm.model_packed and not dm.dataset("train").bucket
+    dm.use_packed_model(False)
     reader = ds.open_reader(0)
     block = reader.read(0, ds.chunk_size)
     reader.close()
