@@ -136,6 +136,30 @@ def format_table(sample: str, rows: dict[str, list[dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def format_memory(sample: str, records: dict[str, list[dict[str, Any]]]) -> str:
+    """Markdown table of the mean resident memory now / peak so far (MB) at each worker stage, per side."""
+    stages: list[str] = []
+    for recs in records.values():
+        for r in recs:
+            stages += [str(s) for s in r.get("rss_stages", []) if str(s) not in stages]
+    if not stages:
+        return ""
+    lines = [
+        "| " + " | ".join([f"{sample} MB (now / peak)", *stages]) + " |",
+        "|" + "---|" * (1 + len(stages)),
+    ]
+    for side, recs in records.items():
+        cells = [side]
+        for st in stages:
+            now = [float(r["rss_stage_now"][list(r["rss_stages"]).index(st)]) for r in recs
+                   if st in list(r.get("rss_stages", []))]  # fmt: skip
+            peak = [float(r["rss_stage_peak"][list(r["rss_stages"]).index(st)]) for r in recs
+                    if st in list(r.get("rss_stages", []))]  # fmt: skip
+            cells.append(f"{np.mean(now):.0f} / {np.mean(peak):.0f}" if now else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def weaver_env() -> dict[str, str]:
     return peer_env()
 
@@ -271,12 +295,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 (side, pool.submit(run_one, cmd, out, env, a.fresh)) for side, _, cmd, out, env in jobs
             ]
             rows: dict[str, list[dict[str, float]]] = {}
+            records: dict[str, list[dict[str, Any]]] = {}
             for side, fut in futures:
-                rows.setdefault(side, []).append(run_metrics(fut.result()))
+                rec = fut.result()
+                records.setdefault(side, []).append(rec)
+                rows.setdefault(side, []).append(run_metrics(rec))
         print(f"\n{sample}: {a.epochs} epochs, batch {a.batch_size}, lr {a.lr} ({a.optimizer}), "
               f"{a.num_constituents} slots, {a.threads} thread(s) per run, {a.jobs} runs at a time, "
               f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
         print(format_table(sample, {"weaver": rows.pop("weaver", []), **rows}))
+        memory = format_memory(sample, {"weaver": records.pop("weaver", []), **records})
+        if memory:
+            print("\nresident memory at each stage of the worker (mean over seeds):")
+            print(memory)
     return 0
 
 

@@ -206,6 +206,38 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_now_mb() -> float:
+    """Resident memory of this process now, MB (``/proc/self/statm``; the peak where it is missing)."""
+    try:
+        resident = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return rss_mb()
+    return resident * resource.getpagesize() / 2**20
+
+
+#: the points of a run where its memory is recorded (``rss_stages``: now and peak so far, MB)
+STAGES = ("imports", "data", "model", "train_epoch1", "val_epoch1", "train", "test")
+
+
+class Memory:
+    """Resident memory now and peak so far at the named stages of a run."""
+
+    def __init__(self) -> None:
+        self.now: dict[str, float] = {}
+        self.peak: dict[str, float] = {}
+
+    def mark(self, stage: str) -> None:
+        self.now[stage], self.peak[stage] = rss_now_mb(), rss_mb()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        names = [s for s in STAGES if s in self.now]
+        return {
+            "rss_stages": np.array(names),
+            "rss_stage_now": np.array([self.now[s] for s in names]),
+            "rss_stage_peak": np.array([self.peak[s] for s in names]),
+        }
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--side", choices=["weaver", "halite"], required=True)
@@ -229,6 +261,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    mem = Memory()
+    if a.side == "weaver":  # the side's network module, imported before anything is measured
+        import weaver.nn.model.ParticleTransformer  # noqa: F401
+    else:
+        import halite.nn.point.part  # noqa: F401
+    mem.mark("imports")
     label = LABELS[a.sample]
     splits = {
         s: load(a.data / f"{s}.h5", label, a.num_constituents, a.max_train if s == "train" else a.max_eval)
@@ -236,15 +274,17 @@ def main(argv: list[str] | None = None) -> None:
     }
     standardise(splits)
     rss_data = rss_mb()
+    mem.mark("data")
     torch.manual_seed(a.seed)
     model = (WeaverNet if a.side == "weaver" else HaliteNet)(len(FEATURES), a)
     params = sum(q.numel() for q in model.parameters())
+    mem.mark("model")
     tr = splits["train"]
     steps = math.ceil(len(tr["y"]) / a.batch_size)
     opt, sched, every = make_optimiser(model, a.optimizer, a.lr, a.epochs, steps)
     rng = np.random.default_rng(a.seed)
     best, best_loss, train_time, train_cpu, seen = None, math.inf, 0.0, 0.0, 0
-    for _ in range(a.epochs):
+    for epoch in range(a.epochs):
         model.train()
         t0, c0 = time.perf_counter(), time.process_time()
         for inputs, y in batches(tr, rng.permutation(len(tr["y"])), a.batch_size):
@@ -259,20 +299,26 @@ def main(argv: list[str] | None = None) -> None:
             sched.step()
         train_time += time.perf_counter() - t0
         train_cpu += time.process_time() - c0
+        if epoch == 0:
+            mem.mark("train_epoch1")
         _, val_loss = predict(model, splits["val"], 512)
+        if epoch == 0:
+            mem.mark("val_epoch1")
         if val_loss < best_loss:
             best_loss, best = val_loss, copy.deepcopy(model.state_dict())
+    mem.mark("train")
     if best is not None:
         model.load_state_dict(best)
     t0, c0 = time.perf_counter(), time.process_time()
     scores, _ = predict(model, splits["test"], 512)
     test_time, test_cpu = time.perf_counter() - t0, time.process_time() - c0
+    mem.mark("test")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = a.out.with_suffix(".tmp.npz")
     np.savez(
         tmp, scores=scores, labels=splits["test"]["y"], train_time=train_time, train_cpu=train_cpu, seen=seen,
         test_time=test_time, test_cpu=test_cpu, params=params,
-        rss_peak=rss_mb(), rss_data=rss_data, val_loss=best_loss,
+        rss_peak=rss_mb(), rss_data=rss_data, val_loss=best_loss, **mem.arrays(),
     )  # fmt: skip
     tmp.replace(a.out)
 

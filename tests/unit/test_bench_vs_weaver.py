@@ -99,6 +99,12 @@ def test_worker_halite_side_trains_and_writes(tmp_path: Path) -> None:
     assert int(rec["seen"]) == 48 and float(rec["train_time"]) > 0 and float(rec["rss_peak"]) > 0
     m = vs_weaver.run_metrics(rec)
     assert 0 <= m["auc"] <= 1 and m["params"] == float(rec["params"])
+    # memory at each stage: peaks never fall, the last is the run's peak, and the table shows them
+    assert list(rec["rss_stages"]) == list(vs_weaver_worker.STAGES)
+    assert (np.diff(rec["rss_stage_peak"]) >= 0).all() and (rec["rss_stage_now"] > 0).all()
+    assert rec["rss_stage_peak"][-1] <= float(rec["rss_peak"])
+    mem = vs_weaver.format_memory("top_qcd", {"halite (weaver)": [rec, rec]}).splitlines()
+    assert mem[0].split(" | ")[1:3] == ["imports", "data"] and mem[2].startswith("| halite (weaver) | ")
     vs_weaver_worker.main([*args, "--variant", "halite-v1", "--optimizer", "adamw"])  # the other options run
 
 
