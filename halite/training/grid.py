@@ -65,7 +65,8 @@ BACKBONE_ARGS: dict[str, dict[str, dict[str, Any]]] = {
                  "conditional": True, "pid": "pid", "pid_dim": 4, "pid_shift": 1, "K": 10, "num_coord": 2},
     },
     "ParticleTransformer": {
-        "events": {"stream": "hits", "kinematics": {"pt": "energy", "eta": "x", "phi": "z", "energy": "energy", "angular_scale": 100.0}},
+        "events": {"stream": "hits", "kinematics": {"pt": "energy", "eta": "x", "phi": "z", "energy": "energy", "angular_scale": 100.0},
+                   "use_global": True},  # the event's own inputs, as PET2 (conditional) and the ViT get them
         "jets": {"stream": "particles"},
     },
     "CondOnlyMLP": {"events": {}, "jets": {}},
