@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import pytest
 
@@ -12,6 +13,11 @@ from halite.moved import MOVED, MovedPathWarning
 
 @pytest.mark.parametrize("old", sorted(MOVED))
 def test_old_module_path_imports_the_new_module(old: str) -> None:
+    parent = old.rpartition(".")[0]
+    if parent in MOVED:  # imported first by Python, with its own warning: whichever test runs first in
+        with warnings.catch_warnings():  # this process (pytest-xdist splits the cases), not this one's
+            warnings.simplefilter("ignore", MovedPathWarning)
+            importlib.import_module(parent)
     sys.modules.pop(old, None)
     with pytest.warns(MovedPathWarning, match=f"'{old}' moved to '{MOVED[old]}'"):
         module = importlib.import_module(old)
