@@ -49,9 +49,8 @@ def vertex_assignment(same: Tensor, pad_mask: Tensor) -> Tensor:
     adj = (same | same.transpose(1, 2)) & pair_mask(pad_mask)
     idx = torch.arange(n, device=pad_mask.device).expand(b, n)
     labels = idx.clone()
-    small = (
-        torch.int16 if n < 2**15 else torch.int64
-    )  # the (B, N, N) step in 2-byte labels: 4x less memory traffic
+    # the (B, N, N) step on 2-byte labels: a quarter of the memory traffic of int64
+    small = torch.int16 if n < 2**15 else torch.int64
     for _ in range(max(n, 1)):
         neighbour = torch.where(adj, labels.to(small).unsqueeze(1), n).amin(dim=-1)
         new = torch.minimum(labels, neighbour.long())
