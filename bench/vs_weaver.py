@@ -200,6 +200,8 @@ def worker_command(side: str, python: Path, data: Path, sample: str, seed: int, 
            "--embed-dims", a.embed_dims, "--pair-embed-dims", a.pair_embed_dims, "--num-heads", str(a.num_heads),
            "--num-layers", str(a.num_layers), "--num-cls-layers", str(a.num_cls_layers),
            "--threads", str(a.threads), "--variant", variant]  # fmt: skip
+    if side == "halite":
+        cmd += ["--malloc", a.malloc]
     if a.max_train:
         cmd += ["--max-train", str(a.max_train)]
     if a.max_eval:
@@ -242,6 +244,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--variant", default="weaver", help=f"halite options, comma list of {', '.join(VARIANTS)}"
     )
     ap.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    ap.add_argument(
+        "--malloc", default="system", choices=("system", "reuse", "release"), help="halite's --malloc policy"
+    )
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time")
     ap.add_argument(
         "--weaver-python", type=Path, help="a weaver-core environment's Python (nothing installed)"

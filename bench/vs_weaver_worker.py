@@ -259,6 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--num-cls-layers", type=int, default=2)
     p.add_argument("--variant", choices=sorted(VARIANTS), default="weaver")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--malloc",
+        default="system",
+        help="halite side: the allocator policy of `halite fit --malloc` (same default)",
+    )
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     mem = Memory()
@@ -266,6 +271,9 @@ def main(argv: list[str] | None = None) -> None:
         import weaver.nn.model.ParticleTransformer  # noqa: F401
     else:
         import halite.nn.point.part  # noqa: F401
+        from halite.training.malloc import set_malloc_policy
+
+        set_malloc_policy(a.malloc)  # as HaliteCLI does before it builds anything
     mem.mark("imports")
     label = LABELS[a.sample]
     splits = {

@@ -22,6 +22,7 @@ from halite.training.callbacks.prediction_writer import PredictionWriter
 from halite.training.callbacks.preemption import PreemptionCheckpoint
 from halite.training.callbacks.resume_state import ResumeState
 from halite.training.checkpoint_io import AtomicCheckpointIO, safe_load
+from halite.training.malloc import MallocPolicy, set_malloc_policy
 from halite.training.resume import find_resume
 
 #: environment variable naming the run directory suffix shared by all ranks of one run
@@ -127,6 +128,14 @@ class HaliteCLI(LightningCLI):
             "--compile", action=ActionYesNo, default=False, help="Compile the model with torch.compile."
         )
         parser.add_argument(
+            "--malloc",
+            type=MallocPolicy,
+            default="system",
+            help="How freed memory goes back (glibc): system (glibc's own adaptive rule), reuse (keep it "
+            "for the next step: no page faults, more memory), release (return large blocks at once: least "
+            "memory, slower). MALLOC_* / GLIBC_TUNABLES settings win.",
+        )
+        parser.add_argument(
             "--s3",
             type=S3Config | None,
             default=None,
@@ -144,6 +153,7 @@ class HaliteCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         sub = self.subcommand
+        set_malloc_policy((self.config[sub] if sub else self.config).get("malloc") or "system")
         s3 = (self.config[sub] if sub else self.config).get("s3")
         if s3 is not None:  # the model reads its norm dict while being instantiated
             configure_s3(S3Config(**{k: getattr(s3, k) for k in vars(s3)}))

@@ -65,3 +65,18 @@ def test_tool_help(tool: str, capsys: pytest.CaptureFixture[str]) -> None:
         main([tool, "--help"])
     assert exc.value.code == 0
     assert f"halite {tool}" in capsys.readouterr().out
+
+
+def test_malloc_option_reaches_the_allocator(
+    tiny_data: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from halite.cli import HaliteCLI, app
+    from halite.data.datamodule import JetDataModule
+    from halite.training.module import LitModel
+
+    applied: list[str] = []
+    monkeypatch.setattr(app, "set_malloc_policy", applied.append)
+    cfg = tiny_config("demo.yaml", tiny_data, tmp_path)
+    HaliteCLI(LitModel, JetDataModule, args=["--config", str(cfg), "--malloc", "release"], run=False)
+    HaliteCLI(LitModel, JetDataModule, args=["--config", str(cfg)], run=False)
+    assert applied == ["release", "system"]

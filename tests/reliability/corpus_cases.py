@@ -80,6 +80,11 @@ CASES: list[Case] = [
         r"data.non_finite.*\n.*Literal\['error', 'zero', 'replace'\]. Got value: drop",
     ),
     (
+        "unknown allocator policy",
+        lambda e: fit(e, lambda c: c.update(malloc="fast")),
+        r"malloc.*\n.*Literal\['system', 'reuse', 'release'\]. Got value: fast",
+    ),
+    (
         "config file missing",
         lambda e: ["fit", "--config", str(e.tmp / "nope.yaml")],
         r"halite fit: error: Config file not found: .*nope\.yaml",
