@@ -40,11 +40,12 @@ class DatasetSpans:
     num_slots
         Slots read per jet of a 2D dataset (ignored for a 1D one).
     span_bytes
-        Target bytes per read; a chunked dataset is read in whole chunks (at least one).
+        Target bytes per read (default :data:`SPAN_BYTES`); a chunked dataset is read in
+        whole chunks (at least one).
     """
 
     def __init__(
-        self, path: Path | str, ds: h5py.Dataset, num_slots: int, span_bytes: int = SPAN_BYTES
+        self, path: Path | str, ds: h5py.Dataset, num_slots: int, span_bytes: int | None = None
     ) -> None:
         self.path = path
         self.ds = ds
@@ -55,7 +56,8 @@ class DatasetSpans:
         self.mtype = ftype if h5t.py_create(ds.dtype) == ftype else None  # None: h5py's conversion
         row_bytes = self.dtype.itemsize * max(self.num_slots or 1, 1)
         self.step = ds.chunks[0] if ds.chunks is not None else 1
-        self.span = max(1, span_bytes // (row_bytes * self.step)) * self.step
+        target = SPAN_BYTES if span_bytes is None else span_bytes
+        self.span = max(1, target // (row_bytes * self.step)) * self.step
         self._buf = np.empty(0, dtype=self.dtype)
 
     def spans(self, start: int, stop: int) -> Iterator[tuple[int, int, int, int]]:
