@@ -1,11 +1,13 @@
 """Block reads of HDF5 structured arrays into float32 arrays.
 
-One ``read_direct`` per stream and block copies the rows in the file's own compound
-dtype into a reused buffer (no HDF5 type conversion, which is ~10x slower than the raw
-read; chunked files are read in whole chunks); numpy then gathers the valid constituents
-(about a quarter of the slots) and casts the requested fields (inputs first, then labels)
-into one packed float32 array followed by a row of zeros for the padding slots, one
-strided copy per run of same-typed fields stored back to back (``halite.data.casting``).
+A training (packed) block is read span by span (``halite.data.h5_spans``: ~2 MiB of records
+per read, whole chunks of chunked files, in the file's own compound dtype with no HDF5 type
+conversion, which is ~10x slower than the raw read). While a span is in the CPU cache its
+``valid`` flags are copied, the valid constituents (about a quarter of the slots) gathered and
+the requested fields cast into the stream's float32 inputs and one float32 column per label,
+each followed by a row of zeros for the padding slots, one strided copy per run of
+same-typed fields stored back to back (``halite.data.casting``). Unpacked blocks and blocks
+with new variables are read whole and hold inputs then labels in one array.
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
 
 
 class H5Reader:
-    """Reads blocks of jets from one HDF5 file, one raw ``read_direct`` per stream.
+    """Reads blocks of jets from one HDF5 file in the file's own record dtype (no HDF5 conversion).
 
     Parameters
     ----------
@@ -226,9 +228,10 @@ class H5Reader:
     Notes
     -----
     A chunked dataset (``halite synth --compression``) is read in whole HDF5 chunks: the
-    read covers ``[start, stop)`` rounded out to chunk boundaries, so every chunk is
-    decompressed once per read and straight into the read buffer, never through HDF5's
-    chunk cache; the block is a view of the rows asked for.
+    reads cover ``[start, stop)`` rounded out to chunk boundaries, so every chunk is
+    decompressed once per block and straight into the read buffer, never through HDF5's
+    chunk cache. Packed blocks are read in spans (:mod:`halite.data.h5_spans`) and keep
+    their labels apart (``Block.label_columns``).
     """
 
     def __init__(self, path: Path | str, specs: Sequence[InputSpec], packed: bool = False) -> None:
@@ -242,7 +245,7 @@ class H5Reader:
             raise DataError(msg)
         self.num_jets = next(iter(lengths.values()))
         self._spans = {
-            name: DatasetSpans(path, self.file[lay.spec.dataset], lay.num_slots)
+            name: DatasetSpans(path, self.file[lay.spec.dataset], lay.num_slots, local=not is_remote(path))
             for name, lay in self.layouts.items()
         }
 
@@ -365,6 +368,8 @@ class H5Reader:
         return dict(self.file[dataset].attrs)
 
     def close(self) -> None:
+        for spans in self._spans.values():
+            spans.close()
         self.file.close()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 import h5py
@@ -15,6 +17,7 @@ from halite.data.dataset import JetDataset
 from halite.data.h5_spans import DatasetSpans
 from halite.data.readers import H5Reader
 from halite.data.specs import InputSpec, LabelSpec
+from halite.errors import DataFileError
 
 TRACK_DTYPE = np.dtype(
     [
@@ -78,6 +81,32 @@ def test_spans_cover_the_range_and_read_the_file_bytes(tmp_path: Path, chunks: i
             assert spans.read_range(start, stop).tobytes() == want[start:stop].tobytes()
 
 
+@pytest.mark.parametrize("chunks", [None, 13])
+def test_local_contiguous_rows_are_read_without_hdf5(tmp_path: Path, chunks: int | None) -> None:
+    """Full rows of a local contiguous dataset come from ``os.preadv``: the same bytes as h5py's read."""
+    path = write(tmp_path / "f.h5", 150, holes=True, chunks=chunks)
+    with h5py.File(path) as f:
+        for name, slots in (("tracks", 9), ("tracks", 7), ("jets", 0)):
+            spans = DatasetSpans(path, f[name], slots, span_bytes=1000, local=True)
+            assert (spans._fd is not None) == (chunks is None and slots != 7)  # truncated rows: HDF5
+            want = f[name][:, :slots] if slots else f[name][:]
+            got = np.concatenate(
+                [spans.read(lo, hi)[a - lo : b - lo].copy() for lo, hi, a, b in spans.spans(3, 150)]
+            )
+            assert got.tobytes() == want[3:].tobytes()
+            spans.close()
+
+
+def test_a_file_cut_after_opening_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.h5", 150, holes=False)
+    with h5py.File(path) as f:
+        spans = DatasetSpans(path, f["tracks"], 9, local=True)
+        os.truncate(path, spans._offset + 100 * 9 * TRACK_DTYPE.itemsize)
+        with pytest.raises(DataFileError, match=r"f\.h5: failed to read jets 0:150 of dataset 'tracks'"):
+            spans.read(0, 150)
+        spans.close()
+
+
 def padded_batch(block: Block, idx: np.ndarray) -> dict[str, np.ndarray]:
     """A training batch's arrays from an unpacked block, with numpy alone (the padding zeroed)."""
     tracks, valid = block.values["tracks"][idx], block.valid["tracks"][idx]
@@ -92,18 +121,20 @@ def padded_batch(block: Block, idx: np.ndarray) -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("max_length", [7, None])  # None: full rows, read without HDF5 when contiguous
 @pytest.mark.parametrize("holes", [False, True])
 @pytest.mark.parametrize("chunks", [None, 13])
 def test_packed_spans_give_the_batches_of_a_plain_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holes: bool, chunks: int | None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holes: bool, chunks: int | None, max_length: int | None
 ) -> None:
     """float16 / float32 / integer fields, padding, truncation, class and value labels, one or many spans."""
     path = write(tmp_path / "f.h5", 300, holes=holes, chunks=chunks)
-    ds = JetDataset([path], SPECS, batch_size=32, shuffle=True, bucket=True, chunk_batches=4)
-    plain = H5Reader(path, SPECS)  # unpacked: one read, every slot cast
+    specs = [SPECS[0], dataclasses.replace(SPECS[1], max_length=max_length)]
+    ds = JetDataset([path], specs, batch_size=32, shuffle=True, bucket=True, chunk_batches=4)
+    plain = H5Reader(path, specs)  # unpacked: one read, every slot cast
     for span_bytes in (1, 40 * 7 * TRACK_DTYPE.itemsize, h5_spans.SPAN_BYTES):
         monkeypatch.setattr(h5_spans, "SPAN_BYTES", span_bytes)
-        reader = H5Reader(path, SPECS, packed=True)
+        reader = H5Reader(path, specs, packed=True)
         for start, stop in ((0, 128), (101, 300)):
             packed, ref = reader.read(start, stop), plain.read(start, stop)
             assert set(packed.label_columns["tracks"]) == {"origin", "w", "a"}
