@@ -40,8 +40,8 @@ class Block:
     ``offsets[s][j]:offsets[s][j + 1]`` (:meth:`slot_rows` builds a batch's rows from either).
     ``valid[s]`` is ``(n, N)``.
 
-    A reader may keep a stream's labels apart: ``label_columns[s]`` maps each label of
-    stream ``s`` to its float32 column (the rows of ``values[s]``, padding row included),
+    A reader may keep the labels of a global or packed stream apart: ``label_columns[s]``
+    maps each label of stream ``s`` to its float32 column (the rows of ``values[s]``, padding row included),
     and ``values[s]`` then holds the inputs only, so a batch's inputs are gathered
     straight into their tensor (the HDF5 reader does this for packed blocks).
     """
