@@ -10,6 +10,7 @@ process's cost of receiving batches several-fold.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -20,7 +21,7 @@ from torch.utils.data import get_worker_info
 from halite.data.block_reader import Block
 from halite.data.multi_target import MultiTarget
 from halite.data.multi_target import apply as apply_multi_target
-from halite.data.specs import InputSpec
+from halite.data.specs import InputSpec, LabelSpec
 from halite.data.transforms import check_finite, map_labels, trim_counts
 from halite.typing import Batch
 
@@ -39,13 +40,14 @@ def arena(
         offsets.append(total)
         total += -(-math.prod(shape) * dtype.itemsize // 8) * 8
     if shared:  # straight into shared memory: torch would copy it there to hand it to the training process
-        buf = torch.empty(0, dtype=torch.uint8).set_(torch.UntypedStorage._new_shared(total))
+        storage = torch.UntypedStorage._new_shared(total)
     else:
-        buf = torch.empty(total, dtype=torch.uint8)
+        storage = torch.empty(total, dtype=torch.uint8).untyped_storage()
     out = {}
     for (key, (dtype, shape)), off in zip(parts.items(), offsets, strict=True):
-        nbytes = math.prod(shape) * dtype.itemsize
-        out[key] = buf[off : off + nbytes].view(_TORCH[dtype]).view(shape)
+        # a contiguous view of the storage from byte ``off`` (aligned: a multiple of the item size)
+        strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
+        out[key] = torch.empty(0, dtype=_TORCH[dtype]).set_(storage, off // dtype.itemsize, shape, strides)
     return out
 
 
@@ -82,6 +84,20 @@ def copy_columns(dst: np.ndarray, src: np.ndarray) -> None:
     out[...] = np.ndarray((rows,), void, buffer=src, strides=(c * size,))
 
 
+def class_indices(block: Block, spec: InputSpec, label: LabelSpec) -> np.ndarray:
+    """Class label ``label`` of stream ``spec`` kept apart in ``block`` as int64 class indices, once per block.
+
+    A packed stream's padding row maps to -1 (ignored), so a batch's labels are one gather.
+    """
+    col = block.label_columns[spec.name][label.name]
+    if spec.is_global:
+        return map_labels(col, label, spec.name, block.path, None)
+    out = np.empty(col.shape, dtype=np.int64)
+    map_labels(col[:-1], label, spec.name, block.path, None, out=out[:-1])
+    out[-1] = -1
+    return out
+
+
 def make_batch(
     block: Block,
     idx: np.ndarray,
@@ -95,51 +111,67 @@ def make_batch(
 
     ``non_finite`` / ``non_finite_value`` are the policy of :func:`~halite.data.transforms.check_finite`;
     ``replaced`` accumulates the count of replaced non-finite values per ``stream.variable``.
+    A stream whose labels the block keeps apart (``Block.label_columns``) is gathered straight
+    into the batch's tensors; otherwise its rows (inputs, then labels) are gathered first.
     """
     f32, i64 = np.dtype(np.float32), np.dtype(np.int64)
     parts: dict[tuple[str, ...], tuple[np.dtype, tuple[int, ...]]] = {}
-    gathered = []
+    trimmed: dict[str, int] = {}
     for spec in specs:
-        vals = block.values[spec.name]
-        pad = None
-        if spec.is_global:
-            rows = take_rows(vals, idx)  # (B, C)
-        else:
-            n = trim_counts(block.counts(spec.name)[idx], block.valid[spec.name].shape[1])
-            if block.is_packed(spec.name):  # packed: padding slots index the last row, all zeros
-                where = block.slot_rows(spec.name, idx, n)
-                pad = where == len(vals) - 1
-                rows = take_rows(vals, where)  # (B, n, C)
-            else:
-                pad = ~block.valid[spec.name][idx, :n]
-                rows = vals[idx, :n]
-            parts[("mask", spec.name)] = (np.dtype(bool), pad.shape)
-        parts[("x", spec.name)] = (f32, (*rows.shape[:-1], len(spec.variables)))
+        shape: tuple[int, ...] = (len(idx),)
+        if not spec.is_global:
+            trimmed[spec.name] = n = trim_counts(
+                block.counts(spec.name)[idx], block.valid[spec.name].shape[1]
+            )
+            shape = (len(idx), n)
+            parts[("mask", spec.name)] = (np.dtype(bool), shape)
+        parts[("x", spec.name)] = (f32, (*shape, len(spec.variables)))
         for lab in spec.labels:
-            parts[("label", spec.name, lab.name)] = (i64 if lab.kind == "class" else f32, rows.shape[:-1])
-        gathered.append((spec, rows, pad))
+            parts[("label", spec.name, lab.name)] = (i64 if lab.kind == "class" else f32, shape)
     out = arena(parts, shared=get_worker_info() is not None)
     inputs: dict[str, torch.Tensor] = {}
     masks: dict[str, torch.Tensor] = {}
     labels: dict[str, dict[str, torch.Tensor]] = {}
-    for spec, rows, pad in gathered:
-        if pad is not None:
+    for spec in specs:
+        vals = block.values[spec.name]
+        pad = None
+        index = idx
+        if not spec.is_global:
             masks[spec.name] = out[("mask", spec.name)]
-            np.copyto(masks[spec.name].numpy(), pad)
+            pad = masks[spec.name].numpy()
+            n = trimmed[spec.name]
+            if block.is_packed(spec.name):  # packed: padding slots index the last row, all zeros
+                index = block.slot_rows(spec.name, idx, n, pad=pad)
+            else:
+                np.logical_not(block.valid[spec.name][idx, :n], out=pad)
         inputs[spec.name] = out[("x", spec.name)]
         x = inputs[spec.name].numpy()
-        copy_columns(x, rows)
+        columns = block.label_columns.get(spec.name)
+        rows = None
+        if columns is not None:
+            np.take(vals, index, axis=0, out=x, mode="clip")  # index is in range; "clip" is not buffered
+        else:
+            rows = vals[idx, :n] if index is idx and not spec.is_global else take_rows(vals, index)
+            copy_columns(x, rows)
         counts = check_finite(x, spec.variables, spec.name, block.path, non_finite, non_finite_value)
         if counts and replaced is not None:
             for var, c in counts.items():
                 key = f"{spec.name}.{var}"
                 replaced[key] = replaced.get(key, 0) + c
         if spec.labels:
-            fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
             labels[spec.name] = {}
+            fields = list(dict.fromkeys([*spec.variables, *(lab.name for lab in spec.labels)]))
             for lab in spec.labels:
-                col = rows[..., fields.index(lab.name)]
                 tensor = labels[spec.name][lab.name] = out[("label", spec.name, lab.name)]
+                if columns is not None:
+                    src = columns[lab.name]
+                    if lab.kind == "class":
+                        memo_key = ("class", spec.name, lab.name)
+                        src = block.memo(memo_key, functools.partial(class_indices, block, spec, lab))
+                    np.take(src, index, out=tensor.numpy(), mode="clip")
+                    continue
+                assert rows is not None
+                col = rows[..., fields.index(lab.name)]
                 if lab.kind == "class":
                     map_labels(col, lab, spec.name, block.path, pad, out=tensor.numpy())
                 else:

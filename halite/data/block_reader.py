@@ -10,7 +10,7 @@ files: salt-format HDF5 (:class:`halite.data.readers.H5ReaderFactory`) or ROOT /
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -39,6 +39,11 @@ class Block:
     files), ``offsets[s]`` ``(n + 1,)``: jet ``j``'s constituents are rows
     ``offsets[s][j]:offsets[s][j + 1]`` (:meth:`slot_rows` builds a batch's rows from either).
     ``valid[s]`` is ``(n, N)``.
+
+    A reader may keep the labels of a global or packed stream apart: ``label_columns[s]``
+    maps each label of stream ``s`` to its float32 column (the rows of ``values[s]``, padding row included),
+    and ``values[s]`` then holds the inputs only, so a batch's inputs are gathered
+    straight into their tensor (the HDF5 reader does this for packed blocks).
     """
 
     path: Path | str
@@ -47,9 +52,19 @@ class Block:
     valid: dict[str, np.ndarray]
     rows: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
     offsets: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
+    label_columns: dict[str, dict[str, np.ndarray]] = dataclass_field(default_factory=dict)
     _counts: dict[str, np.ndarray] = dataclass_field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _memo: dict[tuple[str, ...], np.ndarray] = dataclass_field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def memo(self, key: tuple[str, ...], build: Callable[[], np.ndarray]) -> np.ndarray:
+        """``build()``, computed once per block and ``key`` (e.g. a label column mapped to class indices)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def counts(self, stream: str) -> np.ndarray:
         """Valid constituents per jet of constituent stream ``stream`` ``(n,)``, computed once."""
@@ -64,18 +79,25 @@ class Block:
         """Whether constituent stream ``stream`` holds only its valid constituents (``rows`` or ``offsets``)."""
         return stream in self.rows or stream in self.offsets
 
-    def slot_rows(self, stream: str, idx: np.ndarray, n: int) -> np.ndarray:
+    def slot_rows(self, stream: str, idx: np.ndarray, n: int, pad: np.ndarray | None = None) -> np.ndarray:
         """Rows of ``values[stream]`` of the first ``n`` slots of jets ``idx`` ``(len(idx), n)`` (packed only).
 
-        Padding slots index the zero row. From ``offsets``: the jet's first row plus the
-        slot, the same rows that ``rows[stream][idx, :n]`` holds, without reading a
-        ``(n, N)`` table.
+        Padding slots index the zero row; with ``pad`` (bool ``(len(idx), n)``) they are
+        also flagged there. From ``offsets``: the jet's first row plus the slot, the same
+        rows that ``rows[stream][idx, :n]`` holds, without reading a ``(n, N)`` table.
         """
+        zero_row = len(self.values[stream]) - 1
         if stream in self.rows:
-            return self.rows[stream][idx, :n]
+            where = self.rows[stream][idx, :n]
+            if pad is not None:
+                np.equal(where, zero_row, out=pad)
+            return where
         slots = np.arange(n)
+        if pad is None:
+            pad = np.empty((len(idx), n), dtype=bool)
+        np.greater_equal(slots, self.counts(stream)[idx][:, None], out=pad)
         where = self.offsets[stream][idx][:, None] + slots
-        np.putmask(where, slots >= self.counts(stream)[idx][:, None], len(self.values[stream]) - 1)
+        np.putmask(where, pad, zero_row)
         return where
 
     def row_table(self, stream: str) -> np.ndarray:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["cast_fields", "field_runs"]
+__all__ = ["cast_fields", "cast_into", "field_runs"]
+
+
+@functools.lru_cache(maxsize=256)
+def _runs(dtype: np.dtype, fields: tuple[str, ...]) -> tuple[tuple[int, int, int, np.dtype], ...]:
+    """:func:`field_runs`, computed once per record dtype and fields (once per reader and stream)."""
+    return tuple(field_runs(dtype, fields))
 
 
 def field_runs(dtype: np.dtype, fields: Sequence[str]) -> list[tuple[int, int, int, np.dtype]]:
@@ -43,15 +50,25 @@ def cast_fields(raw: np.ndarray, fields: Sequence[str], zero_row: bool = False) 
     out = np.empty((m + int(zero_row), c), dtype=np.float32)
     if zero_row:
         out[m] = 0.0
-    if m and c:
-        recs = np.ascontiguousarray(raw).reshape(m)
-        size = recs.dtype.itemsize
-        for first, k, off, fdt in field_runs(recs.dtype, fields):
-            if fdt == np.dtype(np.float32):  # bit copy of k floats per record
-                void = np.dtype(f"V{4 * k}")
-                dst = np.ndarray((m,), void, buffer=out, offset=4 * first, strides=(4 * c,))
-                dst[...] = np.ndarray((m,), void, buffer=recs, offset=off, strides=(size,))
-            else:
-                src = np.ndarray((m, k), fdt, buffer=recs, offset=off, strides=(size, fdt.itemsize))
-                out[:m, first : first + k] = src
+    cast_into(np.ascontiguousarray(raw).reshape(m), fields, out[:m])
     return out.reshape(m + int(zero_row), c) if zero_row else out.reshape(*shape, c)
+
+
+def cast_into(recs: np.ndarray, fields: Sequence[str], out: np.ndarray) -> None:
+    """Write fields ``fields`` of the C-contiguous records ``recs`` ``(m,)`` into float32 ``out`` ``(m, C)``.
+
+    ``out`` must be C-contiguous (e.g. a range of rows of a larger array), as
+    :func:`cast_fields` builds it.
+    """
+    m, c = out.shape
+    if not (m and c):
+        return
+    size = recs.dtype.itemsize
+    for first, k, off, fdt in _runs(recs.dtype, tuple(fields)):
+        if fdt == np.dtype(np.float32):  # bit copy of k floats per record
+            void = np.dtype(f"V{4 * k}")
+            dst = np.ndarray((m,), void, buffer=out, offset=4 * first, strides=(4 * c,))
+            dst[...] = np.ndarray((m,), void, buffer=recs, offset=off, strides=(size,))
+        else:
+            src = np.ndarray((m, k), fdt, buffer=recs, offset=off, strides=(size, fdt.itemsize))
+            out[:, first : first + k] = src

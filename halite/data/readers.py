@@ -1,11 +1,13 @@
 """Block reads of HDF5 structured arrays into float32 arrays.
 
-One ``read_direct`` per stream and block copies the rows in the file's own compound
-dtype into a reused buffer (no HDF5 type conversion, which is ~10x slower than the raw
-read; chunked files are read in whole chunks); numpy then gathers the valid constituents
-(about a quarter of the slots) and casts the requested fields (inputs first, then labels)
-into one packed float32 array followed by a row of zeros for the padding slots, one
-strided copy per run of same-typed fields stored back to back (``halite.data.casting``).
+A training (packed) block is read span by span (``halite.data.h5_spans``: ~2 MiB of records
+per read, whole chunks of chunked files, in the file's own compound dtype with no HDF5 type
+conversion, which is ~10x slower than the raw read). While a span is in the CPU cache its
+``valid`` flags are copied, the valid constituents (about a quarter of the slots) gathered and
+the requested fields cast into the stream's float32 inputs and one float32 column per label,
+each followed by a row of zeros for the padding slots, one strided copy per run of
+same-typed fields stored back to back (``halite.data.casting``). Unpacked blocks and blocks
+with new variables are read whole and hold inputs then labels in one array.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import h5py
 import numpy as np
 
 from halite.data.block_reader import Block
-from halite.data.casting import cast_fields
+from halite.data.casting import cast_fields, cast_into
 from halite.data.derived import check_names, compile_new_variables, namespaces
 from halite.data.expressions import Expression
+from halite.data.h5_spans import DatasetSpans
 from halite.data.layout import register_filters
 from halite.data.remote import is_remote, open_remote, remote_files
 from halite.data.specs import InputSpec
@@ -104,9 +107,9 @@ def read_label_names(path: Path | str, datasets: dict[str, str]) -> dict[str, di
 
 def leading_offsets(valid: np.ndarray) -> np.ndarray | None:
     """First packed row of each jet ``(n + 1,)`` when every jet's valid slots of ``valid`` ``(n, N)`` come first, else None."""
-    counts = valid.sum(axis=1)
-    if not np.array_equal(valid, np.arange(valid.shape[1]) < counts[:, None]):
+    if (valid[:, 1:] > valid[:, :-1]).any():  # a valid slot after a padding one
         return None
+    counts = valid.sum(axis=1)
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets
@@ -210,7 +213,7 @@ def stream_layout(f: h5py.File, path: Path | str, spec: InputSpec) -> StreamLayo
 
 
 class H5Reader:
-    """Reads blocks of jets from one HDF5 file, one raw ``read_direct`` per stream.
+    """Reads blocks of jets from one HDF5 file in the file's own record dtype (no HDF5 conversion).
 
     Parameters
     ----------
@@ -225,9 +228,10 @@ class H5Reader:
     Notes
     -----
     A chunked dataset (``halite synth --compression``) is read in whole HDF5 chunks: the
-    read covers ``[start, stop)`` rounded out to chunk boundaries, so every chunk is
-    decompressed once per read and straight into the read buffer, never through HDF5's
-    chunk cache; the block is a view of the rows asked for.
+    reads cover ``[start, stop)`` rounded out to chunk boundaries, so every chunk is
+    decompressed once per block and straight into the read buffer, never through HDF5's
+    chunk cache. Packed blocks are read in spans (:mod:`halite.data.h5_spans`) and keep
+    their labels apart (``Block.label_columns``).
     """
 
     def __init__(self, path: Path | str, specs: Sequence[InputSpec], packed: bool = False) -> None:
@@ -240,46 +244,22 @@ class H5Reader:
             msg = f"{path}: datasets have different numbers of jets {lengths}; they must be aligned."
             raise DataError(msg)
         self.num_jets = next(iter(lengths.values()))
-        self._buffers: dict[str, np.ndarray] = {}
-        self._datasets = {name: self.file[lay.spec.dataset] for name, lay in self.layouts.items()}
-
-    def _buffer(self, name: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
-        """A read buffer of ``shape`` in the file's ``dtype``, reused (grown when needed) across reads."""
-        size = int(np.prod(shape))
-        buf = self._buffers.get(name)
-        if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = self._buffers[name] = np.empty(size, dtype=dtype)
-        return buf[:size].reshape(shape)
-
-    def _read_raw(self, name: str, lay: StreamLayout, start: int, stop: int) -> np.ndarray:
-        """Rows ``[start, stop)`` of stream ``name`` in the file's dtype (a view of a reused buffer)."""
-        ds = self._datasets[name]
-        lo, hi = start, stop
-        if ds.chunks is not None:  # whole chunks: each decompressed once, straight into the buffer
-            step = ds.chunks[0]
-            lo, hi = start - start % step, min(-(-stop // step) * step, self.num_jets)
-        shape = (hi - lo, lay.num_slots) if lay.has_valid else (hi - lo,)
-        sel = np.s_[lo:hi, : lay.num_slots] if lay.has_valid else np.s_[lo:hi]
-        raw = self._buffer(name, ds.dtype, shape)
-        try:
-            ds.read_direct(raw, source_sel=sel)
-        except (OSError, RuntimeError) as err:
-            msg = (
-                f"{self.path}: failed to read jets {start}:{stop} of dataset '{lay.spec.dataset}' "
-                f"({err}). The file may be truncated or corrupted."
-            )
-            raise DataFileError(msg) from err
-        return raw[start - lo : stop - lo]
+        self._spans = {
+            name: DatasetSpans(path, self.file[lay.spec.dataset], lay.num_slots, local=not is_remote(path))
+            for name, lay in self.layouts.items()
+        }
 
     def read(self, start: int, stop: int) -> Block:
         """Read jets ``[start, stop)`` of every stream."""
+        derived = any(lay.derived for lay in self.layouts.values())
+        if self.packed and not derived:
+            return self._read_packed(start, stop)
         valid, rows, offsets = {}, {}, {}
         raws: dict[str, np.ndarray] = {}
         jet_index: dict[str, np.ndarray] = {}
         zero_rows: dict[str, bool] = {}
-        derived = any(lay.derived for lay in self.layouts.values())
         for name, lay in self.layouts.items():
-            raw = self._read_raw(name, lay, start, stop)
+            raw = self._spans[name].read_range(start, stop)
             zero_row = False
             if lay.has_valid:
                 valid[name] = raw["valid"].astype(bool)
@@ -319,6 +299,51 @@ class H5Reader:
             values[name] = out
         return Block(self.path, start, values, valid, rows, offsets)
 
+    def _read_packed(self, start: int, stop: int) -> Block:
+        """Jets ``[start, stop)`` with packed constituents, read, gathered and cast span by span.
+
+        Each span's records are still in the CPU cache when their ``valid`` flags are copied,
+        the valid records gathered and their fields cast (see :mod:`halite.data.h5_spans`);
+        the rows of every span follow each other. The labels are kept apart
+        (``Block.label_columns``), so ``values`` holds the inputs only.
+        """
+        n = stop - start
+        values, valid, rows, offsets = {}, {}, {}, {}
+        label_columns: dict[str, dict[str, np.ndarray]] = {}
+        for name, lay in self.layouts.items():
+            reads, inputs = self._spans[name], lay.spec.variables
+            labels = tuple(dict.fromkeys(lab.name for lab in lay.spec.labels))
+            size = n * lay.num_slots + 1 if lay.has_valid else n  # packed: room for every slot, shrunk below
+            x = np.empty((size, len(inputs)), dtype=np.float32)
+            cols = {lab: np.empty((size, 1), dtype=np.float32) for lab in labels}
+            flags = np.empty((n, lay.num_slots), dtype=bool)
+            t = 0
+            for lo, hi, a, b in reads.spans(start, stop):
+                recs = reads.read(lo, hi)[a - lo : b - lo]
+                if lay.has_valid:
+                    span_flags = flags[a - start : b - start]
+                    np.copyto(span_flags, recs["valid"], casting="unsafe")  # = astype(bool)
+                    # np.take: far faster than boolean indexing of records; "clip" is not buffered as "raise" is
+                    recs = np.take(recs.reshape(-1), np.flatnonzero(span_flags), mode="clip")
+                cast_into(recs, inputs, x[t : t + len(recs)])
+                for lab, col in cols.items():
+                    cast_into(recs, (lab,), col[t : t + len(recs)])
+                t += len(recs)
+            if lay.has_valid:
+                valid[name] = flags
+                for arr in (x, *cols.values()):
+                    arr[t] = 0.0  # the zero row that padding slots index
+                    arr.resize((t + 1, arr.shape[1]), refcheck=False)  # in place: no view of it is left
+                leading = leading_offsets(flags)
+                if leading is not None:  # salt's files: a jet's rows are one run, no (n, N) table
+                    offsets[name] = leading
+                else:
+                    rows[name] = np.full(flags.shape, t, dtype=np.int64)  # padding: the zero row
+                    rows[name].reshape(-1)[np.flatnonzero(flags)] = np.arange(t)
+            values[name] = x
+            label_columns[name] = {lab: col.reshape(-1) for lab, col in cols.items()}
+        return Block(self.path, start, values, valid, rows, offsets, label_columns)
+
     def _namespaces(
         self, raws: dict[str, np.ndarray], jet_index: dict[str, np.ndarray], start: int, stop: int
     ) -> dict[str, Any]:
@@ -343,6 +368,8 @@ class H5Reader:
         return dict(self.file[dataset].attrs)
 
     def close(self) -> None:
+        for spans in self._spans.values():
+            spans.close()
         self.file.close()
 
 

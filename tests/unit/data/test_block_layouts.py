@@ -29,13 +29,19 @@ def test_packed_and_padded_blocks_give_identical_batches(tiny_data: dict[str, Pa
     from_reader = reader.read(100, 400)
     reader.close()
     rows, valid = packed.row_table("tracks"), packed.valid["tracks"]
-    # only valid constituents are kept, then one row of zeros that the padding slots index
-    assert packed.values["tracks"].shape == (int(valid.sum()) + 1, 4)
-    assert not packed.values["tracks"][-1].any() and (rows[~valid] == valid.sum()).all()
+    # only valid constituents are kept, then one row of zeros that the padding slots index;
+    # the inputs in values, each label in a column of its own
+    assert packed.values["tracks"].shape == (int(valid.sum()) + 1, 2)
+    columns = packed.label_columns["tracks"]
+    assert list(columns) == ["ftagTruthOriginLabel", "ptfrac"]
+    assert all(c.shape == (int(valid.sum()) + 1,) and c.flags.c_contiguous for c in columns.values())
+    combined = np.column_stack([packed.values["tracks"], *columns.values()])
+    assert not combined[-1].any() and (rows[~valid] == valid.sum()).all()
     assert packed.values["tracks"].flags.c_contiguous
     padded_tracks = np.zeros((*valid.shape, 4), dtype=np.float32)
-    padded_tracks[valid] = packed.values["tracks"][rows[valid]]
-    padded = Block(packed.path, packed.start, {**packed.values, "tracks": padded_tracks}, packed.valid)
+    padded_tracks[valid] = combined[rows[valid]]
+    jets = np.column_stack([packed.values["jets"], *packed.label_columns["jets"].values()])
+    padded = Block(packed.path, packed.start, {"jets": jets, "tracks": padded_tracks}, packed.valid)
     assert not from_reader.rows  # the default reader gives padded values, as built here
     np.testing.assert_array_equal(from_reader.values["tracks"], padded_tracks)
     for idx in ds.batch_order(packed, np.random.default_rng(0)):
