@@ -60,6 +60,10 @@ def run(subcommand: str, argv: list[str]) -> int:
                 save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
                 parser_kwargs={"parser_mode": "yaml", "prog": "halite"},
                 auto_configure_optimizers=False,
+                only_subcommand=subcommand,
+                # LitModel and JetDataModule keep no hyper-parameters (no save_hyperparameters): the dump
+                # of the whole config Lightning makes for save_hyperparameters would go unused
+                load_from_checkpoint_support=False,
             )
     except SIGTERMException:
         return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
