@@ -1,9 +1,10 @@
-"""What a Lightning tool does before its data loading starts: the parser of its own subcommand only, no config dump.
+"""What a Lightning tool does before its data loading starts: its own subcommand's parser, no config dump, one read.
 
 ``halite test`` (and ``fit`` / ``validate`` / ``predict``) runs one LightningCLI subcommand: building
 the parsers of all four would repeat the Trainer / model / data schema four times, and the YAML dump
 of the whole config that Lightning makes for ``save_hyperparameters`` would go unused (halite's
-LightningModule and data module keep no hyper-parameters). ``bench/startup.py`` times the start-up.
+LightningModule and data module keep no hyper-parameters). The config-file checks and the salt
+translation read each ``--config`` file once between them. ``bench/startup.py`` times the start-up.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from halite.cli import HaliteArgumentParser, HaliteCLI
+import halite.io
+from halite.cli import HaliteArgumentParser, HaliteCLI, checks
 from halite.commands import main
 from tests.conftest import tiny_config
 
@@ -34,8 +36,18 @@ def test_halite_test_builds_one_subcommand_parser_and_dumps_no_config(
 
     monkeypatch.setattr(HaliteCLI, "_run_subcommand", stop_before_running)
     monkeypatch.setattr(HaliteArgumentParser, "dump", counted_dump)
+    reads: list[str] = []
+    read_yaml = halite.io.read_yaml
+
+    def counted_read(path: Any) -> Any:
+        reads.append(str(path))
+        return read_yaml(path)
+
+    monkeypatch.setattr(halite.io, "read_yaml", counted_read)  # the salt translation's
+    monkeypatch.setattr(checks, "read_yaml", counted_read)  # the config-file checks'
     cfg = tiny_config("demo.yaml", tiny_data, tmp_path)
     assert main(["test", "--config", str(cfg)]) == 0
+    assert reads.count(str(cfg)) == 1  # checked and tested for salt class paths from one read
     (cli,) = built
     assert cli.subcommand == "test"
     assert set(cli._subcommand_parsers) == {"test"}  # not fit / validate / predict as well
