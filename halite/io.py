@@ -78,6 +78,21 @@ def write_yaml(path: str | os.PathLike[str], data: Any) -> None:
         tmp.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+#: libyaml's parser where PyYAML has it: the same values as ``yaml.safe_load`` (the constructor and
+#: resolver are the same Python classes), parsed about 7x faster
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_load(f: IO[str]) -> Any:
+    """``yaml.safe_load(f)`` with libyaml's parser; a document it refuses is parsed again by PyYAML's
+    own parser, so that the error (file, line, column) reads as it always did."""
+    try:
+        return yaml.load(f, Loader=_FAST_LOADER)  # a safe loader: SafeConstructor
+    except yaml.YAMLError:
+        f.seek(0)
+        return yaml.safe_load(f)
+
+
 def read_yaml(path: str | os.PathLike[str]) -> Any:
     """Read a YAML file (local path or fsspec URL such as ``s3://``) with an error naming it if missing."""
     if "://" in str(path) and not str(path).startswith("file://"):
@@ -95,7 +110,7 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
         raise ConfigFileNotFound(msg)
     with p.open() as f:
         try:
-            return yaml.safe_load(f)
+            return _safe_load(f)
         except yaml.YAMLError as err:
             msg = f"{p} is not valid YAML ({err}). Fix the syntax at the line and column named above."
             raise ConfigError(msg) from err

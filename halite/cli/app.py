@@ -103,7 +103,19 @@ def best_checkpoint(run_dir: Path) -> Path:
 
 
 class HaliteCLI(LightningCLI):
-    """LightningCLI with halite's links, run directories and checkpoint selection."""
+    """LightningCLI with halite's links, run directories and checkpoint selection.
+
+    ``only_subcommand`` (``"test"``, ...) builds the parser of that subcommand alone instead of all
+    four (``halite <tool>`` runs one; each subcommand parser holds the whole schema of the Trainer,
+    model and data module): the command line must then name it.
+    """
+
+    def __init__(self, *args: Any, only_subcommand: str | None = None, **kwargs: Any) -> None:
+        if only_subcommand is not None:
+            chosen = {only_subcommand: LightningCLI.subcommands()[only_subcommand]}
+            # this instance's subcommands (LightningCLI calls self.subcommands(); the class keeps all four)
+            self.subcommands = lambda: chosen  # type: ignore[method-assign]
+        super().__init__(*args, **kwargs)
 
     def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
         self.parser_class = HaliteArgumentParser

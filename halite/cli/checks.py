@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import Any
 
 from halite.errors import ConfigFileNotFound
 from halite.io import read_yaml
 
 
-def check_config_files(args: list[str]) -> None:
-    """Fail with the file and line when a ``--config`` file is missing or not valid YAML."""
+def check_config_files(args: list[str]) -> dict[str, Any]:
+    """Fail with the file and line when a ``--config`` file is missing or not valid YAML.
+
+    Returns the content of every ``--config`` file by its path as given, for the callers that read
+    them next (the salt translation): each file is read once.
+    """
+    loaded: dict[str, Any] = {}
     for i, arg in enumerate(args):
         path = args[i + 1] if arg in ("--config", "-c") and i + 1 < len(args) else None
         if arg.startswith("--config="):
@@ -21,7 +27,8 @@ def check_config_files(args: list[str]) -> None:
         if not Path(path).is_file():
             msg = f"Config file not found: {path}. Check the path passed with --config."
             raise ConfigFileNotFound(msg)
-        read_yaml(path)  # raises ValueError naming the file, line and column
+        loaded[path] = read_yaml(path)  # raises ValueError naming the file, line and column
+    return loaded
 
 
 #: Lightning messages that are expected with halite's design and only confuse newcomers.

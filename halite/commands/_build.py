@@ -35,6 +35,7 @@ def build_from_config(args: list[str] | dict[str, Any], **kwargs: Any) -> Halite
 
     Returns the CLI object: ``.model`` (LitModel), ``.datamodule``, ``.parser``, ``.config``.
     """
+    kwargs.setdefault("load_from_checkpoint_support", False)  # no hyper-parameters kept: no config dump
     with no_argv():
         return HaliteCLI(LitModel, JetDataModule, args=args, run=False, **kwargs)
 
@@ -50,6 +51,8 @@ def fit_in_process(args: list[str], callbacks: list[Any]) -> None:
             save_config_kwargs={"overwrite": True},
             trainer_defaults={"callbacks": callbacks},
             auto_configure_optimizers=False,
+            only_subcommand="fit",
+            load_from_checkpoint_support=False,  # LitModel and JetDataModule keep no hyper-parameters
         )
 
 

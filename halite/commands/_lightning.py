@@ -6,7 +6,9 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 #: first key parts of command-line overrides folded into a salt config before its translation
 _SALT_SECTIONS = ("data.", "model.", "trainer.", "name=", "seed_everything=")
@@ -29,8 +31,8 @@ def run(subcommand: str, argv: list[str]) -> int:
 
     quiet_lightning()
     args = [subcommand, *argv]
-    check_config_files(args)
-    translated = translate_salt_args(subcommand, argv)  # a SaltConfigError is a user error (status 2)
+    loaded = check_config_files(args)
+    translated = translate_salt_args(subcommand, argv, contents=loaded)  # a SaltConfigError: status 2
     if translated is not None:
         argv = translated
         args = [subcommand, *argv]
@@ -60,6 +62,10 @@ def run(subcommand: str, argv: list[str]) -> int:
                 save_config_kwargs={"overwrite": True, "save_to_log_dir": False},
                 parser_kwargs={"parser_mode": "yaml", "prog": "halite"},
                 auto_configure_optimizers=False,
+                only_subcommand=subcommand,
+                # LitModel and JetDataModule keep no hyper-parameters (no save_hyperparameters): the dump
+                # of the whole config Lightning makes for save_hyperparameters would go unused
+                load_from_checkpoint_support=False,
             )
     except SIGTERMException:
         return 143  # 128 + SIGTERM: pre-empted; the final checkpoint was written
@@ -93,13 +99,16 @@ def _split(argv: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
     return steps, rest
 
 
-def translate_salt_args(subcommand: str, argv: list[str], out_dir: str | None = None) -> list[str] | None:
+def translate_salt_args(
+    subcommand: str, argv: list[str], out_dir: str | None = None, contents: Mapping[str, Any] | None = None
+) -> list[str] | None:
     """When a ``--config`` names ``salt.`` class paths: the arguments running its halite translation.
 
     salt's ``base.yaml`` defaults, then every ``--config`` and ``--data.* / --model.* / --trainer.*``
     override in command-line order, are merged as salt's CLI merges them, translated
     (``halite.compat.translate``) and written to ``<out_dir or a temp dir>/<name>.halite.yaml``;
-    one line says so. Returns ``None`` (run unchanged) for halite configs.
+    one line says so. Returns ``None`` (run unchanged) for halite configs. ``contents``: the content of
+    config files already read, by path (``check_config_files``'s answer); the others are read here.
     """
     from halite.compat import apply_salt_defaults, is_salt_config, translate
     from halite.compat.salt_base import merge, set_dotted
@@ -107,7 +116,8 @@ def translate_salt_args(subcommand: str, argv: list[str], out_dir: str | None = 
 
     steps, rest = _split(argv)
     configs = [value for key, value in steps if key == "--config"]
-    loaded = {c: read_yaml(c) or {} for c in configs}
+    known = contents or {}
+    loaded = {c: (known[c] if c in known else read_yaml(c)) or {} for c in configs}
     if not any(is_salt_config(c) for c in loaded.values()):
         return None
     merged = apply_salt_defaults(subcommand=subcommand)
