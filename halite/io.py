@@ -87,7 +87,11 @@ def _safe_load(f: IO[str]) -> Any:
     """``yaml.safe_load(f)`` with libyaml's parser; a document it refuses is parsed again by PyYAML's
     own parser, so that the error (file, line, column) reads as it always did."""
     try:
-        return yaml.load(f, Loader=_FAST_LOADER)  # a safe loader: SafeConstructor
+        loader = _FAST_LOADER(f)  # a safe loader (SafeConstructor): what yaml.safe_load runs, faster parser
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError:
         f.seek(0)
         return yaml.safe_load(f)

@@ -18,6 +18,10 @@ from halite.training.pretrained import load_backbone, load_omnilearned_file, rea
 from tests.unit.nn.pet2 import omnilearned_small as pinned
 from tests.unit.nn.pet2 import seeded
 
+#: pinned OmniLearned logits (~0.1) vs halite's: fp32 matrix kernels of different CPUs (AVX2 / AVX-512)
+#: sum in different orders, a few 1e-6 apart; a wrong layer or weight is off by far more
+PEER_ATOL = 1e-5
+
 
 def fixture_pet2() -> PET2:
     return PET2(preset="small", **seeded.FIXTURE_ARGS).eval()  # type: ignore[arg-type]
@@ -40,7 +44,7 @@ def test_state_dict_is_omnilearned_and_outputs_match() -> None:
     ]
     net.load_state_dict(omnilearned_state(), strict=True)
     torch.testing.assert_close(
-        logits(net, seeded.seeded_jets()), torch.tensor(pinned.LOGITS), atol=2e-6, rtol=0
+        logits(net, seeded.seeded_jets()), torch.tensor(pinned.LOGITS), atol=PEER_ATOL, rtol=0
     )
     # the mask defaults to OmniLearned's x[..., 2] != 0; an explicit one gives the same
     jets = seeded.seeded_jets()
@@ -76,7 +80,7 @@ def test_omnilearned_checkpoint_file_loads_strictly(layout: str, tmp_path: Path)
     torch.save(obj, path)
     net = load_omnilearned_file(fixture_pet2(), path)
     torch.testing.assert_close(
-        logits(net, seeded.seeded_jets()), torch.tensor(pinned.LOGITS), atol=2e-6, rtol=0
+        logits(net, seeded.seeded_jets()), torch.tensor(pinned.LOGITS), atol=PEER_ATOL, rtol=0
     )
     if layout == "trainer":
         ema = read_omnilearned(path, ema=True)
@@ -229,7 +233,7 @@ def test_variant_skip_layernorm_silu_matches_omnilearned() -> None:
     net.load_state_dict(seeded.seeded_state(pinned.VARIANT_KEYS), strict=True)
     with torch.no_grad():
         out = net.classify(seeded.variant_x(seeded.seeded_jets()))
-    torch.testing.assert_close(out, torch.tensor(pinned.VARIANT_LOGITS), atol=2e-6, rtol=0)
+    torch.testing.assert_close(out, torch.tensor(pinned.VARIANT_LOGITS), atol=PEER_ATOL, rtol=0)
 
 
 def test_pid_shift_maps_ids_from_zero_onto_omnilearned_ids() -> None:
