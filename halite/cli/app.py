@@ -165,8 +165,9 @@ class HaliteCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         sub = self.subcommand
-        set_malloc_policy((self.config[sub] if sub else self.config).get("malloc") or "system")
-        s3 = (self.config[sub] if sub else self.config).get("s3")
+        cfg = self.config[sub] if sub else self.config
+        set_malloc_policy(cfg.get("malloc") or "system")
+        s3 = cfg.get("s3")
         if s3 is not None:  # the model reads its norm dict while being instantiated
             configure_s3(S3Config(**{k: getattr(s3, k) for k in vars(s3)}))
 
